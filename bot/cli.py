@@ -1,0 +1,223 @@
+"""The `paperbot` command: ingest, ask, search, stats, eval.
+
+Settings are built here (the edge) and passed down; domain errors become a one-line
+message on stderr and a non-zero exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.errors import BadInput, ConfigError, PaperbotError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace):
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"Bad setting {where}: {first['msg']}; fix PAPERBOT_{where.upper().replace('.', '__')} "
+            "in the environment or .env."
+        ) from e
+    if getattr(args, "mode", None):
+        settings.retrieval.mode = args.mode
+    return settings
+
+
+def _questions(arg: str | None, what: str) -> Iterator[str]:
+    """One question from the argument, or one per line from stdin (batch use, one model load)."""
+    if arg is not None:
+        yield arg
+        return
+    if sys.stdin is None or sys.stdin.isatty():
+        raise BadInput(f"Give a {what}, e.g. paperbot {what == 'query' and 'search' or 'ask'} \"...\", or pipe one per line on stdin.")
+    for line in sys.stdin:
+        if line.strip():
+            yield line.rstrip("\n")
+
+
+def _print_json(obj: dict) -> None:
+    from bot.render import dumps
+
+    print(dumps(obj), flush=True)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.build import ingest
+
+    settings = _settings(args)
+    progress = settings.index.progress if settings.index.progress is not None else sys.stderr.isatty()
+    report = ingest(
+        settings,
+        [Path(p) for p in args.paths] or None,
+        progress=progress and not args.no_progress,
+        log=lambda m: print(m, file=sys.stderr),
+    )
+    if args.json:
+        _print_json(report.__dict__)
+    else:
+        print(report.summary())
+    return 0
+
+
+def _batch(args: argparse.Namespace, what: str, run: Callable[[str], tuple[dict, str]]) -> int:
+    """Run each question; in batch mode a bad question is reported in place, not fatal."""
+    batch = args.text is None
+    status = 0
+    for text in _questions(args.text, what):
+        try:
+            obj, shown = run(text)
+        except BadInput as e:
+            if not batch:
+                raise
+            obj, shown, status = {what if what == "query" else "question": text, "error": str(e)}, f"error: {e}", 2
+        if args.json:
+            _print_json(obj)
+        else:
+            print(shown + ("\n" if batch else ""), flush=True)
+    return status
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.answer import answer
+    from bot.render import answer_text
+    from index.loaded import open_index
+
+    settings = _settings(args)
+    index = open_index(settings)
+
+    def run(q: str) -> tuple[dict, str]:
+        a = answer(q, settings, index)
+        return a.to_dict(), answer_text(a)
+
+    return _batch(args, "question", run)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from bot.render import search_json, search_text
+    from bot.retrieval import check_query, search
+    from index.loaded import open_index
+
+    settings = _settings(args)
+    index = open_index(settings)
+
+    def run(q: str) -> tuple[dict, str]:
+        q = check_query(q)
+        hits = search(index, q, settings.retrieval, k=args.k)
+        return search_json(q, hits), search_text(q, hits)
+
+    return _batch(args, "query", run)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from index import layout
+
+    settings = _settings(args)
+    gen = layout.require_generation(settings.index_dir)
+    manifest = gen.manifest()
+    papers = gen.papers()
+    stats = {
+        "index": str(settings.index_dir),
+        "generation": gen.path.name,
+        "papers": len(papers),
+        "untitled": sum(1 for p in papers if not p.title),
+        "chunks": manifest["chunks"],
+        "created": manifest["created"],
+        "settings": manifest["settings"],
+    }
+    if args.json:
+        _print_json(stats)
+    else:
+        for k, v in stats.items():
+            print(f"{k:>10}: {v}")
+    return 0
+
+
+def cmd_eval_beir(args: argparse.Namespace) -> int:
+    from evals.beir import evaluate, prepare
+
+    settings = _settings(args)
+    progress = settings.index.progress if settings.index.progress is not None else sys.stderr.isatty()
+    data, index = prepare(settings, Path(args.dir), args.split, progress=progress)
+    metrics = evaluate(data, index, settings)
+    result = {"dataset": data.name, "split": args.split, "mode": settings.retrieval.mode, **metrics}
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{data.name} ({args.split}, {int(metrics['queries'])} queries, {settings.retrieval.mode}):")
+        for k in ("nDCG@10", "Recall@10", "Recall@100", "MRR@10"):
+            print(f"  {k:<10} {metrics[k]:.4f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="paperbot", description="Answers questions about ML papers from their abstracts, with citations."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ing = sub.add_parser("ingest", help="add abstract files to the index (default: the bundled corpus)")
+    ing.add_argument("paths", nargs="*", help=".txt listings, JSONL/JSON, CSV/TSV, or folders of them")
+    ing.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    ing.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ing.set_defaults(func=cmd_ingest)
+
+    modes = ["hybrid", "dense", "bm25"]
+    ask = sub.add_parser("ask", help="answer a question with cited papers")
+    ask.add_argument("text", nargs="?", metavar="QUESTION", help="omit to read one question per line from stdin")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--mode", choices=modes, help="retriever (default: settings)")
+    ask.set_defaults(func=cmd_ask)
+
+    se = sub.add_parser("search", help="list the papers that best match a query")
+    se.add_argument("text", nargs="?", metavar="QUERY", help="omit to read one query per line from stdin")
+    se.add_argument("-k", type=int, default=None, help="number of papers (default: retrieval.top_k)")
+    se.add_argument("--json", action="store_true", help="print results as JSON")
+    se.add_argument("--mode", choices=modes, help="retriever (default: settings)")
+    se.set_defaults(func=cmd_search)
+
+    st = sub.add_parser("stats", help="what the index holds")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_stats)
+
+    ev = sub.add_parser("eval", help="measure retrieval quality")
+    evsub = ev.add_subparsers(dest="eval_command", required=True)
+    eb = evsub.add_parser("beir", help="nDCG@10, Recall@10/100, MRR@10 on a BEIR dataset folder")
+    eb.add_argument("dir", help="folder with corpus.jsonl, queries.jsonl, qrels/")
+    eb.add_argument("--split", default="test")
+    eb.add_argument("--json", action="store_true")
+    eb.add_argument("--mode", choices=modes, help="retriever (default: settings)")
+    eb.set_defaults(func=cmd_eval_beir)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "k", None) is not None and args.k < 1:
+        print("paperbot: error: -k must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except PaperbotError as e:
+        print(f"paperbot: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("paperbot: interrupted; the index is as it was before this command.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `paperbot search ... | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

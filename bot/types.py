@@ -1,0 +1,112 @@
+"""The data every stage passes along: papers, chunks, hits and answers.
+
+These are paperbot's own types; third-party objects (llama-index nodes, Chroma
+results, numpy arrays) are converted to them at the module that wraps the library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One unique paper: the unit we cite."""
+
+    id: str
+    title: str
+    abstract: str
+    url: str = ""
+    authors: str = ""
+    date: str = ""
+    sources: tuple[str, ...] = ()  # "file:line" of every place it was read from
+
+    @property
+    def display_title(self) -> str:
+        return self.title or f"(untitled) {self.abstract[:70].rstrip()}…"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["sources"] = list(self.sources)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Paper":
+        return cls(**{**d, "sources": tuple(d.get("sources", ()))})
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of one paper sized for the embedding model; the title travels with it."""
+
+    id: str
+    paper_id: str
+    position: int
+    text: str  # what gets embedded: title + a span of the abstract
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One paper retrieved for a query, with the evidence that got it there."""
+
+    paper: Paper
+    score: float  # fused score: only comparable within one query
+    dense: float = 0.0  # best chunk cosine similarity (absolute scale, used for refusal)
+    lexical: float = 0.0  # BM25 score of the paper
+    best_chunk: str = ""
+
+    def to_dict(self, rank: int) -> dict[str, Any]:
+        return {
+            "rank": rank,
+            "paper_id": self.paper.id,
+            "title": self.paper.title,
+            "abstract": self.paper.abstract,
+            "url": self.paper.url,
+            "score": round(self.score, 6),
+            "dense": round(self.dense, 6),
+            "lexical": round(self.lexical, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Marker ``[n]`` in an answer, mapped to the paper and the sentence that supports it."""
+
+    n: int
+    paper: Paper
+    evidence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "paper_id": self.paper.id,
+            "title": self.paper.title,
+            "url": self.paper.url,
+            "abstract": self.paper.abstract,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every front end renders: text with ``[n]`` markers and the papers behind them."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    refused: bool
+    backend: str = "extractive"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "hits": [h.to_dict(i + 1) for i, h in enumerate(self.hits)],
+            "backend": self.backend,
+            "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
+        }

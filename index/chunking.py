@@ -1,0 +1,62 @@
+"""Split abstracts into chunks that fit the embedding model's input, title in each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.types import Chunk, Paper
+from index.text import split_sentences
+
+TokenCounter = Callable[[list[str]], list[int]]
+SPECIAL_TOKENS = 2  # [CLS] and [SEP], added once per chunk by the model
+
+
+def _split_long(sentence: str, tokens: int, budget: int) -> list[str]:
+    """A sentence longer than the budget (a run-on, or a list of numbers) is cut into word
+    spans, so the model never silently drops its tail."""
+    words = sentence.split()
+    pieces = max(2, -(-tokens // max(budget, 1)))
+    step = -(-len(words) // pieces)
+    return [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
+
+
+def chunk_paper(paper: Paper, count_tokens: TokenCounter, chunk_tokens: int, overlap: int) -> list[Chunk]:
+    """Greedy packing of whole sentences up to ``chunk_tokens`` (title tokens included),
+    repeating the last ``overlap`` sentences at the start of the next chunk."""
+    prefix = f"{paper.title}. " if paper.title else ""
+    title_tokens = count_tokens([prefix])[0] if prefix else 0
+    budget = max(chunk_tokens - SPECIAL_TOKENS - title_tokens, 16)
+
+    sentences = split_sentences(paper.abstract)
+    counts = count_tokens(sentences)
+    units: list[tuple[str, int]] = []
+    for sentence, n in zip(sentences, counts):
+        if n > budget:
+            parts = _split_long(sentence, n, budget)
+            units.extend(zip(parts, count_tokens(parts)))
+        else:
+            units.append((sentence, n))
+
+    spans: list[list[tuple[str, int]]] = []
+    current: list[tuple[str, int]] = []
+    for unit in units:
+        if current and sum(n for _, n in current) + unit[1] > budget:
+            spans.append(current)
+            # Overlap only if the carried sentences leave room for new text.
+            carried = current[-overlap:] if overlap else []
+            while carried and sum(n for _, n in carried) + unit[1] > budget:
+                carried = carried[1:]
+            current = list(carried)
+        current.append(unit)
+    if current:
+        spans.append(current)
+
+    return [
+        Chunk(
+            id=f"{paper.id}:{i}",
+            paper_id=paper.id,
+            position=i,
+            text=prefix + " ".join(s for s, _ in span),
+        )
+        for i, span in enumerate(spans)
+    ]

@@ -1,0 +1,39 @@
+"""De-duplication: one ``Paper`` per abstract, across files and across ingests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from bot.types import Paper
+from index.text import normalize
+
+
+def _merge(kept: Paper, other: Paper) -> Paper:
+    """Fold a second copy into the first: keep the first id (already indexed or cited),
+    fill what it lacks — an untitled abstract gains the title of its titled copy."""
+    return replace(
+        kept,
+        title=kept.title or other.title,
+        url=kept.url or other.url,
+        authors=kept.authors or other.authors,
+        date=kept.date or other.date,
+        sources=kept.sources + tuple(s for s in other.sources if s not in kept.sources),
+    )
+
+
+def merge_papers(existing: Iterable[Paper], incoming: Iterable[Paper]) -> list[Paper]:
+    """The union of both, duplicates merged. Two records are the same paper when their
+    abstracts match after normalisation, or when they carry the same id."""
+    by_key: dict[str, str] = {}  # normalised abstract -> paper id
+    papers: dict[str, Paper] = {}
+    for paper in [*existing, *incoming]:
+        key = normalize(paper.abstract)
+        pid = by_key.get(key) or (paper.id if paper.id in papers else None)
+        if pid is None:
+            papers[paper.id] = paper
+            by_key[key] = paper.id
+        else:
+            papers[pid] = _merge(papers[pid], paper)
+            by_key.setdefault(key, pid)
+    return list(papers.values())

@@ -1,0 +1,59 @@
+"""Text helpers shared by parsing, chunking and answering: normalisation, stable ids,
+sentence splitting."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_NON_WORD = re.compile(r"\W+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case words only: the form two copies of one abstract share despite
+    differences in punctuation, spacing or line wrapping."""
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+
+
+def paper_id(abstract: str) -> str:
+    """Stable id of a paper without an id of its own, from its abstract.
+
+    The abstract (not the title) is the key so that an untitled copy of a paper gets the
+    same id as the titled one it merges into."""
+    return hashlib.sha1(normalize(abstract).encode("utf-8")).hexdigest()[:12]
+
+
+def content_hash(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+def clean_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+# A sentence ends at . ! or ? followed by space and an upper-case letter, digit or quote,
+# except after common abbreviations and initials, which would otherwise split
+# "e.g. BERT" or "et al. Our".
+_ABBREVIATIONS = {"e.g", "i.e", "et al", "etc", "vs", "fig", "eq", "cf", "al", "approx", "resp", "no"}
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split abstract text into sentences (no model, no NLTK data needed)."""
+    text = clean_space(text)
+    if not text:
+        return []
+    sentences: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        candidate = text[start : m.start()].rstrip()
+        last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"')]").lower()
+        two_words = " ".join(candidate.lower().rsplit(" ", 2)[-2:]).rstrip(".")
+        if last_word in _ABBREVIATIONS or two_words in _ABBREVIATIONS or len(last_word) == 1:
+            continue
+        sentences.append(text[start : m.end()].strip())
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
