@@ -161,6 +161,26 @@ def cmd_eval_beir(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_questions(args: argparse.Namespace) -> int:
+    from evals.questions import BUNDLED_TEST, load_questions, run_questions
+    from index.loaded import open_index
+
+    settings = _settings(args)
+    path = Path(args.file) if args.file else BUNDLED_TEST
+    if not path.is_file():
+        raise BadInput(f"{path}: no such question file; give a JSONL question set (see evals/questions.py).")
+    report = run_questions(load_questions(path), open_index(settings), settings)
+    summary = report.summary()
+    if args.json:
+        _print_json({"file": str(path), **summary, "rows": report.rows if args.rows else None})
+    else:
+        print(f"{path.name} ({summary['questions']} questions, {settings.retrieval.mode}):")
+        for k, v in summary.items():
+            if k != "questions":
+                print(f"  {k:<24} {v:.3f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="paperbot", description="Answers questions about ML papers from their abstracts, with citations."
@@ -199,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     eb.add_argument("--json", action="store_true")
     eb.add_argument("--mode", choices=modes, help="retriever (default: settings)")
     eb.set_defaults(func=cmd_eval_beir)
+    eq = evsub.add_parser("questions", help="hit@1/hit@5 and refusal accuracy on a question set")
+    eq.add_argument("file", nargs="?", help="JSONL question set (default: the bundled test set)")
+    eq.add_argument("--json", action="store_true")
+    eq.add_argument("--rows", action="store_true", help="with --json, include per-question rows")
+    eq.add_argument("--mode", choices=modes, help="retriever (default: settings)")
+    eq.set_defaults(func=cmd_eval_questions)
     return p
 
 

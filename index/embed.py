@@ -58,6 +58,12 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        # Their loading bar and "sequence longer than 256" notes (we count tokens of long
+        # texts on purpose, to chunk them) are noise on our users' terminals.
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
 
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self._model.max_seq_length = max_tokens

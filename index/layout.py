@@ -2,8 +2,8 @@
 
 An index folder holds numbered generations and a ``CURRENT`` file naming the one to use:
 
-    <index>/CURRENT            "gen-000003"
-    <index>/gen-000003/        papers.jsonl, chroma/, bm25/, manifest.json (written last)
+    <index>/CURRENT            "gen-000003-1a2b3c"
+    <index>/gen-000003-1a2b3c/       papers.jsonl, chroma/, bm25/, manifest.json (written last)
 
 Ingest writes a whole new generation beside the current one and only then replaces
 ``CURRENT`` (an atomic rename). A crash or Ctrl-C mid-ingest leaves a generation that
@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,9 +93,11 @@ def require_generation(index_dir: Path) -> Generation:
 
 
 def new_generation(index_dir: Path) -> Generation:
+    """A fresh, never reused folder name: Chroma caches open databases by path inside a
+    process, so reusing the name of a discarded generation would hit a stale handle."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    numbers = [int(p.name[4:]) for p in index_dir.glob("gen-*") if p.name[4:].isdigit()]
-    gen = Generation(index_dir / f"gen-{max(numbers, default=0) + 1:06d}")
+    numbers = [int(p.name[4:10]) for p in index_dir.glob("gen-*") if p.name[4:10].isdigit()]
+    gen = Generation(index_dir / f"gen-{max(numbers, default=0) + 1:06d}-{uuid.uuid4().hex[:6]}")
     gen.path.mkdir()
     return gen
 

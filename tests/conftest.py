@@ -1,0 +1,63 @@
+"""Fixtures: fast settings with the fake embedder, and (for integration tests) one real
+index of the bundled corpus shared by the whole session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _no_paperbot_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never see the developer's PAPERBOT_* variables or .env."""
+    for key in list(os.environ):
+        if key.startswith("PAPERBOT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+def make_settings(data_dir: Path, embedder: str = "fake", **sections: dict) -> Settings:
+    s = Settings(index={"data_dir": data_dir, "embedder": embedder})
+    for name, values in sections.items():
+        setattr(s, name, getattr(s, name).model_copy(update=values))
+    return s
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def fake_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Environment for driving the CLI in-process with the fake embedder."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("PAPERBOT_INDEX__DATA_DIR", str(data))
+    monkeypatch.setenv("PAPERBOT_INDEX__EMBEDDER", "fake")
+    return data
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus ingested once with the real model, Chroma on disk."""
+    from index.build import ingest
+
+    data = tmp_path_factory.mktemp("real")
+    ingest(Settings(index={"data_dir": data}))
+    return data
+
+
+@pytest.fixture(scope="session")
+def real_index(real_index_dir: Path):
+    from index.loaded import open_index
+
+    return open_index(Settings(index={"data_dir": real_index_dir}))

@@ -1,0 +1,45 @@
+from pathlib import Path
+
+import pytest
+
+from bot.answer import REFUSAL, answer
+from bot.errors import BadInput
+from index.build import ingest
+from index.loaded import open_index
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def index(fake_settings):
+    ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv", DATA / "corpus.jsonl"])
+    return open_index(fake_settings)
+
+
+def test_answer_cites_only_retrieved_papers(index, fake_settings):
+    a = answer("How do gardeners route tomatoes to experts?", fake_settings, index)
+    assert not a.refused
+    retrieved = {h.paper.id for h in a.hits}
+    assert a.citations and {c.paper.id for c in a.citations} <= retrieved
+    assert a.citations[0].paper.id == "u1"
+    for c in a.citations:
+        assert f"[{c.n}]" in a.text
+        assert c.evidence in c.paper.abstract  # quoted, not invented
+    assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
+    d = a.to_dict()
+    assert set(d) >= {"question", "answer", "refused", "citations", "hits"}
+    assert set(d["citations"][0]) >= {"n", "paper_id", "title", "abstract", "evidence"}
+    assert set(d["hits"][0]) >= {"rank", "paper_id", "title", "abstract", "score"}
+
+
+def test_refusal_lists_nearest_papers(index, fake_settings):
+    fake_settings.retrieval.min_similarity = 0.99
+    a = answer("What is the capital of Mongolia?", fake_settings, index)
+    assert a.refused and a.text == REFUSAL and not a.citations
+    assert a.hits  # nearest papers still listed
+
+
+@pytest.mark.parametrize("q", ["", "   \n\t"])
+def test_empty_question(index, fake_settings, q):
+    with pytest.raises(BadInput, match="empty"):
+        answer(q, fake_settings, index)

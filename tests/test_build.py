@@ -1,0 +1,89 @@
+"""Ingest through the real Chroma store and BM25 on disk, with the fake embedder."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import BadInput
+from index import layout
+from index.build import ingest
+from index.embed import FakeEmbedder
+from index.lexical import LexicalIndex
+from index.loaded import open_index
+
+DATA = Path(__file__).parent / "data"
+
+
+class CountingEmbedder(FakeEmbedder):
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed(self, texts, batch_size=32):
+        self.embedded.extend(texts)
+        return super().embed(texts, batch_size)
+
+
+def test_reingest_adds_nothing_and_new_file_embeds_only_new(fake_settings):
+    emb = CountingEmbedder()
+    first = ingest(fake_settings, [DATA / "papers.jsonl"], embedder=emb)
+    assert first.papers == 2 and first.embedded == first.chunks > 0
+    n = len(emb.embedded)
+
+    again = ingest(fake_settings, [DATA / "papers.jsonl"], embedder=emb)
+    assert again.unchanged and again.embedded == 0 and len(emb.embedded) == n
+    assert again.generation == first.generation
+
+    more = ingest(fake_settings, [DATA / "papers.csv"], embedder=emb)
+    assert more.papers == 3 and more.new_papers == 1
+    assert more.embedded == len(emb.embedded) - n == 1
+    assert all("Tiny Violins" in t for t in emb.embedded[n:])
+
+    index = open_index(fake_settings, embedder=emb)
+    assert len(index.papers) == 3 and index.store.count() == more.chunks
+
+
+def test_bad_input_leaves_index_untouched(fake_settings, tmp_path):
+    ingest(fake_settings, [DATA / "papers.jsonl"])
+    before = (fake_settings.index_dir / "CURRENT").read_text()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "x", "abstract": "fine"}\nnot json\n')
+    with pytest.raises(BadInput, match="bad.jsonl:2"):
+        ingest(fake_settings, [DATA / "papers.csv", bad])
+    assert (fake_settings.index_dir / "CURRENT").read_text() == before
+    assert len(open_index(fake_settings).papers) == 2
+
+
+def test_crash_mid_ingest_is_never_trusted(fake_settings, monkeypatch):
+    ingest(fake_settings, [DATA / "papers.jsonl"])
+    good = layout.require_generation(fake_settings.index_dir).path.name
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt  # Ctrl-C after the vectors went into the new Chroma store
+
+    monkeypatch.setattr(LexicalIndex, "build", boom)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(fake_settings, [DATA / "papers.csv"])
+    monkeypatch.undo()
+
+    assert layout.require_generation(fake_settings.index_dir).path.name == good
+    assert len(open_index(fake_settings).papers) == 2
+    # the next ingest cleans the half-written generation up and completes
+    report = ingest(fake_settings, [DATA / "papers.csv"])
+    assert report.papers == 3
+    gens = sorted(p.name for p in fake_settings.index_dir.glob("gen-*"))
+    assert all((fake_settings.index_dir / g / layout.MANIFEST).is_file() for g in gens)
+
+
+def test_chunks_fit_the_model_and_carry_the_title(fake_settings):
+    from index.chunking import chunk_paper
+    from bot.types import Paper
+
+    emb = FakeEmbedder()
+    paper = Paper(id="p", title="A Title", abstract=" ".join(f"Sentence number {i} is here." for i in range(80)))
+    chunks = chunk_paper(paper, emb.count_tokens, chunk_tokens=64, overlap=1)
+    assert len(chunks) > 3
+    for c in chunks:
+        assert c.text.startswith("A Title. ")
+        assert emb.count_tokens([c.text])[0] + 2 <= 64
+    # one sentence of overlap between neighbours
+    assert chunks[0].text.split(". ")[-1].rstrip(".") in chunks[1].text

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+from bot.retrieval import fuse, search
+from bot.settings import RetrievalSettings
+from index.build import ingest
+from index.loaded import open_index
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_fuse_modes():
+    dense = {"a": 0.9, "b": 0.5, "c": 0.1}
+    lexical = {"c": 10.0, "b": 6.0}
+    assert [p for p, _ in fuse(dense, lexical, RetrievalSettings(mode="dense"))] == ["a", "b", "c"]
+    assert [p for p, _ in fuse(dense, lexical, RetrievalSettings(mode="bm25"))] == ["c", "b"]
+    w = fuse(dense, lexical, RetrievalSettings(fusion="weighted", dense_weight=0.5))
+    assert dict(w) == {"a": 0.5, "b": 0.5 * 0.5 + 0.5 * 0.0, "c": 0.5}
+    rrf = dict(fuse(dense, lexical, RetrievalSettings(fusion="rrf", rrf_k=60, dense_weight=0.5)))
+    assert rrf["b"] > rrf["a"]  # second in both lists beats first in one
+    assert abs(rrf["a"] - 1 / 61) < 1e-12
+
+
+def test_search_returns_each_paper_once_with_best_evidence(fake_settings):
+    ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv", DATA / "corpus.jsonl"])
+    index = open_index(fake_settings)
+    s = fake_settings.retrieval.model_copy(update={"chunk_tokens": 64} if False else {})
+    hits = search(index, "gardeners routing tomatoes to experts", s, k=10)
+    ids = [h.paper.id for h in hits]
+    assert ids[0] == "u1" and len(ids) == len(set(ids))
+    assert hits[0].best_chunk and "gardeners" in hits[0].best_chunk
+    assert hits[0].dense >= hits[-1].dense
