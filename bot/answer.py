@@ -26,10 +26,10 @@ def is_answerable(hits: list[Hit], min_similarity: float) -> bool:
 
 
 def select_cited(hits: list[Hit], settings: Settings) -> list[Hit]:
-    """Hits good enough to quote, in ranking order."""
+    """Hits good enough to quote, in ranking order; the most similar one always qualifies."""
     a = settings.answer
     best = max(h.dense for h in hits)
-    floor = max(a.cite_min_similarity, a.cite_relative * best)
+    floor = min(best, max(a.cite_min_similarity, a.cite_relative * best))
     return [h for h in hits if h.dense >= floor][: a.max_citations]
 
 

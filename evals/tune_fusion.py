@@ -1,0 +1,49 @@
+"""Choose fusion settings on a BEIR *train* split (never the test split).
+
+Retrieves dense and BM25 candidates once per query, then replays the pure ``fuse``
+function over a grid of settings and prints nDCG@10 for each, best last.
+
+    python -m evals.tune_fusion ../shared/benchmarks/scifact --split train
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bot.retrieval import CHUNKS_PER_PAPER, fuse
+from bot.settings import Settings
+from evals.beir import prepare
+from evals.metrics import ranking_metrics
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    ap.add_argument("--split", default="train")
+    args = ap.parse_args()
+    if args.split == "test":
+        raise SystemExit("Tune on a train/dev split; the test split is for reporting only.")
+    settings = Settings()
+    data, index = prepare(settings, Path(args.dir), args.split)
+    want = settings.retrieval.candidates
+    cached = []
+    for qid, text in data.queries.items():
+        dense = index.dense(index.embed_query(text), want * CHUNKS_PER_PAPER)
+        cached.append(({p: e.similarity for p, e in dense.items()}, index.bm25(text, want), data.qrels[qid]))
+
+    grid = [{"mode": "dense"}, {"mode": "bm25"}]
+    grid += [{"fusion": "rrf", "rrf_k": k, "dense_weight": w} for k in (10, 30, 60) for w in (0.3, 0.4, 0.5, 0.6)]
+    grid += [{"fusion": "weighted", "dense_weight": w} for w in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)]
+    results = []
+    for g in grid:
+        s = settings.retrieval.model_copy(update=g)
+        runs = [([p for p, _ in fuse(d, l, s)][:100], rel) for d, l, rel in cached]
+        results.append((ranking_metrics(runs)["nDCG@10"], g))
+    for ndcg, g in sorted(results, key=lambda r: r[0]):
+        print(f"{ndcg:.4f}  {g}")
+    print(f"({len(cached)} {args.split} queries)")
+
+
+if __name__ == "__main__":
+    main()
