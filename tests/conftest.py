@@ -25,8 +25,12 @@ def _no_paperbot_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+# The fake embedder's bag-of-words cosines run lower than MiniLM's: thresholds to match.
+FAKE_THRESHOLDS = {"retrieval": {"min_similarity": 0.1}, "answer": {"cite_min_similarity": 0.1}}
+
+
 def make_settings(data_dir: Path, embedder: str = "fake", **sections: dict) -> Settings:
-    s = Settings(index={"data_dir": data_dir, "embedder": embedder})
+    s = Settings(index={"data_dir": data_dir, "embedder": embedder}, **FAKE_THRESHOLDS)
     for name, values in sections.items():
         setattr(s, name, getattr(s, name).model_copy(update=values))
     return s
@@ -43,6 +47,9 @@ def fake_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     data = tmp_path / "data"
     monkeypatch.setenv("PAPERBOT_INDEX__DATA_DIR", str(data))
     monkeypatch.setenv("PAPERBOT_INDEX__EMBEDDER", "fake")
+    for section, values in FAKE_THRESHOLDS.items():
+        for key, value in values.items():
+            monkeypatch.setenv(f"PAPERBOT_{section.upper()}__{key.upper()}", str(value))
     return data
 
 
