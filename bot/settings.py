@@ -111,10 +111,11 @@ class AnswerSettings(_Section):
         "retrieved paper is quoted only if its best chunk reaches this cosine similarity...",
     )
     cite_relative: float = Field(
-        0.8,
+        0.85,
         ge=0.0,
         le=1.0,
-        description="...and only if that similarity is at least this fraction of the best paper's.",
+        description="...and only if that similarity is at least this fraction of the best paper's "
+        "(0.85: citation precision 0.60 -> 0.77 on the dev questions vs 0.8, multi-paper answers kept).",
     )
 
 
