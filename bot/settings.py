@@ -80,7 +80,10 @@ class RetrievalSettings(_Section):
     )
     top_k: int = Field(5, ge=1, description="Papers returned by search and shown to the answerer.")
     candidates: int = Field(
-        100, ge=1, description="Papers taken from each retriever before fusion."
+        50,
+        ge=1,
+        description="Papers taken from each retriever before fusion (at least k). 50 halves search "
+        "latency against 100 for -0.0015 nDCG@10 on SciFact train; evaluation asks for k=100.",
     )
     fusion: Literal["rrf", "weighted"] = Field(
         "weighted",
