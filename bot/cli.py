@@ -239,7 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"paperbot: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("paperbot: interrupted; the index is as it was before this command.", file=sys.stderr)
+        note = (
+            "; the index is as it was, and the next ingest reuses what was embedded so far"
+            if args.command in ("ingest", "eval")
+            else ""
+        )
+        print(f"paperbot: interrupted{note}.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `paperbot search ... | head`
         return 0
