@@ -81,11 +81,17 @@ class QuestionReport:
             "hit@5": mean([r["hit@5"] for r in answerable]),
             "refusal_accuracy": mean([1.0 if r["refused"] else 0.0 for r in unanswerable]),
             "false_refusal_rate": mean([1.0 if r["refused"] else 0.0 for r in answerable]),
+            "fact_coverage": mean([r["facts_found"] / r["facts"] for r in answerable if r["facts"]]),
             "citation_precision": mean(
                 [r["cited_gold"] / r["cited"] for r in answerable if r["cited"]]
             ),
             **{f"hit@5[{t}]": mean([r["hit@5"] for r in rs]) for t, rs in sorted(by_type.items())},
         }
+
+
+def _has_fact(text: str, fact: str) -> bool:
+    # Abstracts keep LaTeX escapes ("2.46\\%"); facts are written plainly.
+    return fact.lower() in text.replace("\\", "").lower()
 
 
 def run_questions(questions: list[Question], index: LoadedIndex, settings: Settings) -> QuestionReport:
@@ -106,6 +112,8 @@ def run_questions(questions: list[Question], index: LoadedIndex, settings: Setti
                 "hit@5": hit_at(ranked, rel, 5),
                 "cited": len(cited),
                 "cited_gold": sum(1 for c in cited if c in gold),
+                "facts": len(q.facts),
+                "facts_found": sum(1 for f in q.facts if _has_fact(a.text, f)),
                 "top_similarity": max((h.dense for h in a.hits), default=0.0),
             }
         )

@@ -43,3 +43,18 @@ def test_refusal_lists_nearest_papers(index, fake_settings):
 def test_empty_question(index, fake_settings, q):
     with pytest.raises(BadInput, match="empty"):
         answer(q, fake_settings, index)
+
+
+def test_quote_prefers_contribution_sentences(index, fake_settings):
+    from bot.answer import gather_evidence
+    from bot.types import Hit, Paper
+
+    paper = Paper(
+        id="z", title="", abstract="Tomato routing is hard for gardeners. We propose a router for tomato gardeners."
+    )
+    hit = Hit(paper=paper, score=1.0)
+    plain = fake_settings.answer.model_copy(update={"contribution_bonus": 0.0})
+    boosted = fake_settings.answer.model_copy(update={"contribution_bonus": 0.5})
+    q = "tomato routing gardeners"
+    assert gather_evidence(index, q, [hit], plain)[0].sentence.startswith("Tomato routing")
+    assert gather_evidence(index, q, [hit], boosted)[0].sentence.startswith("We propose")

@@ -47,6 +47,8 @@ def test_question_set_floor(real_index):
     s = report.summary()
     assert s["hit@5"] >= 0.80, s
     assert s["hit@1"] >= 0.60, s
+    assert s["false_refusal_rate"] <= 0.25, s
+    assert s["refusal_accuracy"] >= 0.30, s
 
 
 def test_cli_subprocess_ingest_ask_json(tmp_path: Path, real_index_dir: Path):
@@ -64,6 +66,7 @@ def test_cli_subprocess_ingest_ask_json(tmp_path: Path, real_index_dir: Path):
     first, second = [json.loads(l) for l in out.stdout.splitlines()]
     assert "IDInit" in first["citations"][0]["title"]
     assert second["hits"] and second["question"].startswith("what is the boiling")
+    assert second["refused"] is True and second["citations"] == []
 
 
 @pytest.mark.skipif(not SCIFACT.is_dir(), reason="needs ../shared/benchmarks/scifact")
