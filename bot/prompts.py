@@ -1,0 +1,46 @@
+"""Prompt files from prompts/: loaded and validated at start, filled per question."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import ConfigError
+from index.text import content_hash
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+# The placeholders each prompt may use: the code fills exactly these.
+ALLOWED = {"answer": {"context", "question", "max_sentences"}}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    name: str
+    template: str
+    version: str
+
+    def render(self, **values: object) -> str:
+        return self.template.format(**values)
+
+
+def load_prompt(name: str, folder: Path = PROMPTS_DIR) -> Prompt:
+    path = folder / f"{name}.txt"
+    if not path.is_file():
+        raise ConfigError(f"Prompt file {path} is missing; restore it from the repository.")
+    template = path.read_text(encoding="utf-8")
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as e:
+        raise ConfigError(f"{path}: {e}; write literal braces as {{{{ and }}}}.") from e
+    unknown = fields - ALLOWED[name]
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
+            f"this prompt can use {', '.join('{' + a + '}' for a in sorted(ALLOWED[name]))}."
+        )
+    missing = {"context", "question"} - fields if name == "answer" else set()
+    if missing:
+        raise ConfigError(f"{path}: must contain {', '.join('{' + m + '}' for m in sorted(missing))}.")
+    return Prompt(name=name, template=template, version=content_hash(template)[:12])
