@@ -17,6 +17,7 @@ from bot.llm.base import BackendUnavailable, Generator, load_generator
 from bot.prompts import load_prompt
 from bot.retrieval import check_query, search
 from bot.settings import AnswerSettings, Settings
+from bot.traces import TraceStore
 from bot.types import Answer, Citation, Hit
 from index.loaded import LoadedIndex
 from index.text import split_sentences
@@ -102,11 +103,18 @@ class Answerer:
     """Question -> Answer with the configured backend. Built once at an edge (CLI, Slack,
     evals): the prompt is loaded and validated here, before any question is asked."""
 
-    def __init__(self, settings: Settings, index: LoadedIndex, generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        index: LoadedIndex,
+        generator: Generator | None = None,
+        traces: TraceStore | None = None,
+    ) -> None:
         self.settings = settings
         self.index = index
         self.prompt = load_prompt("answer")
         self.generator = generator if generator is not None else load_generator(settings.llm)
+        self.traces = traces
 
     @property
     def streams(self) -> bool:
@@ -177,11 +185,14 @@ class Answerer:
                     notice=f"The {self.settings.llm.backend} backend failed ({e}); this is the extractive answer.",
                 )
         t2 = time.perf_counter()
-        return replace(
+        result = replace(
             result,
             run_id=uuid.uuid4().hex[:12],
             timings={"retrieve": t1 - t0, "answer": t2 - t1, "total": t2 - t0},
         )
+        if self.traces is not None:
+            self.traces.record(result, self.settings, self.prompt.version)
+        return result
 
 
 def answer(question: str, settings: Settings, index: LoadedIndex) -> Answer:

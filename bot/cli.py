@@ -32,6 +32,8 @@ def _settings(args: argparse.Namespace):
         ) from e
     if getattr(args, "mode", None):
         settings.retrieval.mode = args.mode
+    if getattr(args, "backend", None) and args.command == "ask":
+        settings.llm.backend = args.backend
     return settings
 
 
@@ -89,19 +91,66 @@ def _batch(args: argparse.Namespace, what: str, run: Callable[[str], tuple[dict,
     return status
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    from bot.answer import answer
-    from bot.render import answer_text
+def _answerer(settings):
+    from bot.answer import Answerer
+    from bot.traces import TraceStore
     from index.loaded import open_index
 
+    return Answerer(settings, open_index(settings), traces=TraceStore(settings.traces_path))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.render import answer_text
+
     settings = _settings(args)
-    index = open_index(settings)
+    answerer = _answerer(settings)
 
     def run(q: str) -> tuple[dict, str]:
-        a = answer(q, settings, index)
-        return a.to_dict(), answer_text(a)
+        streamed = []
+
+        def on_token(delta: str) -> None:
+            if not streamed:
+                print(f"({answerer.generator.name} is writing; checked against the abstracts below)\n", flush=True)
+            streamed.append(delta)
+            print(delta, end="", flush=True)
+
+        a = answerer(q, on_token=None if args.json else on_token)
+        shown = answer_text(a)
+        if streamed:
+            removed = f", {a.removed_sentences} unsupported sentence(s) removed" if a.removed_sentences else ""
+            shown = f"\n\n=== checked answer{removed} ===\n" + shown
+        return a.to_dict(), shown
 
     return _batch(args, "question", run)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from bot.render import answer_text, side_by_side
+    from bot.settings import LLMSettings
+    from bot.traces import TraceStore
+    from bot.types import Answer
+
+    settings = _settings(args)
+    traces = TraceStore(settings.traces_path)
+    rec = traces.get(args.run_id)
+    recorded = rec["settings"]
+    settings.retrieval = settings.retrieval.model_validate(recorded["retrieval"])
+    settings.answer = settings.answer.model_validate(recorded["answer"])
+    settings.llm = LLMSettings.model_validate(
+        {**recorded["llm"], "api_key": settings.llm.api_key, **({"backend": args.backend} if args.backend else {})}
+    )
+    new = _answerer(settings)(rec["question"])
+    if args.json:
+        _print_json({"run_id": args.run_id, "recorded": rec["answer"], "replayed": new.to_dict()})
+        return 0
+    old = rec["answer"]
+    old_text = (f"Note: {old['notice']}\n" if old.get("notice") else "") + old["answer"] + "\n\n" + "\n".join(
+        f"[{c['n']}] {c['title'] or c['paper_id']}" for c in old["citations"]
+    )
+    print(f"Question: {rec['question']}\n")
+    print(side_by_side(f"recorded: {rec['backend']} (run {args.run_id})", old_text,
+                       f"now: {new.backend} (run {new.run_id})", answer_text(new)))  # fmt: skip
+    return 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -194,11 +243,19 @@ def build_parser() -> argparse.ArgumentParser:
     ing.set_defaults(func=cmd_ingest)
 
     modes = ["hybrid", "dense", "bm25"]
+    backends = ["extractive", "llama-cpp", "ollama", "openai", "openai-compatible"]
     ask = sub.add_parser("ask", help="answer a question with cited papers")
     ask.add_argument("text", nargs="?", metavar="QUESTION", help="omit to read one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.add_argument("--mode", choices=modes, help="retriever (default: settings)")
+    ask.add_argument("--backend", choices=backends, help="answer backend (default: PAPERBOT_LLM__BACKEND)")
     ask.set_defaults(func=cmd_ask)
+
+    rp = sub.add_parser("replay", help="re-run a recorded question and show both answers side by side")
+    rp.add_argument("run_id")
+    rp.add_argument("--backend", choices=backends, help="answer with this backend instead")
+    rp.add_argument("--json", action="store_true")
+    rp.set_defaults(func=cmd_replay)
 
     se = sub.add_parser("search", help="list the papers that best match a query")
     se.add_argument("text", nargs="?", metavar="QUERY", help="omit to read one query per line from stdin")

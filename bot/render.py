@@ -15,8 +15,15 @@ def _wrap(text: str, indent: str = "") -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
+def context_line(a: Answer) -> str:
+    total = a.timings.get("total")
+    parts = [a.backend, f"{total:.1f}s" if total is not None else "", f"run {a.run_id}" if a.run_id else ""]
+    return "— " + " · ".join(p for p in parts if p)
+
+
 def answer_text(a: Answer) -> str:
-    lines = [_wrap(a.text), ""]
+    lines = [f"Note: {a.notice}", ""] if a.notice else []
+    lines += [_wrap(a.text), ""]
     if a.refused:
         lines.append("Nearest papers (not close enough to cite):")
         for i, h in enumerate(a.hits, start=1):
@@ -27,7 +34,22 @@ def answer_text(a: Answer) -> str:
             head = f"[{c.n}] {c.paper.display_title}" + (f" — {c.paper.url}" if c.paper.url else "")
             lines.append(_wrap(head, "  "))
             lines.append(_wrap(f"“{c.evidence}”", "      "))
+    lines += ["", context_line(a)]
     return "\n".join(lines)
+
+
+def side_by_side(left_title: str, left: str, right_title: str, right: str, width: int = 60) -> str:
+    """Two renderings in columns, for `paperbot replay`."""
+    def column(title: str, text: str) -> list[str]:
+        out = [title, "-" * min(width, len(title))]
+        for para in text.splitlines():
+            out += textwrap.wrap(para, width) or [""]
+        return out
+
+    a, b = column(left_title, left), column(right_title, right)
+    a += [""] * (len(b) - len(a))
+    b += [""] * (len(a) - len(b))
+    return "\n".join(f"{x:<{width}} │ {y}" for x, y in zip(a, b))
 
 
 def search_text(query: str, hits: list[Hit]) -> str:

@@ -162,6 +162,11 @@ class LLMSettings(_Section):
         "an abstract it cites reaches this (bundled embedding model); see evals/grounding_check.py.",
     )
     stream: bool = Field(True, description="Stream tokens to a terminal when the backend can.")
+    chat: bool = Field(
+        True,
+        description="openai-compatible: use the chat endpoint; false for /v1/completions (base "
+        "models, or servers without a chat template).",
+    )
 
 
 class Settings(BaseSettings):
@@ -200,3 +205,7 @@ class Settings(BaseSettings):
     @property
     def cache_path(self) -> Path:
         return self.index.data_dir / "embeddings.sqlite"
+
+    @property
+    def traces_path(self) -> Path:
+        return self.index.data_dir / "traces.sqlite"

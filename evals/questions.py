@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.answer import answer
+from bot.answer import Answerer
 from bot.errors import BadInput
 from bot.settings import Settings
 from evals.metrics import hit_at, mean
@@ -96,8 +96,9 @@ def _has_fact(text: str, fact: str) -> bool:
 
 def run_questions(questions: list[Question], index: LoadedIndex, settings: Settings) -> QuestionReport:
     report = QuestionReport()
+    answerer = Answerer(settings, index)
     for q in questions:
-        a = answer(q.question, settings, index)
+        a = answerer(q.question)
         ranked = [h.paper.id for h in a.hits]
         gold = resolve_gold(q, index)
         rel = {g: 1 for g in gold}

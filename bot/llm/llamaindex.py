@@ -85,7 +85,7 @@ def build(s: LLMSettings) -> LlamaIndexGenerator:
             model = s.model
             llm = OpenAILike(
                 model=model, api_base=s.base_url, api_key=_key(s) or "not-needed",
-                is_chat_model=True, timeout=s.timeout_s, max_retries=0,
+                is_chat_model=s.chat, timeout=s.timeout_s, max_retries=0,
                 temperature=s.temperature, max_tokens=s.max_tokens, context_window=s.context_window,
             )  # fmt: skip
         elif s.backend == "ollama":

@@ -1,0 +1,74 @@
+"""Every answer's run, recorded in a local SQLite file for replay and debugging:
+question, the settings that shaped it (never secrets), hits with scores, prompt
+version, backend/model, raw model output, final answer, timings."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.errors import BadInput
+from bot.settings import Settings
+from bot.types import Answer
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    question TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    raw_output TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    timings TEXT NOT NULL
+)"""
+
+
+def traced_settings(settings: Settings) -> dict[str, Any]:
+    """The settings that decide an answer; the API key is never part of it."""
+    return {
+        "retrieval": settings.retrieval.model_dump(),
+        "answer": settings.answer.model_dump(),
+        "llm": settings.llm.model_dump(exclude={"api_key"}),
+        "index": settings.index.name,
+    }
+
+
+class TraceStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute(_SCHEMA)
+
+    def record(self, answer: Answer, settings: Settings, prompt_version: str) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    answer.run_id,
+                    time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    answer.question,
+                    json.dumps(traced_settings(settings)),
+                    prompt_version,
+                    answer.backend,
+                    answer.raw_output,
+                    json.dumps(answer.to_dict()),
+                    json.dumps(answer.timings),
+                ),
+            )
+
+    def get(self, run_id: str) -> dict[str, Any]:
+        row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise BadInput(f"No recorded run {run_id!r}; run ids are printed with each answer (--json: run_id).")
+        cols = [d[0] for d in self._db.execute("SELECT * FROM runs LIMIT 0").description]
+        rec = dict(zip(cols, row))
+        for key in ("settings", "answer", "timings"):
+            rec[key] = json.loads(rec[key])
+        return rec
+
+    def close(self) -> None:
+        self._db.close()
