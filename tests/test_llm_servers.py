@@ -20,6 +20,9 @@ pytestmark = [pytest.mark.llm, pytest.mark.integration]
 llama_cpp = pytest.importorskip("llama_cpp", reason="install the llama-cpp extra (make test does)")
 
 
+KEY = "sk-test-key-never-shown"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,14 +42,15 @@ def server(gguf: Path):
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--model_alias", "gemma"],
+         "--port", str(port), "--n_ctx", "4096", "--model_alias", "gemma", "--api_key", KEY],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
+            req = urllib.request.Request(f"{url}/models", headers={"Authorization": f"Bearer {KEY}"})
+            with urllib.request.urlopen(req, timeout=2) as r:
                 if json.load(r)["data"]:
                     break
         except OSError:
@@ -62,7 +66,7 @@ def server(gguf: Path):
 def llm_settings(**kw):
     from bot.settings import LLMSettings
 
-    return LLMSettings(**{"max_tokens": 48, "temperature": 0.0, "retries": 0, **kw})
+    return LLMSettings(**{"max_tokens": 48, "temperature": 0.0, "retries": 0, "api_key": KEY, **kw})
 
 
 def test_openai_compatible_complete_and_stream(server):
@@ -134,15 +138,33 @@ def test_cli_streams_and_replays(server, real_index_dir: Path):
         **os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(real_index_dir),
         "PAPERBOT_LLM__BACKEND": "openai-compatible", "PAPERBOT_LLM__BASE_URL": server,
         "PAPERBOT_LLM__MODEL": "gemma", "PAPERBOT_LLM__CHAT": "false", "PAPERBOT_LLM__MAX_TOKENS": "48",
-        "PAPERBOT_LLM__RETRIES": "0", "PAPERBOT_LLM__API_KEY": "sk-secret-do-not-print",
+        "PAPERBOT_LLM__RETRIES": "0", "PAPERBOT_LLM__API_KEY": KEY,
     }  # fmt: skip
     q = "Which paper initializes networks with identity-like matrices?"
     out = subprocess.run([str(exe), "ask", q], env=env, capture_output=True, text=True, check=True)
     assert "is writing" in out.stdout and "=== checked answer" in out.stdout
-    assert "sk-secret" not in out.stdout + out.stderr
+    assert KEY not in out.stdout + out.stderr
     js = subprocess.run([str(exe), "ask", "--json", q], env=env, capture_output=True, text=True, check=True)
     run_id = json.loads(js.stdout)["run_id"]
     rp = subprocess.run([str(exe), "replay", run_id, "--backend", "extractive"], env=env,
                         capture_output=True, text=True, check=True)  # fmt: skip
     assert f"recorded:" in rp.stdout and "now: extractive" in rp.stdout
-    assert "sk-secret" not in rp.stdout + rp.stderr
+    assert KEY not in rp.stdout + rp.stderr
+
+
+def test_openai_backend_sends_key_from_openai_api_key(server, real_index, monkeypatch):
+    """The `openai` backend pointed at the loopback server: OPENAI_API_KEY is honoured and sent
+    (the server rejects other keys), and a rejected key falls back with a notice."""
+    from bot.answer import Answerer
+    from bot.llm import load_generator
+    from bot.settings import Settings
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    s = Settings(llm={"backend": "openai", "base_url": server, "model": "gpt-4o-mini", "max_tokens": 16, "retries": 0})
+    assert s.llm.api_key.get_secret_value() == KEY and KEY not in repr(s) + str(s.model_dump())
+    assert isinstance(load_generator(s.llm).complete("Hello"), str)  # accepted: no error
+
+    bad = real_index.settings.model_copy(deep=True)
+    bad.llm = llm_settings(backend="openai", base_url=server, model="gpt-4o-mini", api_key="sk-wrong")
+    a = Answerer(bad, real_index)("Which paper initializes networks with identity-like matrices?")
+    assert a.backend == "extractive" and "AuthenticationError" in a.notice and "sk-wrong" not in a.notice
