@@ -1,0 +1,31 @@
+import sys
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.llm import load_generator
+from bot.settings import LLMSettings, Settings
+
+
+@pytest.mark.parametrize(
+    "backend, module",
+    [("ollama", "llama_index.llms.ollama"), ("openai-compatible", "llama_index.llms.openai_like"),
+     ("openai", "llama_index.llms.openai"), ("llama-cpp", "llama_index.llms.llama_cpp")],
+)  # fmt: skip
+def test_missing_extra_says_how_to_install(monkeypatch, backend, module):
+    monkeypatch.setitem(sys.modules, module, None)  # makes the import fail
+    with pytest.raises(ConfigError, match=rf"pip install '\.\[{backend}\]'"):
+        load_generator(LLMSettings(backend=backend, model="m", base_url="http://127.0.0.1:1", api_key="k"))
+
+
+def test_extractive_has_no_generator_and_config_errors_are_clear():
+    assert load_generator(LLMSettings()) is None
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        load_generator(LLMSettings(backend="openai-compatible"))
+
+
+def test_api_key_is_secret(monkeypatch):
+    monkeypatch.setenv("PAPERBOT_LLM__API_KEY", "sk-very-secret")
+    s = Settings()
+    assert s.llm.api_key.get_secret_value() == "sk-very-secret"
+    assert "sk-very-secret" not in repr(s) + str(s) + s.model_dump_json()
