@@ -80,11 +80,17 @@ def test_openai_compatible_complete_and_stream(server):
 
 
 def test_llama_cpp_in_process(gguf):
-    from bot.llm import load_generator
+    from bot.llm import BackendUnavailable, load_generator
 
     gen = load_generator(llm_settings(backend="llama-cpp", model=str(gguf)))
     assert gen.name == f"llama-cpp:{gguf.name}"
     assert gen.complete("The capital of France is").strip()
+    assert len(list(gen.stream("Once upon a time"))) > 3
+    slow = load_generator(llm_settings(backend="llama-cpp", model=str(gguf), max_tokens=2000, timeout_s=0.5))
+    t = time.monotonic()
+    with pytest.raises(BackendUnavailable, match="within 0.5s"):
+        slow.complete("Write a very long story about a dragon.")
+    assert time.monotonic() - t < 20
 
 
 def test_answer_through_real_server_keeps_invariants(server, real_index):

@@ -3,6 +3,7 @@ llama-index LLM classes live here and nowhere else; callers see our ``Generator`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,23 +40,33 @@ def _key(s: LLMSettings) -> str | None:
 
 
 class LlamaIndexGenerator:
-    """Our Generator around a llama-index LLM: text in, text (or text deltas) out."""
+    """Our Generator around a llama-index LLM: text in, text (or text deltas) out.
 
-    def __init__(self, name: str, llm: Any) -> None:
+    With ``token_deadline_s`` (in-process models, which have no timeout of their own) the
+    output is streamed and generation stops once that many seconds have passed; the
+    prompt evaluation before the first token cannot be interrupted."""
+
+    def __init__(self, name: str, llm: Any, token_deadline_s: float | None = None) -> None:
         self.name = name
         self._llm = llm
+        self._deadline = token_deadline_s
 
     def complete(self, prompt: str) -> str:
+        if self._deadline is not None:
+            return "".join(self.stream(prompt))
         try:
             return self._llm.complete(prompt).text or ""
         except Exception as e:  # network, timeout, HTTP and server errors all mean the same here
             raise BackendUnavailable(f"{self.name}: {type(e).__name__}: {str(e)[:200]}") from e
 
     def stream(self, prompt: str) -> Iterator[str]:
+        start = time.monotonic()
         try:
             for chunk in self._llm.stream_complete(prompt):
                 if chunk.delta:
                     yield chunk.delta
+                if self._deadline is not None and time.monotonic() - start > self._deadline:
+                    raise TimeoutError(f"no answer within {self._deadline:g}s")
         except Exception as e:
             raise BackendUnavailable(f"{self.name}: {type(e).__name__}: {str(e)[:200]}") from e
 
@@ -118,4 +129,5 @@ def build(s: LLMSettings) -> LlamaIndexGenerator:
             raise ConfigError(f"Unknown LLM backend {s.backend!r}.")
     except ImportError as e:
         raise _missing_extra(s.backend, e) from e
-    return LlamaIndexGenerator(f"{s.backend}:{model}", llm)
+    deadline = s.timeout_s if s.backend == "llama-cpp" else None
+    return LlamaIndexGenerator(f"{s.backend}:{model}", llm, token_deadline_s=deadline)
