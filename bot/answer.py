@@ -2,7 +2,10 @@
 
 The default answerer is extractive: it quotes the sentence of each relevant abstract
 that is closest to the question and cites it. It needs no LLM, so paperbot answers
-fully offline; every sentence it writes is a quotation of the paper it cites."""
+fully offline; every sentence it writes is a quotation of the paper it cites. With an LLM
+backend the model writes the answer from the numbered abstracts, and the grounding check
+(bot/grounding.py) keeps only what the cited abstracts support; a failing backend falls
+back to the extractive answer."""
 
 from __future__ import annotations
 
@@ -44,8 +47,8 @@ class Evidence:
 def gather_evidence(index: LoadedIndex, question: str, hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
     """Sentence-level similarity for every hit, in one model call.
 
-    A short question matches one sentence far better than a 256-token chunk, so this,
-    not the chunk similarity, is what the evidence threshold is set on."""
+    A short question matches one sentence far better than a 256-token chunk, so the
+    evidence score (``evidence_score``) uses both."""
     per_paper = [split_sentences(h.paper.abstract) or [h.paper.abstract] for h in hits]
     texts = [question]
     for h, sents in zip(hits, per_paper):
