@@ -230,6 +230,23 @@ def cmd_eval_questions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slack(args: argparse.Namespace) -> int:
+    import logging
+
+    from bot.slack import create_app, run_socket_mode, serve_http
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(args)
+    app = create_app(settings, _answerer(settings))
+    if args.http:
+        server = serve_http(app, args.host, args.port)
+        print(f"paperbot: Slack HTTP mode on http://{args.host}:{server.server_address[1]}/slack/events", flush=True)
+        server.serve_forever()
+    else:
+        run_socket_mode(app, settings)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="paperbot", description="Answers questions about ML papers from their abstracts, with citations."
@@ -263,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--json", action="store_true", help="print results as JSON")
     se.add_argument("--mode", choices=modes, help="retriever (default: settings)")
     se.set_defaults(func=cmd_search)
+
+    sl = sub.add_parser("slack", help="run the Slack bot (Socket Mode by default)")
+    sl.add_argument("--http", action="store_true", help="HTTP mode: serve /slack/events instead of Socket Mode")
+    sl.add_argument("--port", type=int, default=3000)
+    sl.add_argument("--host", default="0.0.0.0")
+    sl.set_defaults(func=cmd_slack)
 
     st = sub.add_parser("stats", help="what the index holds")
     st.add_argument("--json", action="store_true")

@@ -169,6 +169,21 @@ class LLMSettings(_Section):
     )
 
 
+class SlackSettings(_Section):
+    bot_token: SecretStr | None = Field(None, description="Bot token (xoxb-…); from SLACK_BOT_TOKEN.")
+    app_token: SecretStr | None = Field(
+        None, description="App-level token (xapp-…) for Socket Mode; from SLACK_APP_TOKEN."
+    )
+    signing_secret: SecretStr | None = Field(
+        None, description="Signing secret that HTTP mode verifies requests with; from SLACK_SIGNING_SECRET."
+    )
+    api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (a proxy, or a stand-in in tests)."
+    )
+    slash_command: str = Field("/paper", description="The slash command the bot answers.")
+    busy_reaction: str = Field("hourglass_flowing_sand", description="Reaction shown while answering.")
+
+
 class Settings(BaseSettings):
     """All of paperbot's configuration."""
 
@@ -185,6 +200,19 @@ class Settings(BaseSettings):
     )
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation backend.")
+    slack: SlackSettings = Field(default_factory=SlackSettings, description="The Slack bot.")
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"), exclude=True,
+        description="Slack's conventional SLACK_BOT_TOKEN, copied into slack.bot_token.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token"), exclude=True,
+        description="Slack's conventional SLACK_APP_TOKEN, copied into slack.app_token.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret"), exclude=True,
+        description="Slack's conventional SLACK_SIGNING_SECRET, copied into slack.signing_secret.",
+    )
     openai_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"),
@@ -196,6 +224,10 @@ class Settings(BaseSettings):
     def _default_api_key(self) -> "Settings":
         if self.llm.api_key is None and self.openai_api_key is not None:
             self.llm.api_key = self.openai_api_key
+        for name in ("bot_token", "app_token", "signing_secret"):
+            conventional = getattr(self, f"slack_{name}")
+            if getattr(self.slack, name) is None and conventional is not None:
+                setattr(self.slack, name, conventional)
         return self
 
     @property

@@ -1,0 +1,61 @@
+"""Block Kit for an Answer: a pure function of the data, like the terminal rendering.
+
+Slack limits: 3,000 characters per section text, 50 blocks per message; long answers
+and long source lists are split to stay inside both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.types import Answer
+
+SECTION_LIMIT = 2900  # under Slack's 3,000, leaving room for markup
+MAX_BLOCKS = 50
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    """Split on sentence ends or spaces so no section exceeds the limit."""
+    out, rest = [], text
+    while rest:
+        if len(rest) <= SECTION_LIMIT:
+            cut = len(rest)
+        else:
+            cut = max(rest.rfind(". ", 0, SECTION_LIMIT) + 1, rest.rfind(" ", 0, SECTION_LIMIT), 1)
+        out.append({"type": "section", "text": {"type": "mrkdwn", "text": rest[:cut].strip()}})
+        rest = rest[cut:].lstrip()
+    return out
+
+
+def _title(paper) -> str:
+    title = _escape(paper.display_title)
+    return f"<{paper.url}|{title}>" if paper.url else f"*{title}*"
+
+
+def answer_blocks(a: Answer) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if a.notice:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {_escape(a.notice)}"}]})
+    if a.refused:
+        blocks += _sections(":mag: " + _escape(a.text))
+        nearest = "\n".join(f"• {_title(h.paper)}" for h in a.hits)
+        if nearest:
+            blocks += _sections("*Nearest papers (not close enough to cite):*\n" + nearest)
+    else:
+        blocks += _sections(_escape(a.text))
+        blocks.append({"type": "divider"})
+        for c in a.citations:
+            blocks += _sections(f"*[{c.n}]* {_title(c.paper)}\n> {_escape(c.evidence)}")
+    context = " · ".join(p for p in (a.backend, f"{a.timings.get('total', 0):.1f}s", f"run `{a.run_id}`") if p)
+    tail = [{"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}]
+    if len(blocks) + len(tail) > MAX_BLOCKS:
+        blocks = blocks[: MAX_BLOCKS - len(tail) - 1] + _sections("_(more sources omitted)_")
+    return blocks + tail
+
+
+def fallback_text(a: Answer) -> str:
+    """Plain text for notifications and clients that do not render blocks."""
+    return a.text[:300]

@@ -1,0 +1,168 @@
+"""The Slack bot through the real Bolt app in HTTP mode: signed HTTP requests to
+/slack/events on loopback, and a Slack Web API stand-in on loopback that records calls."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("slack_bolt")
+
+from bot.answer import Answerer  # noqa: E402
+from bot.slack import create_app, serve_http  # noqa: E402
+from index.build import ingest  # noqa: E402
+from index.loaded import open_index  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+SECRET = "test-signing-secret"
+
+
+class WebAPI(BaseHTTPRequestHandler):
+    calls: list[tuple[str, dict]] = []
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        if "json" in (self.headers.get("Content-Type") or ""):
+            params = json.loads(raw or "{}")
+        else:
+            params = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
+        method = self.path.rsplit("/", 1)[-1]
+        WebAPI.calls.append((method, params))
+        body = json.dumps({"ok": True, "ts": f"{time.time():.6f}", "channel": params.get("channel"),
+                           "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "paperbot"}).encode()  # fmt: skip
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def posts() -> list[dict]:
+    return [p for m, p in WebAPI.calls if m == "chat.postMessage"]
+
+
+def wait_for(pred, timeout: float = 15.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+@pytest.fixture
+def bot(fake_settings, monkeypatch):
+    WebAPI.calls = []
+    api = ThreadingHTTPServer(("127.0.0.1", 0), WebAPI)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv"])
+    s = fake_settings
+    s.slack = type(s.slack).model_validate({
+        "bot_token": "xoxb-test", "signing_secret": SECRET, "api_url": f"http://127.0.0.1:{api.server_address[1]}/api/",
+    })  # fmt: skip
+    answerer = Answerer(s, open_index(s))
+    app = create_app(s, answerer)
+    server = serve_http(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/slack/events", answerer
+    server.shutdown()
+    api.shutdown()
+
+
+def send(url: str, body: str, content_type="application/json", ts: int | None = None, secret=SECRET, headers=None):
+    ts = int(time.time()) if ts is None else ts
+    sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    req = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig, **(headers or {}),
+    })  # fmt: skip
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def mention(event_id="Ev1", text="<@UBOT> how do gardeners route tomatoes?", ts="111.1", **extra) -> str:
+    event = {"type": "app_mention", "user": "U1", "text": text, "ts": ts, "channel": "C1", **extra}
+    return json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
+                       "event_id": event_id, "event_time": int(time.time()), "event": event})  # fmt: skip
+
+
+def test_mention_gets_one_threaded_reply_with_sources(bot):
+    url, _ = bot
+    status, _ = send(url, mention())
+    assert status == 200
+    assert wait_for(lambda: len(posts()) == 1)
+    p = posts()[0]
+    assert p["channel"] == "C1" and p["thread_ts"] == "111.1"
+    blocks = json.dumps(p["blocks"])
+    assert "[1]" in blocks and "Sparse Mixture of Gardeners" in blocks and "run `" in blocks
+    assert wait_for(lambda: any(m == "reactions.remove" for m, _ in WebAPI.calls))
+    assert any(m == "reactions.add" for m, _ in WebAPI.calls)
+
+
+def test_forged_and_stale_requests_are_rejected(bot):
+    url, _ = bot
+    assert send(url, mention("Ev2"), secret="wrong")[0] == 401
+    assert send(url, mention("Ev3"), ts=int(time.time()) - 600)[0] == 401
+    time.sleep(0.5)
+    assert posts() == []
+
+
+def test_retries_and_duplicates_get_no_second_reply(bot):
+    url, _ = bot
+    assert send(url, mention("Ev4"))[0] == 200
+    assert send(url, mention("Ev4"), headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})[0] == 200
+    assert send(url, mention("Ev4"))[0] == 200  # same event id delivered again
+    assert wait_for(lambda: len(posts()) >= 1)
+    time.sleep(1.0)
+    assert len(posts()) == 1
+
+
+def test_bots_are_ignored_and_dms_answered(bot):
+    url, _ = bot
+    dm = lambda eid, **e: json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": eid,  # noqa: E731
+                                      "event": {"type": "message", "channel_type": "im", "channel": "D1", "user": "U1",
+                                                "text": "bread yeast proofing?", "ts": "5.5", **e}})  # fmt: skip
+    send(url, dm("Ev5", bot_id="B9", subtype="bot_message"))
+    send(url, dm("Ev6"))
+    assert wait_for(lambda: len(posts()) == 1)
+    time.sleep(0.5)
+    assert len(posts()) == 1 and posts()[0]["channel"] == "D1" and "Bread" in json.dumps(posts()[0]["blocks"])
+
+
+def test_slash_command_acks_then_answers(bot):
+    url, _ = bot
+    body = urllib.parse.urlencode({"command": "/paper", "text": "tiny violins audio", "user_id": "U1",
+                                   "channel_id": "C2", "team_id": "T1", "response_url": "http://127.0.0.1:1/x",
+                                   "trigger_id": "t"})  # fmt: skip
+    status, text = send(url, body, content_type="application/x-www-form-urlencoded")
+    assert status == 200 and "Looking for papers" in text
+    assert wait_for(lambda: len(posts()) == 2)
+    assert "asked: tiny violins audio" in posts()[0]["text"]
+    assert posts()[1]["channel"] == "C2" and "Tiny Violins" in json.dumps(posts()[1]["blocks"])
+
+
+def test_answering_failure_becomes_apology(bot, monkeypatch):
+    url, answerer = bot
+
+    def boom(*a, **k):
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(type(answerer), "__call__", boom)
+    send(url, mention("Ev7"))
+    assert wait_for(lambda: len(posts()) == 1)
+    assert "Sorry, something went wrong" in posts()[0]["text"] and "run `" in posts()[0]["text"]
