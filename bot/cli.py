@@ -230,6 +230,23 @@ def cmd_eval_questions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from bot.render import dumps
+    from bot.traces import TraceStore
+    from evals.questions import feedback_cases
+
+    settings = _settings(args)
+    cases = feedback_cases(TraceStore(settings.traces_path).downvoted())
+    lines = "".join(dumps(c) + "\n" for c in cases)
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as f:  # append: a question set grows
+            f.write(lines)
+        print(f"Appended {len(cases)} thumbs-down case(s) to {args.out}; label their gold_ids to score them.")
+    else:
+        sys.stdout.write(lines)
+    return 0
+
+
 def cmd_slack(args: argparse.Namespace) -> int:
     import logging
 
@@ -286,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     sl.add_argument("--port", type=int, default=3000)
     sl.add_argument("--host", default="0.0.0.0")
     sl.set_defaults(func=cmd_slack)
+
+    fb = sub.add_parser("feedback", help="Slack feedback")
+    fbsub = fb.add_subparsers(dest="feedback_command", required=True)
+    fe = fbsub.add_parser("export", help="write thumbs-down answers as evaluation cases (JSONL)")
+    fe.add_argument("--out", help="append to this question file (default: stdout)")
+    fe.set_defaults(func=cmd_feedback_export)
 
     st = sub.add_parser("stats", help="what the index holds")
     st.add_argument("--json", action="store_true")

@@ -182,6 +182,9 @@ class SlackSettings(_Section):
     )
     slash_command: str = Field("/paper", description="The slash command the bot answers.")
     busy_reaction: str = Field("hourglass_flowing_sand", description="Reaction shown while answering.")
+    rate_limit_per_minute: int = Field(
+        6, ge=1, description="Questions one user may ask per minute; more get a polite wait message."
+    )
 
 
 class Settings(BaseSettings):

@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any
 
 from bot.answer import Answerer
 from bot.settings import Settings
 from bot.slack_blocks import answer_blocks, fallback_text
+from bot.traces import TraceStore
 
 log = logging.getLogger("paperbot.slack")
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
@@ -38,6 +40,26 @@ class SeenEvents:
             self._ids[event_id] = None
             if len(self._ids) > self._size:
                 self._ids.popitem(last=False)
+            return True
+
+
+class RateLimiter:
+    """At most ``per_minute`` questions per user in any 60-second window."""
+
+    def __init__(self, per_minute: int) -> None:
+        self._per_minute = per_minute
+        self._times: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, user: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._times.setdefault(user, deque())
+            while times and now - times[0] >= 60:
+                times.popleft()
+            if len(times) >= self._per_minute:
+                return False
+            times.append(now)
             return True
 
 
@@ -63,6 +85,9 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         process_before_response=False,
     )
     seen = SeenEvents()
+    limiter = RateLimiter(s.rate_limit_per_minute)
+    # Feedback goes with the traces when the answerer records them, else into its own file.
+    feedback_store = answerer.traces or TraceStore(settings.traces_path)
 
     @app.middleware
     def drop_retries_and_duplicates(body: dict, request, next):  # noqa: A002 - Bolt's name
@@ -75,7 +100,14 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
             return BoltResponse(status=200, body="")
         return next()
 
-    def reply(client, channel: str, thread_ts: str, question: str, react_ts: str | None) -> None:
+    def reply(client, channel: str, thread_ts: str, question: str, react_ts: str | None, user: str) -> None:
+        if not limiter.allow(user):
+            _safe(
+                client.chat_postMessage, channel=channel, thread_ts=thread_ts,
+                text=f"You're asking faster than I can read ({s.rate_limit_per_minute} questions a minute). "
+                "Please try again in a minute.",
+            )  # fmt: skip
+            return
         if react_ts:
             _safe(client.reactions_add, channel=channel, timestamp=react_ts, name=s.busy_reaction)
         try:
@@ -105,14 +137,14 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         if event.get("bot_id"):
             return
         ts = event["ts"]
-        reply(client, event["channel"], event.get("thread_ts") or ts, question_of(event) or "help", ts)
+        reply(client, event["channel"], event.get("thread_ts") or ts, question_of(event) or "help", ts, event.get("user", ""))
 
     def on_message(event: dict, client) -> None:
         # Direct messages only; channel messages reach us as app_mention.
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
             return
         ts = event["ts"]
-        reply(client, event["channel"], event.get("thread_ts") or ts, question_of(event) or "help", ts)
+        reply(client, event["channel"], event.get("thread_ts") or ts, question_of(event) or "help", ts, event.get("user", ""))
 
     def ack_command(ack, command: dict) -> None:
         ack(response_type="ephemeral", text=f":mag: Looking for papers on “{command.get('text', '').strip()}”…")
@@ -122,11 +154,18 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         posted = client.chat_postMessage(
             channel=command["channel_id"], text=f"<@{command['user_id']}> asked: {question}"
         )
-        reply(client, command["channel_id"], posted["ts"], question, None)
+        reply(client, command["channel_id"], posted["ts"], question, None, command.get("user_id", ""))
+
+    def on_feedback(ack, body: dict, action: dict) -> None:
+        ack()
+        vote = 1 if action["action_id"] == "feedback_up" else -1
+        feedback_store.add_feedback(action["value"], body.get("user", {}).get("id", ""), vote)
 
     app.event("app_mention")(ack=ack_event, lazy=[on_mention])
     app.event("message")(ack=ack_event, lazy=[on_message])
     app.command(s.slash_command)(ack=ack_command, lazy=[on_command])
+    app.action("feedback_up")(on_feedback)
+    app.action("feedback_down")(on_feedback)
     return app
 
 

@@ -50,7 +50,19 @@ def answer_blocks(a: Answer) -> list[dict[str, Any]]:
         for c in a.citations:
             blocks += _sections(f"*[{c.n}]* {_title(c.paper)}\n> {_escape(c.evidence)}")
     context = " · ".join(p for p in (a.backend, f"{a.timings.get('total', 0):.1f}s", f"run `{a.run_id}`") if p)
-    tail = [{"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}]
+    tail = [
+        {
+            "type": "actions",
+            "block_id": "feedback",
+            "elements": [
+                {"type": "button", "action_id": "feedback_up", "value": a.run_id,
+                 "text": {"type": "plain_text", "emoji": True, "text": ":+1:"}},
+                {"type": "button", "action_id": "feedback_down", "value": a.run_id,
+                 "text": {"type": "plain_text", "emoji": True, "text": ":-1:"}},
+            ],
+        },  # fmt: skip
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+    ]
     if len(blocks) + len(tail) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - len(tail) - 1] + _sections("_(more sources omitted)_")
     return blocks + tail

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,13 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS runs (
     raw_output TEXT NOT NULL,
     answer TEXT NOT NULL,
     timings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    run_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    vote INTEGER NOT NULL,  -- +1 or -1; a user's later click replaces the earlier one
+    created TEXT NOT NULL,
+    PRIMARY KEY (run_id, user)
 )"""
 
 
@@ -41,10 +49,11 @@ class TraceStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()  # Slack handlers record from several threads
 
     def record(self, answer: Answer, settings: Settings, prompt_version: str) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -59,6 +68,24 @@ class TraceStore:
                     json.dumps(answer.timings),
                 ),
             )
+
+    def add_feedback(self, run_id: str, user: str, vote: int) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
+                (run_id, user, 1 if vote > 0 else -1, time.strftime("%Y-%m-%dT%H:%M:%S%z")),
+            )
+
+    def feedback(self, run_id: str) -> list[tuple[str, int]]:
+        return self._db.execute("SELECT user, vote FROM feedback WHERE run_id = ?", (run_id,)).fetchall()
+
+    def downvoted(self) -> list[dict[str, Any]]:
+        """Runs with a net thumbs-down, oldest first, with their recorded answers."""
+        rows = self._db.execute(
+            "SELECT r.run_id, r.question, r.answer FROM runs r JOIN feedback f ON f.run_id = r.run_id "
+            "GROUP BY r.run_id HAVING SUM(f.vote) < 0 ORDER BY MIN(f.created)"
+        ).fetchall()
+        return [{"run_id": r, "question": q, "answer": json.loads(a)} for r, q, a in rows]
 
     def get(self, run_id: str) -> dict[str, Any]:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()

@@ -28,6 +28,7 @@ class Question:
     gold_ids: tuple[str, ...] = ()
     gold_titles: tuple[str, ...] = ()
     facts: tuple[str, ...] = ()
+    gold_known: bool = True  # False for exported feedback cases nobody has labelled yet
 
     @property
     def answerable(self) -> bool:
@@ -46,7 +47,8 @@ def load_questions(path: Path) -> list[Question]:
                     id=str(d.get("id", f"{path.stem}:{lineno}")),
                     question=d["question"],
                     type=d.get("type", "unknown"),
-                    gold_ids=tuple(d.get("gold_ids", ())),
+                    gold_ids=tuple(d.get("gold_ids") or ()),
+                    gold_known=d.get("gold_ids", ()) is not None,
                     gold_titles=tuple(d.get("gold_titles", ())),
                     facts=tuple(d.get("facts", ())),
                 )
@@ -70,8 +72,9 @@ class QuestionReport:
     rows: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
-        answerable = [r for r in self.rows if r["answerable"]]
-        unanswerable = [r for r in self.rows if not r["answerable"]]
+        labelled = [r for r in self.rows if r["gold_known"]]
+        answerable = [r for r in labelled if r["answerable"]]
+        unanswerable = [r for r in labelled if not r["answerable"]]
         by_type: dict[str, list[dict]] = defaultdict(list)
         for r in answerable:
             by_type[r["type"]].append(r)
@@ -108,6 +111,7 @@ def run_questions(questions: list[Question], index: LoadedIndex, settings: Setti
                 "id": q.id,
                 "type": q.type,
                 "answerable": q.answerable,
+                "gold_known": q.gold_known,
                 "refused": a.refused,
                 "hit@1": hit_at(ranked, rel, 1),
                 "hit@5": hit_at(ranked, rel, 5),
@@ -119,3 +123,21 @@ def run_questions(questions: list[Question], index: LoadedIndex, settings: Setti
             }
         )
     return report
+
+
+def feedback_cases(downvoted: list[dict]) -> list[dict]:
+    """Thumbs-down runs as question records. The gold is unknown (null) until someone labels
+    it; such cases are run and shown, and count in the metrics once labelled."""
+    return [
+        {
+            "id": f"fb-{d['run_id']}",
+            "question": d["question"],
+            "type": "feedback",
+            "gold_ids": None,
+            "gold_titles": [],
+            "facts": [],
+            "rejected_answer": d["answer"]["answer"],
+            "rejected_citations": [c["paper_id"] for c in d["answer"]["citations"]],
+        }
+        for d in downvoted
+    ]

@@ -20,6 +20,8 @@ pytest.importorskip("slack_bolt")
 
 from bot.answer import Answerer  # noqa: E402
 from bot.slack import create_app, serve_http  # noqa: E402
+from bot.traces import TraceStore  # noqa: E402
+from evals.questions import feedback_cases  # noqa: E402
 from index.build import ingest  # noqa: E402
 from index.loaded import open_index  # noqa: E402
 
@@ -73,7 +75,7 @@ def bot(fake_settings, monkeypatch):
     s.slack = type(s.slack).model_validate({
         "bot_token": "xoxb-test", "signing_secret": SECRET, "api_url": f"http://127.0.0.1:{api.server_address[1]}/api/",
     })  # fmt: skip
-    answerer = Answerer(s, open_index(s))
+    answerer = Answerer(s, open_index(s), traces=TraceStore(s.traces_path))  # as the CLI builds it
     app = create_app(s, answerer)
     server = serve_http(app, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -166,3 +168,31 @@ def test_answering_failure_becomes_apology(bot, monkeypatch):
     send(url, mention("Ev7"))
     assert wait_for(lambda: len(posts()) == 1)
     assert "Sorry, something went wrong" in posts()[0]["text"] and "run `" in posts()[0]["text"]
+
+
+def test_feedback_click_is_stored_and_exported(bot):
+    url, answerer = bot
+    send(url, mention("Ev8"))
+    assert wait_for(lambda: len(posts()) == 1)
+    blocks = posts()[0]["blocks"]
+    (actions,) = [b for b in blocks if b["type"] == "actions"]
+    run_id = actions["elements"][1]["value"]
+    payload = {"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"}, "api_app_id": "A1",
+               "container": {"type": "message"}, "trigger_id": "t", "channel": {"id": "C1"},
+               "actions": [{"action_id": "feedback_down", "block_id": "feedback", "value": run_id, "type": "button"}]}  # fmt: skip
+    status, _ = send(url, urllib.parse.urlencode({"payload": json.dumps(payload)}), content_type="application/x-www-form-urlencoded")
+    assert status == 200
+    store = TraceStore(answerer.settings.traces_path)
+    assert wait_for(lambda: store.feedback(run_id) == [("U1", -1)])
+    (case,) = feedback_cases(store.downvoted())
+    assert case["id"] == f"fb-{run_id}" and case["gold_ids"] is None and case["question"].startswith("how do gardeners")
+
+
+def test_rate_limit_answers_politely(bot):
+    url, answerer = bot
+    assert answerer.settings.slack.rate_limit_per_minute == 6
+    for i in range(8):
+        send(url, mention(f"Ev-r{i}", ts=f"{200 + i}.1"))
+    assert wait_for(lambda: len(posts()) == 8)
+    polite = [p for p in posts() if "faster than I can read" in p.get("text", "")]
+    assert len(polite) == 2
