@@ -182,6 +182,9 @@ class SlackSettings(_Section):
     )
     slash_command: str = Field("/paper", description="The slash command the bot answers.")
     busy_reaction: str = Field("hourglass_flowing_sand", description="Reaction shown while answering.")
+    history_turns: int = Field(
+        3, ge=0, description="Earlier questions of a thread taken into account for a follow-up."
+    )
     rate_limit_per_minute: int = Field(
         6, ge=1, description="Questions one user may ask per minute; more get a polite wait message."
     )

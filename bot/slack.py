@@ -63,6 +63,14 @@ class RateLimiter:
             return True
 
 
+def standalone_question(followup: str, earlier: list[str]) -> str:
+    """A follow-up made retrievable on its own: the thread's earlier questions (oldest
+    first, bounded by the caller) stated before it, so "and how fast is it?" keeps the
+    subject the thread was about."""
+    context = " ".join(q for q in earlier if q and q != followup)
+    return f"{context} {followup}".strip() if context else followup
+
+
 def create_app(settings: Settings, answerer: Answerer, token_verification: bool = True):
     """A Bolt App wired to ``answerer``; nothing is built at import time."""
     from slack_bolt import App, BoltResponse
@@ -130,6 +138,23 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
     def question_of(event: dict) -> str:
         return " ".join(_MENTION.sub(" ", event.get("text") or "").split())
 
+    def with_history(client, event: dict) -> str:
+        """The event's question, made standalone when it is a reply inside a thread."""
+        question = question_of(event) or "help"
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event["ts"] or s.history_turns == 0:
+            return question
+        try:
+            replies = client.conversations_replies(channel=event["channel"], ts=thread_ts, limit=50)
+        except Exception as e:  # noqa: BLE001 - history is a nicety; answer the question anyway
+            log.warning("conversations.replies failed: %s", e)
+            return question
+        earlier = [
+            question_of(m) for m in replies.get("messages", [])
+            if not m.get("bot_id") and m.get("ts") != event["ts"] and float(m.get("ts", 0)) < float(event["ts"])
+        ][-s.history_turns :]  # fmt: skip
+        return standalone_question(question, earlier)
+
     def ack_event(ack) -> None:
         ack()
 
@@ -137,14 +162,14 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         if event.get("bot_id"):
             return
         ts = event["ts"]
-        reply(client, event["channel"], event.get("thread_ts") or ts, question_of(event) or "help", ts, event.get("user", ""))
+        reply(client, event["channel"], event.get("thread_ts") or ts, with_history(client, event), ts, event.get("user", ""))
 
     def on_message(event: dict, client) -> None:
         # Direct messages only; channel messages reach us as app_mention.
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
             return
         ts = event["ts"]
-        reply(client, event["channel"], event.get("thread_ts") or ts, question_of(event) or "help", ts, event.get("user", ""))
+        reply(client, event["channel"], event.get("thread_ts") or ts, with_history(client, event), ts, event.get("user", ""))
 
     def ack_command(ack, command: dict) -> None:
         ack(response_type="ephemeral", text=f":mag: Looking for papers on “{command.get('text', '').strip()}”…")

@@ -31,6 +31,7 @@ SECRET = "test-signing-secret"
 
 class WebAPI(BaseHTTPRequestHandler):
     calls: list[tuple[str, dict]] = []
+    thread: list[dict] = []
 
     def log_message(self, *args) -> None:
         pass
@@ -43,7 +44,8 @@ class WebAPI(BaseHTTPRequestHandler):
             params = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
         method = self.path.rsplit("/", 1)[-1]
         WebAPI.calls.append((method, params))
-        body = json.dumps({"ok": True, "ts": f"{time.time():.6f}", "channel": params.get("channel"),
+        extra = {"messages": WebAPI.thread} if method == "conversations.replies" else {}
+        body = json.dumps({**extra, "ok": True, "ts": f"{time.time():.6f}", "channel": params.get("channel"),
                            "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "paperbot"}).encode()  # fmt: skip
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -196,3 +198,27 @@ def test_rate_limit_answers_politely(bot):
     assert wait_for(lambda: len(posts()) == 8)
     polite = [p for p in posts() if "faster than I can read" in p.get("text", "")]
     assert len(polite) == 2
+
+
+def test_thread_follow_up_uses_history(bot):
+    url, answerer = bot
+    WebAPI.thread = [
+        {"user": "U1", "text": "<@UBOT> how do gardeners route tomatoes?", "ts": "300.1"},
+        {"bot_id": "BBOT", "text": "Our sparse router sends each tomato to two gardeners [1].", "ts": "300.2"},
+        {"user": "U1", "text": "<@UBOT> and what about its cost?", "ts": "300.3", "thread_ts": "300.1"},
+    ]
+    send(url, mention("Ev9", text="<@UBOT> and what about its cost?", ts="300.3", thread_ts="300.1"))
+    assert wait_for(lambda: len(posts()) == 1)
+    replies = [p for m, p in WebAPI.calls if m == "conversations.replies"]
+    assert replies and replies[0]["ts"] == "300.1"
+    p = posts()[0]
+    assert p["thread_ts"] == "300.1" and "Sparse Mixture of Gardeners" in json.dumps(p["blocks"])
+    run_id = [b for b in p["blocks"] if b["type"] == "actions"][0]["elements"][0]["value"]
+    assert answerer.traces.get(run_id)["question"] == "how do gardeners route tomatoes? and what about its cost?"
+
+
+def test_standalone_question_is_bounded_and_ordered():
+    from bot.slack import standalone_question
+
+    assert standalone_question("and its speed?", []) == "and its speed?"
+    assert standalone_question("and its speed?", ["what is LoRA?"]) == "what is LoRA? and its speed?"
