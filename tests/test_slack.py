@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,64 +17,27 @@ from bot.answer import Answerer  # noqa: E402
 from bot.slack import create_app, serve_http  # noqa: E402
 from bot.traces import TraceStore  # noqa: E402
 from evals.questions import feedback_cases  # noqa: E402
+from evals.slack_load import SECRET, WebAPIStandIn, mention_body, run_load, send_signed, wait_for  # noqa: E402
 from index.build import ingest  # noqa: E402
 from index.loaded import open_index  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
-SECRET = "test-signing-secret"
-
-
-class WebAPI(BaseHTTPRequestHandler):
-    calls: list[tuple[str, dict]] = []
-    thread: list[dict] = []
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-        if "json" in (self.headers.get("Content-Type") or ""):
-            params = json.loads(raw or "{}")
-        else:
-            params = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
-        method = self.path.rsplit("/", 1)[-1]
-        WebAPI.calls.append((method, params))
-        extra = {"messages": WebAPI.thread} if method == "conversations.replies" else {}
-        body = json.dumps({**extra, "ok": True, "ts": f"{time.time():.6f}", "channel": params.get("channel"),
-                           "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "paperbot"}).encode()  # fmt: skip
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+API: WebAPIStandIn
 
 
 def posts() -> list[dict]:
-    return [p for m, p in WebAPI.calls if m == "chat.postMessage"]
-
-
-def wait_for(pred, timeout: float = 15.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
+    return API.posts()
 
 
 @pytest.fixture
-def bot(fake_settings, monkeypatch):
-    WebAPI.calls = []
-    api = ThreadingHTTPServer(("127.0.0.1", 0), WebAPI)
-    threading.Thread(target=api.serve_forever, daemon=True).start()
+def bot(fake_settings):
+    global API
+    API = api = WebAPIStandIn()
     ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv"])
     s = fake_settings
-    s.slack = type(s.slack).model_validate({
-        "bot_token": "xoxb-test", "signing_secret": SECRET, "api_url": f"http://127.0.0.1:{api.server_address[1]}/api/",
-    })  # fmt: skip
+    s.slack = type(s.slack).model_validate({"bot_token": "xoxb-test", "signing_secret": SECRET, "api_url": api.url})
     answerer = Answerer(s, open_index(s), traces=TraceStore(s.traces_path))  # as the CLI builds it
-    app = create_app(s, answerer)
-    server = serve_http(app, "127.0.0.1", 0)
+    server = serve_http(create_app(s, answerer), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/slack/events", answerer
     server.shutdown()
@@ -87,22 +45,11 @@ def bot(fake_settings, monkeypatch):
 
 
 def send(url: str, body: str, content_type="application/json", ts: int | None = None, secret=SECRET, headers=None):
-    ts = int(time.time()) if ts is None else ts
-    sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    req = urllib.request.Request(url, data=body.encode(), method="POST", headers={
-        "Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig, **(headers or {}),
-    })  # fmt: skip
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+    return send_signed(url, body, secret=secret, content_type=content_type, ts=ts, headers=headers)
 
 
 def mention(event_id="Ev1", text="<@UBOT> how do gardeners route tomatoes?", ts="111.1", **extra) -> str:
-    event = {"type": "app_mention", "user": "U1", "text": text, "ts": ts, "channel": "C1", **extra}
-    return json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
-                       "event_id": event_id, "event_time": int(time.time()), "event": event})  # fmt: skip
+    return mention_body(event_id, text, ts, **extra)
 
 
 def test_mention_gets_one_threaded_reply_with_sources(bot):
@@ -114,8 +61,8 @@ def test_mention_gets_one_threaded_reply_with_sources(bot):
     assert p["channel"] == "C1" and p["thread_ts"] == "111.1"
     blocks = json.dumps(p["blocks"])
     assert "[1]" in blocks and "Sparse Mixture of Gardeners" in blocks and "run `" in blocks
-    assert wait_for(lambda: any(m == "reactions.remove" for m, _ in WebAPI.calls))
-    assert any(m == "reactions.add" for m, _ in WebAPI.calls)
+    assert wait_for(lambda: "reactions.remove" in API.methods())
+    assert "reactions.add" in API.methods()
 
 
 def test_forged_and_stale_requests_are_rejected(bot):
@@ -202,14 +149,14 @@ def test_rate_limit_answers_politely(bot):
 
 def test_thread_follow_up_uses_history(bot):
     url, answerer = bot
-    WebAPI.thread = [
+    API.thread = [
         {"user": "U1", "text": "<@UBOT> how do gardeners route tomatoes?", "ts": "300.1"},
         {"bot_id": "BBOT", "text": "Our sparse router sends each tomato to two gardeners [1].", "ts": "300.2"},
         {"user": "U1", "text": "<@UBOT> and what about its cost?", "ts": "300.3", "thread_ts": "300.1"},
     ]
     send(url, mention("Ev9", text="<@UBOT> and what about its cost?", ts="300.3", thread_ts="300.1"))
     assert wait_for(lambda: len(posts()) == 1)
-    replies = [p for m, p in WebAPI.calls if m == "conversations.replies"]
+    replies = [p for m, p, _ in API.calls if m == "conversations.replies"]
     assert replies and replies[0]["ts"] == "300.1"
     p = posts()[0]
     assert p["thread_ts"] == "300.1" and "Sparse Mixture of Gardeners" in json.dumps(p["blocks"])
@@ -222,3 +169,12 @@ def test_standalone_question_is_bounded_and_ordered():
 
     assert standalone_question("and its speed?", []) == "and its speed?"
     assert standalone_question("and its speed?", ["what is LoRA?"]) == "what is LoRA? and its speed?"
+
+
+def test_load_50_concurrent_events_each_answered_once(bot):
+    """50 concurrent signed events on loopback (bounded): all acked, one reply each."""
+    url, _ = bot
+    questions = ["how do gardeners route tomatoes?", "bread yeast proofing", "tiny violins audio"] * 17
+    result = run_load(url, API, questions[:50], reply_timeout=120)
+    assert result["events"] == 50 and result["events_with_exactly_one_reply"] == 50
+    assert result["ack_p99_ms"] < 3000  # Slack's limit; measured numbers come from evals/slack_load.py
