@@ -197,6 +197,9 @@ class Settings(BaseSettings):
         env_prefix="PAPERBOT_",
         env_nested_delimiter="__",
         env_file=".env",
+        # A team's .env also holds other tools' keys: read only ours from it, as from the
+        # environment. Unknown keys inside our sections still fail.
+        dotenv_filtering="only_existing",
         extra="forbid",
     )
 

@@ -29,3 +29,15 @@ def test_api_key_is_secret(monkeypatch):
     s = Settings()
     assert s.llm.api_key.get_secret_value() == "sk-very-secret"
     assert "sk-very-secret" not in repr(s) + str(s) + s.model_dump_json()
+
+
+def test_dotenv_with_slack_names_and_other_tools_keys(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-file\nSLACK_SIGNING_SECRET=s3\nSOME_OTHER_TOOL=1\nPAPERBOT_RETRIEVAL__TOP_K=7\n"
+    )
+    s = Settings()
+    assert s.slack.bot_token.get_secret_value() == "xoxb-file" and s.retrieval.top_k == 7
+    (tmp_path / ".env").write_text("PAPERBOT_RETRIEVAL__TOPK=3\n")  # a typo in our own section
+    with pytest.raises(Exception, match="topk"):
+        Settings()
