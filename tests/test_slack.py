@@ -178,3 +178,41 @@ def test_load_50_concurrent_events_each_answered_once(bot):
     result = run_load(url, API, questions[:50], reply_timeout=120)
     assert result["events"] == 50 and result["events_with_exactly_one_reply"] == 50
     assert result["ack_p99_ms"] < 3000  # Slack's limit; measured numbers come from evals/slack_load.py
+
+
+@pytest.mark.integration
+def test_paperbot_slack_http_command(real_index_dir, tmp_path):
+    """`paperbot slack --http` as a user runs it, tokens from .env, answering a signed mention."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    api = WebAPIStandIn()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / ".env").write_text(f"SLACK_BOT_TOKEN=xoxb-cli\nSLACK_SIGNING_SECRET={SECRET}\n")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(real_index_dir),
+           "PAPERBOT_SLACK__API_URL": api.url}  # fmt: skip
+    exe = Path(sys.executable).with_name("paperbot")
+    proc = subprocess.Popen([str(exe), "slack", "--http", "--host", "127.0.0.1", "--port", str(port)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/slack/events"
+        assert wait_for(lambda: _up(url), timeout=90), "paperbot slack did not start"
+        assert send(url, mention("EvCli", "<@UBOT> which paper initializes networks with identity-like matrices?"))[0] == 200
+        assert wait_for(lambda: len(api.posts()) == 1, timeout=60)
+        assert "IDInit" in json.dumps(api.posts()[0]["blocks"])
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+        api.shutdown()
+    assert "xoxb-cli" not in out and SECRET not in out
+
+
+def _up(url: str) -> bool:
+    try:
+        return send(url, "{}", secret="nope")[0] == 401  # up, and verifying signatures
+    except OSError:
+        return False
