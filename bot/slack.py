@@ -86,12 +86,20 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         )
     token = s.bot_token.get_secret_value()
     client = WebClient(token=token, base_url=s.api_url)
-    app = App(
-        client=client,
-        signing_secret=s.signing_secret.get_secret_value(),
-        token_verification_enabled=token_verification,
-        process_before_response=False,
-    )
+    try:
+        app = App(
+            client=client,
+            signing_secret=s.signing_secret.get_secret_value(),
+            token_verification_enabled=token_verification,
+            process_before_response=False,
+        )
+    except Exception as e:  # auth.test failed: unreachable API or a bad token
+        from bot.errors import ConfigError
+
+        raise ConfigError(
+            f"Could not verify SLACK_BOT_TOKEN with {s.api_url} ({type(e).__name__}); check the token "
+            "and that the Slack API (PAPERBOT_SLACK__API_URL) is reachable."
+        ) from e
     seen = SeenEvents()
     limiter = RateLimiter(s.rate_limit_per_minute)
     # Feedback goes with the traces when the answerer records them, else into its own file.
