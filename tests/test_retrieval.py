@@ -23,8 +23,7 @@ def test_fuse_modes():
 def test_search_returns_each_paper_once_with_best_evidence(fake_settings):
     ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv", DATA / "corpus.jsonl"])
     index = open_index(fake_settings)
-    s = fake_settings.retrieval.model_copy(update={"chunk_tokens": 64} if False else {})
-    hits = search(index, "gardeners routing tomatoes to experts", s, k=10)
+    hits = search(index, "gardeners routing tomatoes to experts", fake_settings.retrieval, k=10)
     ids = [h.paper.id for h in hits]
     assert ids[0] == "u1" and len(ids) == len(set(ids))
     assert hits[0].best_chunk and "gardeners" in hits[0].best_chunk
