@@ -128,7 +128,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from bot.render import answer_text, side_by_side
     from bot.settings import LLMSettings
     from bot.traces import TraceStore
-    from bot.types import Answer
 
     settings = _settings(args)
     traces = TraceStore(settings.traces_path)

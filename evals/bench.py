@@ -24,6 +24,7 @@ from pathlib import Path
 from bot.answer import answer
 from bot.retrieval import search
 from bot.settings import Settings
+from evals.metrics import percentile
 from evals.questions import load_questions
 from index.build import ingest, read_inputs
 from index.embed import load_embedder
@@ -31,11 +32,6 @@ from index.loaded import open_index
 from index.papers import merge_papers
 
 DEV = Path(__file__).resolve().parent / "questions" / "bundled_dev.jsonl"
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main() -> None:
@@ -68,13 +64,13 @@ def main() -> None:
             t = time.perf_counter()
             search(index, q, settings.retrieval)
             lat.append(time.perf_counter() - t)
-        out["search_p50_ms"], out["search_p95_ms"] = pct(lat, 0.5) * 1e3, pct(lat, 0.95) * 1e3
+        out["search_p50_ms"], out["search_p95_ms"] = percentile(lat, 0.5) * 1e3, percentile(lat, 0.95) * 1e3
         lat = []
         for q in questions:
             t = time.perf_counter()
             answer(q, settings, index)
             lat.append(time.perf_counter() - t)
-        out["ask_warm_p50_ms"], out["ask_warm_p95_ms"] = pct(lat, 0.5) * 1e3, pct(lat, 0.95) * 1e3
+        out["ask_warm_p50_ms"], out["ask_warm_p95_ms"] = percentile(lat, 0.5) * 1e3, percentile(lat, 0.95) * 1e3
 
         exe = str(Path(sys.executable).with_name("paperbot"))
         env = {**os.environ, "PAPERBOT_INDEX__DATA_DIR": tmp, "HF_HUB_OFFLINE": "1"}

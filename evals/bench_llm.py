@@ -10,6 +10,7 @@ Backends: extractive; llama-cpp in-process and openai-compatible against
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import statistics
 import subprocess
@@ -27,24 +28,29 @@ from index.loaded import open_index
 DEV = Path(__file__).resolve().parent / "questions" / "bundled_dev.jsonl"
 
 
-def _server(gguf: Path) -> tuple[subprocess.Popen, str]:
+def start_llama_server(gguf: Path, api_key: str | None = None, timeout_s: float = 90) -> tuple[subprocess.Popen, str]:
+    """`python -m llama_cpp.server` on a free loopback port, serving ``gguf`` as "gemma";
+    returns the process and its /v1 URL once /v1/models answers. The caller stops it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--model_alias", "gemma"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+           "--port", str(port), "--n_ctx", "4096", "--model_alias", "gemma"]  # fmt: skip
+    if api_key:
+        cmd += ["--api_key", api_key]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
-    for _ in range(180):
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"{url}/models", timeout=2)
-            return proc, url
+            with urllib.request.urlopen(urllib.request.Request(f"{url}/models", headers=headers), timeout=2) as r:
+                if json.load(r)["data"]:
+                    return proc, url
         except OSError:
             time.sleep(0.5)
     proc.kill()
-    raise SystemExit("llama_cpp.server did not start")
+    raise RuntimeError(f"llama_cpp.server did not come up within {timeout_s:g} s")
 
 
 def measure(answerer: Answerer, questions: list[str]) -> dict[str, float]:
@@ -75,7 +81,7 @@ def main() -> None:
     questions = [q.question for q in load_questions(DEV) if q.answerable][: args.questions]
     gguf = bundled_gguf()
     llm = {"max_tokens": 128, "temperature": 0.0, "retries": 0}
-    proc, url = _server(gguf)
+    proc, url = start_llama_server(gguf)
     try:
         configs = {
             "extractive": LLMSettings(),

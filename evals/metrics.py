@@ -31,6 +31,12 @@ def hit_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
     return 1.0 if any(relevant.get(d, 0) > 0 for d in ranked[:k]) else 0.0
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile, q in [0, 1] (p50 = 0.5), for latency reports."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 

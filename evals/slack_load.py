@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from evals.metrics import percentile
+
 SECRET = "load-test-signing-secret"
 
 
@@ -100,11 +102,6 @@ def wait_for(pred, timeout: float = 15.0) -> bool:
     return pred()
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
-
-
 def run_load(url: str, api: WebAPIStandIn, questions: list[str], reply_timeout: float) -> dict[str, float]:
     """Fire one signed mention per question at once (distinct users, so no rate limit)."""
     n = len(questions)
@@ -133,11 +130,11 @@ def run_load(url: str, api: WebAPIStandIn, questions: list[str], reply_timeout: 
                 reply_times.append(at - sent_at[params["thread_ts"]])
     return {
         "events": n,
-        "ack_p50_ms": pct(acks, 0.5) * 1e3,
-        "ack_p99_ms": pct(acks, 0.99) * 1e3,
+        "ack_p50_ms": percentile(acks, 0.5) * 1e3,
+        "ack_p99_ms": percentile(acks, 0.99) * 1e3,
         "events_with_exactly_one_reply": sum(1 for ts in sent_at if per_thread.get(ts) == 1),
-        "reply_p50_s": pct(reply_times, 0.5) if reply_times else float("nan"),
-        "reply_p95_s": pct(reply_times, 0.95) if reply_times else float("nan"),
+        "reply_p50_s": percentile(reply_times, 0.5) if reply_times else float("nan"),
+        "reply_p95_s": percentile(reply_times, 0.95) if reply_times else float("nan"),
     }
 
 

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -39,25 +38,12 @@ def gguf() -> Path:
 @pytest.fixture(scope="module")
 def server(gguf: Path):
     """`python -m llama_cpp.server` on 127.0.0.1, stopped after the module."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--model_alias", "gemma", "--api_key", KEY],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            req = urllib.request.Request(f"{url}/models", headers={"Authorization": f"Bearer {KEY}"})
-            with urllib.request.urlopen(req, timeout=2) as r:
-                if json.load(r)["data"]:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not come up within 90 s")
+    from evals.bench_llm import start_llama_server
+
+    try:
+        proc, url = start_llama_server(gguf, api_key=KEY, timeout_s=90)
+    except RuntimeError as e:
+        pytest.fail(str(e))
     yield url
     proc.terminate()
     proc.wait(timeout=20)
