@@ -164,6 +164,7 @@ class Answerer:
         return Answer(
             question=question, text=text, citations=citations, hits=tuple(hits), refused=False,
             backend=name, raw_output=raw, removed_sentences=removed,
+            kept_sentences=len(checked) - removed,
         )  # fmt: skip
 
     def __call__(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:

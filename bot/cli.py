@@ -196,8 +196,7 @@ def cmd_eval_beir(args: argparse.Namespace) -> int:
     from evals.beir import evaluate, prepare
 
     settings = _settings(args)
-    progress = settings.index.progress if settings.index.progress is not None else sys.stderr.isatty()
-    data, index = prepare(settings, Path(args.dir), args.split, progress=progress)
+    data, index = prepare(settings, Path(args.dir), args.split, progress=_progress(settings))
     metrics = evaluate(data, index, settings)
     result = {"dataset": data.name, "split": args.split, "mode": settings.retrieval.mode, **metrics}
     if args.json:
@@ -209,23 +208,80 @@ def cmd_eval_beir(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(settings) -> bool:
+    return settings.index.progress if settings.index.progress is not None else sys.stderr.isatty()
+
+
 def cmd_eval_questions(args: argparse.Namespace) -> int:
-    from evals.questions import BUNDLED_TEST, load_questions, run_questions
-    from index.loaded import open_index
+    from evals.configs import EvalConfig
+    from evals.datasets import load_dataset
+    from evals.harness import by_type, run_dataset
 
     settings = _settings(args)
-    path = Path(args.file) if args.file else BUNDLED_TEST
-    if not path.is_file():
-        raise BadInput(f"{path}: no such question file; give a JSONL question set (see evals/questions.py).")
-    report = run_questions(load_questions(path), open_index(settings), settings)
-    summary = report.summary()
+    dataset = load_dataset(args.file or "bundled")
+    result = run_dataset(dataset, [EvalConfig(settings.retrieval.mode)], settings, answers=True, log=lambda _: None)
+    rows = result.runs[0].rows
+    summary = {
+        **result.runs[0].summary(),
+        **{f"hit@5[{t}]": s["hit@5"] for t, s in by_type(rows).items() if s["hit@5"] is not None},
+    }
     if args.json:
-        _print_json({"file": str(path), **summary, "rows": report.rows if args.rows else None})
+        _print_json({"file": str(dataset.source), **summary, "rows": rows if args.rows else None})
     else:
-        print(f"{path.name} ({summary['questions']} questions, {settings.retrieval.mode}):")
+        print(f"{dataset.source.name} ({summary['questions']} questions, {settings.retrieval.mode}):")
         for k, v in summary.items():
-            if k != "questions":
+            if k != "questions" and v is not None:
                 print(f"  {k:<24} {v:.3f}")
+    for w in result.warnings:
+        print(f"paperbot: warning: {w}", file=sys.stderr)
+    return 0
+
+
+def cmd_eval_run(args: argparse.Namespace) -> int:
+    from evals.configs import load_configs, with_baselines
+    from evals.datasets import load_dataset
+    from evals.harness import run_all
+    from evals.report import new_report_dir, write_report
+
+    settings = _settings(args)
+    configs = with_baselines([c for path in args.config for c in load_configs(Path(path))])
+    if args.only:
+        unknown = set(args.only) - {c.name for c in configs}
+        if unknown:
+            raise BadInput(
+                f"--only {', '.join(sorted(unknown))}: no such configuration; known: "
+                f"{', '.join(c.name for c in configs)}."
+            )
+        configs = [c for c in configs if c.name in args.only or c.name == args.reference]
+    if args.reference not in {c.name for c in configs}:
+        raise BadInput(f"--reference {args.reference}: no such configuration; known: {', '.join(c.name for c in configs)}.")
+    datasets = [load_dataset(spec, args.split).limited(args.limit) for spec in args.dataset or ["bundled"]]
+    results = run_all(datasets, configs, settings, beir_answers=args.answers, progress=_progress(settings))
+    out = Path(args.out) if args.out else new_report_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    report = write_report(results, out, args.reference)
+    if args.json:
+        _print_json(
+            {
+                "report": str(report),
+                "datasets": {d.dataset.name: {r.config.name: r.summary() for r in d.runs} for d in results},
+            }
+        )
+        return 0
+    for d in results:
+        print(f"\n{d.dataset.name} ({len(d.dataset.questions)} questions)")
+        cols = ["nDCG@10", "Recall@10", "MRR@10", "hit@5"]
+        if d.answers:
+            cols += ["refusal_accuracy", "false_refusal_rate", "citation_precision", "fact_coverage"]
+        print(f"  {'configuration':<16}" + "".join(f"{c[:14]:>15}" for c in cols) + f"{'p50 ms':>9}")
+        for r in d.runs:
+            s = r.summary()
+            cells = "".join(f"{'—' if s[c] is None else format(s[c], '.3f'):>15}" for c in cols)
+            p50 = s["answer_p50_ms"] if d.answers else s["search_p50_ms"]
+            print(f"  {r.config.name:<16}{cells}{p50:>9.0f}")
+        for w in d.warnings:
+            print(f"  warning: {w}")
+    print(f"\nReport: {report} (with report.json and charts)")
     return 0
 
 
@@ -327,6 +383,28 @@ def build_parser() -> argparse.ArgumentParser:
     eq.add_argument("--rows", action="store_true", help="with --json, include per-question rows")
     eq.add_argument("--mode", choices=modes, help="retriever (default: settings)")
     eq.set_defaults(func=cmd_eval_questions)
+    er = evsub.add_parser(
+        "run",
+        help="compare configurations (always with the bm25, dense and hybrid baselines) on question "
+        "sets and BEIR folders; writes Markdown, JSON and charts under evals/reports/<timestamp>/",
+    )
+    er.add_argument(
+        "--config", action="append", default=[], metavar="FILE",
+        help="TOML/YAML file naming configurations (repeatable; see evals/configs/example.toml)",
+    )  # fmt: skip
+    er.add_argument(
+        "--dataset", action="append", metavar="SET",
+        help="'bundled' (default: the repo's test questions), 'bundled-dev', a JSONL question file, "
+        "or a BEIR folder (repeatable)",
+    )
+    er.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    er.add_argument("--only", nargs="+", metavar="NAME", help="run only these configurations (and the reference)")
+    er.add_argument("--reference", default="hybrid", help="configuration the others are compared with (default: hybrid)")
+    er.add_argument("--answers", action="store_true", help="also answer BEIR queries (question sets always are)")
+    er.add_argument("--limit", type=int, metavar="N", help="first N questions of each dataset (quick runs)")
+    er.add_argument("--out", metavar="DIR", help="report folder (default: evals/reports/<UTC timestamp>/)")
+    er.add_argument("--json", action="store_true", help="print the report path and summaries as JSON")
+    er.set_defaults(func=cmd_eval_run)
     return p
 
 

@@ -103,6 +103,7 @@ class Answer:
     run_id: str = ""
     raw_output: str = ""  # what the LLM wrote before grounding ("" for extractive)
     removed_sentences: int = 0  # dropped by the grounding check
+    kept_sentences: int = 0  # kept by the grounding check (0 for extractive answers: never checked)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,5 +116,6 @@ class Answer:
             "notice": self.notice,
             "run_id": self.run_id,
             "removed_sentences": self.removed_sentences,
+            "kept_sentences": self.kept_sentences,
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
         }

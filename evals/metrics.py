@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 
 def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
@@ -49,3 +49,67 @@ def ranking_metrics(runs: Sequence[tuple[Sequence[str], Mapping[str, int]]]) -> 
         "Recall@100": mean([recall_at(r, q, 100) for r, q in runs]),
         "MRR@10": mean([mrr_at(r, q, 10) for r, q in runs]),
     }
+
+
+# Answer metrics, one question at a time; None where a metric does not apply to the question
+# (the harness averages only the questions a metric applies to).
+
+
+def citation_precision(cited: Sequence[str], gold: Iterable[str]) -> float | None:
+    """Share of the cited papers that are gold; None when nothing was cited."""
+    cited_set, gold_set = set(cited), set(gold)
+    return len(cited_set & gold_set) / len(cited_set) if cited_set else None
+
+
+def citation_recall(cited: Sequence[str], gold: Iterable[str]) -> float | None:
+    """Share of the gold papers that were cited; None when there is no gold."""
+    gold_set = set(gold)
+    return len(set(cited) & gold_set) / len(gold_set) if gold_set else None
+
+
+def has_fact(text: str, fact: str) -> bool:
+    # Abstracts keep LaTeX escapes ("2.46\\%"); facts are written plainly.
+    return fact.lower() in text.replace("\\", "").lower()
+
+
+def fact_coverage(text: str, facts: Sequence[str]) -> float | None:
+    """Share of the required facts the answer states; None when none are required."""
+    return sum(1 for f in facts if has_fact(text, f)) / len(facts) if facts else None
+
+
+def kept_share(kept: int, removed: int) -> float | None:
+    """Share of an LLM answer's sentences the grounding check kept; None when nothing was checked."""
+    return kept / (kept + removed) if kept + removed else None
+
+
+def mean_defined(values: Iterable[float | None]) -> float | None:
+    """Mean of the values a metric applies to; None when it applies to none."""
+    defined = [v for v in values if v is not None]
+    return sum(defined) / len(defined) if defined else None
+
+
+def bootstrap_ci(
+    values: Sequence[float], resamples: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean over questions."""
+    import numpy as np
+
+    if not values:
+        return (math.nan, math.nan)
+    data = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = data[rng.integers(0, len(data), (resamples, len(data)))].mean(axis=1)
+    tail = (1 - confidence) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def paired_bootstrap(
+    a: Sequence[float], b: Sequence[float], resamples: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> dict[str, float]:
+    """Difference of means b - a over the same questions, resampling questions (not values)
+    so per-question difficulty cancels; the change is significant when the interval excludes 0."""
+    if len(a) != len(b):
+        raise ValueError("paired bootstrap needs the same questions on both sides")
+    diffs = [y - x for x, y in zip(a, b)]
+    lo, hi = bootstrap_ci(diffs, resamples, confidence, seed)
+    return {"delta": mean(diffs), "lo": lo, "hi": hi, "n": float(len(diffs))}

@@ -1,4 +1,4 @@
-"""paperbot's own question format (JSONL) and its retrieval/refusal metrics.
+"""paperbot's own question format (JSONL).
 
 A line: {"id", "question", "type", "gold_ids": [...], "gold_titles": [...], "facts": [...]};
 empty gold means the corpus cannot answer and the right answer is a refusal."""
@@ -6,18 +6,15 @@ empty gold means the corpus cannot answer and the right answer is a refusal."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answer import Answerer
 from bot.errors import BadInput
-from bot.settings import Settings
-from evals.metrics import hit_at, mean
 from index.loaded import LoadedIndex
 from index.text import normalize
 
 BUNDLED_TEST = Path(__file__).resolve().parent / "questions" / "bundled_test.jsonl"
+BUNDLED_DEV = Path(__file__).resolve().parent / "questions" / "bundled_dev.jsonl"
 
 
 @dataclass(frozen=True)
@@ -29,6 +26,7 @@ class Question:
     gold_titles: tuple[str, ...] = ()
     facts: tuple[str, ...] = ()
     gold_known: bool = True  # False for exported feedback cases nobody has labelled yet
+    grades: tuple[tuple[str, int], ...] = ()  # graded judgments (BEIR qrels); else gold counts 1
 
     @property
     def answerable(self) -> bool:
@@ -58,71 +56,16 @@ def load_questions(path: Path) -> list[Question]:
     return out
 
 
-def resolve_gold(q: Question, index: LoadedIndex) -> set[str]:
-    """Gold paper ids: given ids, plus papers whose title matches a gold title."""
+def resolve_gold(q: Question, index: LoadedIndex) -> dict[str, int]:
+    """Gold paper ids with their relevance: given ids, plus papers whose title matches a gold
+    title (gain 1), or the graded judgments where the dataset has them."""
+    if q.grades:
+        return {d: r for d, r in q.grades if r > 0}
     gold = {g for g in q.gold_ids if g in index.papers}
     titles = {normalize(t) for t in q.gold_titles if t}
     if titles:
         gold |= {p.id for p in index.papers.values() if normalize(p.title) in titles}
-    return gold
-
-
-@dataclass
-class QuestionReport:
-    rows: list[dict] = field(default_factory=list)
-
-    def summary(self) -> dict[str, float]:
-        labelled = [r for r in self.rows if r["gold_known"]]
-        answerable = [r for r in labelled if r["answerable"]]
-        unanswerable = [r for r in labelled if not r["answerable"]]
-        by_type: dict[str, list[dict]] = defaultdict(list)
-        for r in answerable:
-            by_type[r["type"]].append(r)
-        return {
-            "questions": len(self.rows),
-            "hit@1": mean([r["hit@1"] for r in answerable]),
-            "hit@5": mean([r["hit@5"] for r in answerable]),
-            "refusal_accuracy": mean([1.0 if r["refused"] else 0.0 for r in unanswerable]),
-            "false_refusal_rate": mean([1.0 if r["refused"] else 0.0 for r in answerable]),
-            "fact_coverage": mean([r["facts_found"] / r["facts"] for r in answerable if r["facts"]]),
-            "citation_precision": mean(
-                [r["cited_gold"] / r["cited"] for r in answerable if r["cited"]]
-            ),
-            **{f"hit@5[{t}]": mean([r["hit@5"] for r in rs]) for t, rs in sorted(by_type.items())},
-        }
-
-
-def _has_fact(text: str, fact: str) -> bool:
-    # Abstracts keep LaTeX escapes ("2.46\\%"); facts are written plainly.
-    return fact.lower() in text.replace("\\", "").lower()
-
-
-def run_questions(questions: list[Question], index: LoadedIndex, settings: Settings) -> QuestionReport:
-    report = QuestionReport()
-    answerer = Answerer(settings, index)
-    for q in questions:
-        a = answerer(q.question)
-        ranked = [h.paper.id for h in a.hits]
-        gold = resolve_gold(q, index)
-        rel = {g: 1 for g in gold}
-        cited = [c.paper.id for c in a.citations]
-        report.rows.append(
-            {
-                "id": q.id,
-                "type": q.type,
-                "answerable": q.answerable,
-                "gold_known": q.gold_known,
-                "refused": a.refused,
-                "hit@1": hit_at(ranked, rel, 1),
-                "hit@5": hit_at(ranked, rel, 5),
-                "cited": len(cited),
-                "cited_gold": sum(1 for c in cited if c in gold),
-                "facts": len(q.facts),
-                "facts_found": sum(1 for f in q.facts if _has_fact(a.text, f)),
-                "top_similarity": max((h.dense for h in a.hits), default=0.0),
-            }
-        )
-    return report
+    return {g: 1 for g in sorted(gold)}
 
 
 def feedback_cases(downvoted: list[dict]) -> list[dict]:

@@ -1,0 +1,142 @@
+"""Named configurations for `paperbot eval run`, read from small YAML or TOML files.
+
+A configuration is a name plus overrides of the Settings sections it changes, e.g. (TOML)::
+
+    [[configs]]
+    name = "rrf"
+    description = "reciprocal-rank fusion instead of weighted"
+    retrieval = { fusion = "rrf", top_k = 8 }
+
+    [[configs]]
+    name = "strict"
+    retrieval = { min_similarity = 0.55 }
+    answer = { max_citations = 2 }
+
+or the same as YAML (``configs: [{name: rrf, retrieval: {fusion: rrf}}]``). A file may also hold
+a single configuration at its top level. Overrides of ``index`` (model, chunking) or of
+``retrieval.bm25_stemmer`` give the configuration its own index, built from the same papers.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.errors import BadInput
+from bot.settings import Settings
+from index.text import content_hash
+
+SECTIONS = ("index", "retrieval", "answer", "llm")
+EXAMPLE = "see evals/configs/example.toml"
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    name: str
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def index_overrides(self) -> dict[str, Any]:
+        """What decides the index's contents; a non-empty value means a separate index."""
+        out = dict(self.overrides.get("index", {}))
+        if "bm25_stemmer" in self.overrides.get("retrieval", {}):
+            out["bm25_stemmer"] = self.overrides["retrieval"]["bm25_stemmer"]
+        return out
+
+    def apply(self, settings: Settings) -> Settings:
+        """The settings this configuration runs with: ``settings`` plus the overrides, validated."""
+        update: dict[str, Any] = {}
+        for section, values in self.overrides.items():
+            current = getattr(settings, section)
+            try:
+                update[section] = type(current).model_validate({**current.model_dump(), **values})
+            except ValidationError as e:
+                problems = "; ".join(
+                    f"{section}.{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()
+                )
+                raise BadInput(
+                    f"configuration '{self.name}': {problems} (fields are those of Settings, "
+                    f"see bot/settings.py; {EXAMPLE})."
+                ) from e
+        index_changes = {k: v for k, v in self.index_overrides.items() if k != "name"}
+        if index_changes and "name" not in self.overrides.get("index", {}):
+            # Its own index, named by what differs, so re-runs reuse it and never mix with the user's.
+            tag = content_hash(json.dumps(index_changes, sort_keys=True, default=str))[:8]
+            update["index"] = update.get("index", settings.index).model_copy(
+                update={"name": f"{settings.index.name}-{tag}"}
+            )
+        return settings.model_copy(update=update)
+
+
+# Always in a report, so every report shows what the hybrid pipeline adds over each retriever.
+BASELINES = (
+    EvalConfig("bm25", {"retrieval": {"mode": "bm25"}}, "BM25 only (baseline)"),
+    EvalConfig("dense", {"retrieval": {"mode": "dense"}}, "dense only: MiniLM over Chroma (baseline)"),
+    EvalConfig("hybrid", {"retrieval": {"mode": "hybrid"}}, "the default pipeline: dense + BM25 fused"),
+)
+REFERENCE = "hybrid"
+
+
+def _read(path: Path) -> Any:
+    if not path.is_file():
+        raise BadInput(f"{path}: no such configuration file; give a .toml or .yaml file ({EXAMPLE}).")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise BadInput(f"{path}: not valid TOML ({e}).") from e
+    if path.suffix in (".yaml", ".yml"):
+        import yaml  # PyYAML: used only here
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise BadInput(f"{path}: not valid YAML ({e}).") from e
+    raise BadInput(f"{path}: unknown configuration format; use .toml, .yaml or .yml ({EXAMPLE}).")
+
+
+def _config(raw: Any, where: str) -> EvalConfig:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"].strip():
+        raise BadInput(f"{where}: each configuration needs a 'name' ({EXAMPLE}).")
+    unknown = set(raw) - {"name", "description", *SECTIONS}
+    if unknown:
+        raise BadInput(
+            f"{where}: configuration '{raw['name']}' has unknown key(s) {', '.join(sorted(unknown))}; "
+            f"allowed: name, description, {', '.join(SECTIONS)} ({EXAMPLE})."
+        )
+    overrides = {s: raw[s] for s in SECTIONS if s in raw}
+    for section, values in overrides.items():
+        if not isinstance(values, dict):
+            raise BadInput(f"{where}: '{raw['name']}'.{section} must be a table of settings ({EXAMPLE}).")
+    return EvalConfig(raw["name"].strip(), overrides, str(raw.get("description", "")))
+
+
+def load_configs(path: Path) -> list[EvalConfig]:
+    data = _read(path)
+    if isinstance(data, dict) and "configs" in data:
+        entries = data["configs"]
+        if not isinstance(entries, list):
+            raise BadInput(f"{path}: 'configs' must be a list of configurations ({EXAMPLE}).")
+    else:
+        entries = [data]
+    return [_config(e, f"{path}") for e in entries]
+
+
+def with_baselines(configs: list[EvalConfig]) -> list[EvalConfig]:
+    """Baselines first, then the user's configurations; names must be unique."""
+    out = list(BASELINES)
+    for c in configs:
+        if any(c.name == o.name for o in out):
+            raise BadInput(
+                f"configuration name '{c.name}' is used twice (bm25, dense and hybrid are the "
+                "built-in baselines); give each configuration its own name."
+            )
+        out.append(c)
+    return out

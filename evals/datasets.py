@@ -1,0 +1,66 @@
+"""What `paperbot eval run` can measure on: paperbot's own question sets (JSONL, over the
+user's index) and BEIR folders (corpus.jsonl, queries.jsonl, qrels/<split>.tsv; each gets an
+index of its own). Both become a list of Questions with their gold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bot.errors import BadInput
+from bot.settings import Settings
+from evals.beir import BeirSet, beir_settings, load_beir
+from evals.questions import BUNDLED_DEV, BUNDLED_TEST, Question, load_questions
+
+NAMED = {"bundled": BUNDLED_TEST, "bundled-test": BUNDLED_TEST, "bundled-dev": BUNDLED_DEV}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    kind: Literal["questions", "beir"]
+    source: Path
+    questions: tuple[Question, ...]
+    beir: BeirSet | None = None  # BEIR only: its corpus is ingested into its own index
+
+    def base_settings(self, settings: Settings) -> Settings:
+        """The settings whose index the questions are asked against."""
+        return beir_settings(settings, self.beir) if self.beir is not None else settings
+
+    def limited(self, n: int | None) -> "Dataset":
+        if not n:
+            return self
+        return Dataset(self.name, self.kind, self.source, self.questions[:n], self.beir)
+
+
+def _from_beir(data: BeirSet, split: str) -> tuple[Question, ...]:
+    return tuple(
+        Question(
+            id=qid,
+            question=text,
+            type=f"beir-{split}",
+            gold_ids=tuple(d for d, r in data.qrels[qid].items() if r > 0),
+            grades=tuple(sorted(data.qrels[qid].items())),
+        )
+        for qid, text in data.queries.items()
+    )
+
+
+def load_dataset(spec: str, split: str = "test") -> Dataset:
+    """``spec``: 'bundled' (the repo's test questions), 'bundled-dev', a JSONL question file,
+    or a BEIR folder (with ``split`` choosing qrels/<split>.tsv)."""
+    path = NAMED.get(spec, Path(spec))
+    if path.is_dir():
+        data = load_beir(path, split)
+        return Dataset(f"{data.name}-{split}", "beir", path.resolve(), _from_beir(data, split), data)
+    if path.is_file():
+        questions = tuple(load_questions(path))
+        if not questions:
+            raise BadInput(f"{path}: no questions in the file; one JSON object a line (see evals/questions.py).")
+        name = spec if spec in NAMED else path.stem
+        return Dataset(name, "questions", path.resolve(), questions)
+    raise BadInput(
+        f"{spec}: no such dataset; give 'bundled', 'bundled-dev', a JSONL question file, "
+        "or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)."
+    )

@@ -1,0 +1,257 @@
+"""`paperbot eval run`: every question of every dataset through every configuration, in one
+process, scored per question so that reports can average, split by type and bootstrap."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.answer import Answerer
+from bot.retrieval import search
+from bot.settings import Settings
+from evals.configs import REFERENCE, EvalConfig
+from evals.datasets import Dataset
+from evals.metrics import (
+    citation_precision,
+    citation_recall,
+    fact_coverage,
+    hit_at,
+    kept_share,
+    mean_defined,
+    mrr_at,
+    ndcg_at,
+    paired_bootstrap,
+    percentile,
+    recall_at,
+)
+from evals.questions import Question, resolve_gold
+from index import layout
+from index.build import ingest
+from index.embed import Embedder
+from index.loaded import LoadedIndex, open_index
+
+DEPTH = 100  # ranking depth scored for every question
+RECALL_KS = (1, 2, 3, 5, 10, 20, 50, 100)
+HIT_KS = (1, 3, 5, 10)
+RANKING = ("nDCG@10", "MRR@10", *(f"Recall@{k}" for k in RECALL_KS), *(f"hit@{k}" for k in HIT_KS))
+ANSWERING = (
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "citation_precision",
+    "citation_recall",
+    "fact_coverage",
+    "grounding_kept",
+    "fallback_rate",
+)
+# The metrics compared between configurations with bootstrap intervals.
+COMPARED = ("nDCG@10", "Recall@10", "MRR@10", "hit@5", *ANSWERING[:5])
+LOWER_IS_BETTER = {"false_refusal_rate", "fallback_rate"}
+
+
+@dataclass
+class ConfigRun:
+    config: EvalConfig
+    settings: Settings
+    rows: list[dict[str, Any]]
+    seconds: float
+
+    def summary(self) -> dict[str, Any]:
+        return summarize(self.rows)
+
+
+@dataclass
+class DatasetRun:
+    dataset: Dataset
+    answers: bool
+    runs: list[ConfigRun] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def run(self, name: str) -> ConfigRun | None:
+        return next((r for r in self.runs if r.config.name == name), None)
+
+    def comparisons(self, reference: str = REFERENCE) -> dict[str, dict[str, dict[str, float]]]:
+        """Each configuration against the reference, metric by metric, paired over questions."""
+        ref = self.run(reference)
+        if ref is None:
+            return {}
+        return {r.config.name: compare(ref.rows, r.rows) for r in self.runs if r is not ref}
+
+
+def score_question(
+    q: Question, index: LoadedIndex, settings: Settings, answerer: Answerer | None
+) -> dict[str, Any]:
+    """One question, one configuration: its ranking and, with an answerer, its answer, scored.
+    A metric is None where it does not apply (ranking metrics on unanswerable questions...)."""
+    gold = resolve_gold(q, index)
+    t0 = time.perf_counter()
+    ranked = [h.paper.id for h in search(index, q.question, settings.retrieval, k=DEPTH)]
+    search_ms = (time.perf_counter() - t0) * 1000
+    scored = q.gold_known and q.answerable
+    m: dict[str, float | None] = dict.fromkeys((*RANKING, *ANSWERING))
+    if scored:
+        m["nDCG@10"] = ndcg_at(ranked, gold, 10)
+        m["MRR@10"] = mrr_at(ranked, gold, 10)
+        m.update({f"Recall@{k}": recall_at(ranked, gold, k) for k in RECALL_KS})
+        m.update({f"hit@{k}": hit_at(ranked, gold, k) for k in HIT_KS})
+    row: dict[str, Any] = {
+        "id": q.id,
+        "type": q.type,
+        "question": q.question,
+        "answerable": q.answerable,
+        "gold_known": q.gold_known,
+        "gold": sorted(gold),
+        "top": ranked[:10],
+        "search_ms": round(search_ms, 1),
+    }
+    if answerer is not None:
+        a = answerer(q.question)
+        cited = [c.paper.id for c in a.citations]
+        if q.gold_known:
+            m["refusal_accuracy" if not q.answerable else "false_refusal_rate"] = float(a.refused)
+        if scored:
+            m["citation_precision"] = citation_precision(cited, gold)
+            m["citation_recall"] = citation_recall(cited, gold)
+            m["fact_coverage"] = fact_coverage(a.text, q.facts)
+        m["grounding_kept"] = kept_share(a.kept_sentences, a.removed_sentences)
+        if answerer.generator is not None and not a.refused:
+            m["fallback_rate"] = float(bool(a.notice))
+        row.update(
+            answer=a.text,
+            refused=a.refused,
+            cited=cited,
+            backend=a.backend,
+            notice=a.notice,
+            answer_ms=round(a.timings["total"] * 1000, 1),
+        )
+    row["metrics"] = m
+    return row
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means over the questions each metric applies to (None where it applies to none),
+    with question counts and latency percentiles."""
+    out: dict[str, Any] = {
+        "questions": len(rows),
+        "answerable": sum(1 for r in rows if r["gold_known"] and r["answerable"]),
+        "unanswerable": sum(1 for r in rows if r["gold_known"] and not r["answerable"]),
+        "unlabelled": sum(1 for r in rows if not r["gold_known"]),
+    }
+    for name in (*RANKING, *ANSWERING):
+        out[name] = mean_defined(r["metrics"][name] for r in rows)
+    for key, label in (("search_ms", "search"), ("answer_ms", "answer")):
+        values = [r[key] for r in rows if key in r]
+        out[f"{label}_p50_ms"] = percentile(values, 0.5) if values else None
+        out[f"{label}_p95_ms"] = percentile(values, 0.95) if values else None
+    return out
+
+
+def by_type(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[r["type"]].append(r)
+    return {t: summarize(rs) for t, rs in sorted(groups.items())}
+
+
+def compare(reference: list[dict[str, Any]], other: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Paired bootstrap of other - reference for each compared metric, over the questions
+    where the metric applies on both sides."""
+    out = {}
+    for name in COMPARED:
+        pairs = [
+            (a["metrics"][name], b["metrics"][name])
+            for a, b in zip(reference, other, strict=True)
+            if a["metrics"][name] is not None and b["metrics"][name] is not None
+        ]
+        if pairs:
+            out[name] = paired_bootstrap([a for a, _ in pairs], [b for _, b in pairs])
+    return out
+
+
+class _Indexes:
+    """Opened indexes by folder, sharing one embedder per model, so configurations that use
+    the same index (most of them) load nothing twice."""
+
+    def __init__(self) -> None:
+        self.opened: dict[str, LoadedIndex] = {}
+        self.embedders: dict[tuple[str, str], Embedder] = {}
+
+    def get(self, settings: Settings) -> LoadedIndex:
+        key = str(settings.index_dir.resolve())
+        if key not in self.opened:
+            model = (settings.index.embedder, settings.index.model)
+            index = open_index(settings, self.embedders.get(model))
+            self.embedders.setdefault(model, index.embedder)
+            self.opened[key] = index
+        return self.opened[key]
+
+
+def _ensure_index(base: Settings, s: Settings, dataset: Dataset, progress: bool) -> None:
+    """Build what the run needs and is missing: the dataset's index (BEIR: always brought up to
+    date with its corpus; own questions: the user's index, or the configured corpus when there is
+    none), then any configuration's own index, from the same papers."""
+    if dataset.beir is not None:
+        ingest(base, [dataset.beir.corpus], progress=progress)
+    elif layout.current_generation(base.index_dir) is None:
+        ingest(base, None, progress=progress)
+    if s.index_dir != base.index_dir:
+        gen = layout.current_generation(base.index_dir)
+        assert gen is not None
+        ingest(s, [gen.path / layout.PAPERS], progress=progress)
+
+
+def run_dataset(
+    dataset: Dataset,
+    configs: list[EvalConfig],
+    settings: Settings,
+    answers: bool,
+    progress: bool = False,
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+    indexes: _Indexes | None = None,
+) -> DatasetRun:
+    from tqdm import tqdm
+
+    indexes = indexes or _Indexes()
+    base = dataset.base_settings(settings)
+    result = DatasetRun(dataset, answers)
+    for i, config in enumerate(configs, start=1):
+        s = config.apply(base)
+        _ensure_index(base, s, dataset, progress)
+        index = indexes.get(s)
+        answerer = Answerer(s, index) if answers else None
+        start = time.perf_counter()
+        rows = []
+        desc = f"[{i}/{len(configs)}] {dataset.name} · {config.name}"
+        for q in tqdm(dataset.questions, desc=desc, unit="q", disable=not progress, file=sys.stderr):
+            rows.append(score_question(q, index, s, answerer))
+        seconds = time.perf_counter() - start
+        result.runs.append(ConfigRun(config, s, rows, seconds))
+        log(f"{desc}: {len(rows)} questions in {seconds:.1f} s")
+    missing = [r["id"] for r in result.runs[0].rows if r["gold_known"] and r["answerable"] and not r["gold"]]
+    if missing:
+        result.warnings.append(
+            f"{len(missing)} answerable question(s) name gold papers that are not in the index "
+            f"({', '.join(missing[:5])}{'...' if len(missing) > 5 else ''}); they score 0."
+        )
+    return result
+
+
+def run_all(
+    datasets: list[Dataset],
+    configs: list[EvalConfig],
+    settings: Settings,
+    beir_answers: bool = False,
+    progress: bool = False,
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> list[DatasetRun]:
+    # Validate every configuration before the first (possibly long) run starts.
+    for config in configs:
+        config.apply(settings)
+    indexes = _Indexes()
+    return [
+        run_dataset(d, configs, settings, d.kind == "questions" or beir_answers, progress, log, indexes)
+        for d in datasets
+    ]

@@ -1,0 +1,288 @@
+"""Writes an evaluation run as report.md + report.json + PNG charts in one folder
+(default ``evals/reports/<UTC timestamp>/``)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from evals import plots
+from evals.configs import REFERENCE
+from evals.harness import COMPARED, LOWER_IS_BETTER, RECALL_KS, DatasetRun, by_type
+from evals.metrics import bootstrap_ci
+
+REPORTS = Path(__file__).resolve().parent / "reports"
+RETRIEVAL_COLUMNS = ("nDCG@10", "Recall@10", "Recall@100", "MRR@10", "hit@1", "hit@5")
+ANSWER_COLUMNS = (
+    ("refusal_accuracy", "refusal acc."),
+    ("false_refusal_rate", "false refusals"),
+    ("citation_precision", "citation P"),
+    ("citation_recall", "citation R"),
+    ("fact_coverage", "fact coverage"),
+    ("grounding_kept", "grounding kept"),
+    ("fallback_rate", "LLM fallbacks"),
+)
+CHART_METRICS = ("nDCG@10", "Recall@10", "MRR@10", "hit@5")
+
+
+def new_report_dir(root: Path | None = None) -> Path:
+    root = root or REPORTS
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    path, n = root / stamp, 1
+    while path.exists():
+        n += 1
+        path = root / f"{stamp}-{n}"
+    path.mkdir(parents=True)
+    return path
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )  # fmt: skip
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _f(v: float | None, digits: int = 3) -> str:
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+def _ms(p50: float | None, p95: float | None) -> str:
+    return "—" if p50 is None else f"{p50:.0f} / {p95:.0f}"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "dataset"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+        *("| " + " | ".join(r) + " |" for r in rows),
+    ]
+
+
+def _interval(metric: str, c: dict[str, float]) -> str:
+    better = c["delta"] < 0 if metric in LOWER_IS_BETTER else c["delta"] > 0
+    mark = "" if c["lo"] <= 0 <= c["hi"] else (" ▲" if better else " ▼")
+    return f"{c['delta']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]{mark}"
+
+
+def _metric_cis(rows: list[dict[str, Any]], metric: str) -> tuple[float, float] | None:
+    values = [r["metrics"][metric] for r in rows if r["metrics"][metric] is not None]
+    return bootstrap_ci(values) if values else None
+
+
+def _charts(out: Path, d: DatasetRun) -> list[tuple[str, str]]:
+    slug = _slug(d.dataset.name)
+    names = [r.config.name for r in d.runs]
+    summaries = [r.summary() for r in d.runs]
+    charts = []
+    path = plots.grouped_bars(
+        out / f"{slug}-retrieval.png",
+        f"{d.dataset.name}: retrieval (95% bootstrap CI)",
+        list(CHART_METRICS),
+        {n: [s[m] for m in CHART_METRICS] for n, s in zip(names, summaries)},
+        {r.config.name: [_metric_cis(r.rows, m) for m in CHART_METRICS] for r in d.runs},
+    )
+    charts.append(("Retrieval metrics per configuration", path.name))
+    path = plots.curves(
+        out / f"{slug}-recall-at-k.png",
+        f"{d.dataset.name}: recall@k",
+        list(RECALL_KS),
+        {n: [s[f"Recall@{k}"] for k in RECALL_KS] for n, s in zip(names, summaries)},
+        "k (papers retrieved)",
+        "recall",
+    )
+    charts.append(("Recall@k curves", path.name))
+    if d.answers:
+        cols = [m for m, _ in ANSWER_COLUMNS if any(s[m] is not None for s in summaries)]
+        path = plots.grouped_bars(
+            out / f"{slug}-answers.png",
+            f"{d.dataset.name}: answers",
+            [dict(ANSWER_COLUMNS)[m] for m in cols],
+            {n: [s[m] for m in cols] for n, s in zip(names, summaries)},
+        )
+        charts.append(("Answer metrics per configuration", path.name))
+    key = "answer_ms" if d.answers else "search_ms"
+    path = plots.distributions(
+        out / f"{slug}-latency.png",
+        f"{d.dataset.name}: {'answer' if d.answers else 'search'} latency per question",
+        {r.config.name: [row[key] for row in r.rows] for r in d.runs},
+        "milliseconds (log scale)",
+    )
+    charts.append(("Latency distribution", path.name))
+    types = sorted({row["type"] for row in d.runs[0].rows}) if d.runs else []
+    if len(types) > 1:
+        per_type = [by_type(r.rows) for r in d.runs]
+        path = plots.grouped_bars(
+            out / f"{slug}-hit5-by-type.png",
+            f"{d.dataset.name}: hit@5 by question type (answerable questions)",
+            types,
+            {n: [t.get(ty, {}).get("hit@5") for ty in types] for n, t in zip(names, per_type)},
+        )
+        charts.append(("hit@5 by question type", path.name))
+    return charts
+
+
+def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
+    first = d.runs[0].summary()
+    lines = [
+        f"## {d.dataset.name}",
+        "",
+        f"{d.dataset.kind} · `{d.dataset.source}` · {first['questions']} questions "
+        f"({first['answerable']} answerable, {first['unanswerable']} unanswerable, "
+        f"{first['unlabelled']} unlabelled feedback cases) · answers {'scored' if d.answers else 'not run (retrieval only)'}",
+        "",
+    ]
+    lines += [f"> ⚠ {w}" for w in d.warnings] + ([""] if d.warnings else [])
+    lines += ["### Retrieval", ""]
+    lines += _table(
+        ["configuration", *RETRIEVAL_COLUMNS, "search ms p50 / p95"],
+        [
+            [r.config.name, *(_f(s[c]) for c in RETRIEVAL_COLUMNS), _ms(s["search_p50_ms"], s["search_p95_ms"])]
+            for r, s in ((r, r.summary()) for r in d.runs)
+        ],
+    )
+    if d.answers:
+        lines += ["", "### Answers", ""]
+        lines += _table(
+            ["configuration", *(label for _, label in ANSWER_COLUMNS), "answer ms p50 / p95"],
+            [
+                [r.config.name, *(_f(s[m]) for m, _ in ANSWER_COLUMNS), _ms(s["answer_p50_ms"], s["answer_p95_ms"])]
+                for r, s in ((r, r.summary()) for r in d.runs)
+            ],
+        )
+        lines += [
+            "",
+            "Refusal accuracy: unanswerable questions refused. False refusals: answerable questions "
+            "refused. Citation P/R: cited papers that are gold / gold papers cited (answerable "
+            "questions). Grounding kept: share of LLM-written sentences the grounding check kept "
+            "(— for extractive answers, which quote abstracts and are not checked). LLM fallbacks: "
+            "answers where the LLM failed and the extractive answer was given.",
+        ]
+    comparisons = d.comparisons(reference)
+    if comparisons:
+        cols = [m for m in COMPARED if any(m in c for c in comparisons.values())]
+        lines += [
+            "",
+            f"### Against `{reference}` (difference, 95% paired bootstrap CI over questions)",
+            "",
+            "▲ / ▼: the interval excludes 0 (better / worse than the reference).",
+            "",
+        ]
+        lines += _table(
+            ["configuration", *cols],
+            [[name, *(_interval(m, c[m]) if m in c else "—" for m in cols)] for name, c in comparisons.items()],
+        )
+    types = sorted({row["type"] for row in d.runs[0].rows})
+    if len(types) > 1:
+        per_type = [(r.config.name, by_type(r.rows)) for r in d.runs]
+        lines += ["", "### By question type", "", "hit@5 on answerable questions; refused: share of the type's questions refused (right for unanswerable ones).", ""]
+        lines += _table(
+            ["type", "n", *(f"{n} hit@5" for n, _ in per_type), *(f"{n} refused" for n, _ in per_type)],
+            [
+                [
+                    ty,
+                    str(per_type[0][1][ty]["questions"]),
+                    *(_f(t[ty]["hit@5"]) for _, t in per_type),
+                    *(_f(_refused_share(r.rows, ty)) for r in d.runs),
+                ]
+                for ty in types
+            ],
+        )
+    ref = d.run(reference)
+    if ref is not None:
+        misses = [
+            r
+            for r in ref.rows
+            if r["gold_known"]
+            and (
+                (r["answerable"] and (r["metrics"]["hit@5"] == 0.0 or r.get("refused")))
+                or (not r["answerable"] and r.get("refused") is False)
+            )
+        ]
+        if misses:
+            lines += ["", f"### What `{reference}` got wrong ({len(misses)})", ""]
+            for r in misses[:40]:
+                why = (
+                    "answered an unanswerable question" if not r["answerable"]
+                    else "refused" if r.get("refused") else "gold not in the top 5"
+                )  # fmt: skip
+                lines.append(f"- `{r['id']}` ({r['type']}, {why}): {r['question'][:160]}")
+            if len(misses) > 40:
+                lines.append(f"- … and {len(misses) - 40} more (see report.json)")
+    lines += ["", "### Charts", ""]
+    for caption, name in _charts(out, d):
+        lines += [f"**{caption}**", "", f"![{caption}]({name})", ""]
+    return lines
+
+
+def _refused_share(rows: list[dict[str, Any]], type_: str) -> float | None:
+    values = [1.0 if r["refused"] else 0.0 for r in rows if r["type"] == type_ and "refused" in r]
+    return sum(values) / len(values) if values else None
+
+
+def write_report(results: list[DatasetRun], out: Path, reference: str = REFERENCE) -> Path:
+    created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    commit = _commit()
+    configs = results[0].runs if results else []
+    md = [
+        "# paperbot evaluation",
+        "",
+        f"{created} · commit `{commit}` · reference configuration `{reference}`",
+        "",
+        "| configuration | description | overrides |",
+        "|---|---|---|",
+        *(
+            f"| {r.config.name} | {r.config.description or '—'} | `{json.dumps(r.config.overrides)}` |"
+            for r in configs
+        ),
+        "",
+    ]
+    for d in results:
+        md += _dataset_section(out, d, reference) + [""]
+    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+    payload = {
+        "created": created,
+        "commit": commit,
+        "reference": reference,
+        "datasets": [
+            {
+                "name": d.dataset.name,
+                "kind": d.dataset.kind,
+                "source": str(d.dataset.source),
+                "answers": d.answers,
+                "warnings": d.warnings,
+                "configs": [
+                    {
+                        "name": r.config.name,
+                        "description": r.config.description,
+                        "overrides": r.config.overrides,
+                        "settings": r.settings.model_dump(
+                            mode="json", include={"index", "retrieval", "answer", "llm"},
+                            exclude={"llm": {"api_key"}},
+                        ),  # fmt: skip
+                        "seconds": round(r.seconds, 2),
+                        "summary": r.summary(),
+                        "by_type": by_type(r.rows),
+                        "rows": r.rows,
+                    }
+                    for r in d.runs
+                ],
+                "comparisons": d.comparisons(reference),
+            }
+            for d in results
+        ],
+    }
+    (out / "report.json").write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+    return out / "report.md"

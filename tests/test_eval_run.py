@@ -1,0 +1,146 @@
+"""`paperbot eval run` end to end with the fake embedder: question sets and BEIR folders,
+baselines always present, configuration files, reports (Markdown, JSON, PNG), feedback cases."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from evals.floors import FLOORS, Floors, load_floors, violations
+from evals.questions import feedback_cases
+
+DATA = Path(__file__).parent / "data"
+QUESTIONS = [
+    {"id": "q1", "question": "how do gardeners route tomatoes to experts?", "type": "factual",
+     "gold_ids": ["u1"], "facts": ["two gardeners"]},
+    {"id": "q2", "question": "does entangled yeast make bread rise faster in ovens?", "type": "conceptual",
+     "gold_titles": ["Quantum Bread Baking"], "facts": ["3x"]},
+    {"id": "q3", "question": "what is the boiling point of tungsten in kelvin?", "type": "unanswerable",
+     "gold_ids": [], "gold_titles": []},
+]  # fmt: skip
+
+
+def _beir(tmp_path: Path) -> Path:
+    folder = tmp_path / "mini-beir"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text((DATA / "corpus.jsonl").read_text())
+    (folder / "queries.jsonl").write_text(
+        '{"_id": "1", "text": "optimizers on the moon learning rate"}\n'
+        '{"_id": "2", "text": "penguins sorting socks with reinforcement learning"}\n'
+        '{"_id": "3", "text": "not judged, so not asked"}\n'
+    )
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n1\td1\t1\n2\td2\t1\n")
+    return folder
+
+
+@pytest.fixture
+def question_file(fake_env: Path, tmp_path: Path) -> Path:
+    assert main(["ingest", str(DATA / "papers.jsonl"), str(DATA / "papers.csv"), "--no-progress"]) == 0
+    path = tmp_path / "qs.jsonl"
+    path.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    return path
+
+
+def test_eval_run_writes_a_full_report(question_file: Path, tmp_path: Path, capsys):
+    cfg = tmp_path / "mine.toml"
+    cfg.write_text('[[configs]]\nname = "rrf"\ndescription = "RRF"\nretrieval = { fusion = "rrf" }\n')
+    out = tmp_path / "report"
+    rc = main(
+        ["eval", "run", "--config", str(cfg), "--dataset", str(question_file),
+         "--dataset", str(_beir(tmp_path)), "--out", str(out)]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "[1/4] qs · bm25: 3 questions" in captured.err  # progress, also when not on a terminal
+    assert "[4/4] mini-beir-test · rrf: 2 questions" in captured.err
+    assert f"Report: {out / 'report.md'}" in captured.out
+
+    report = json.loads((out / "report.json").read_text())
+    qs, beir = report["datasets"]
+    assert [c["name"] for c in qs["configs"]] == ["bm25", "dense", "hybrid", "rrf"]
+    assert qs["kind"] == "questions" and qs["answers"] is True
+    assert beir["kind"] == "beir" and beir["answers"] is False
+    hybrid = qs["configs"][2]
+    s = hybrid["summary"]
+    assert (s["questions"], s["answerable"], s["unanswerable"]) == (3, 2, 1)
+    assert s["hit@5"] == 1.0 and s["Recall@100"] == 1.0
+    for key in ("nDCG@10", "MRR@10", "refusal_accuracy", "false_refusal_rate", "citation_precision",
+                "citation_recall", "fact_coverage", "answer_p50_ms", "answer_p95_ms", "search_p95_ms"):  # fmt: skip
+        assert s[key] is not None, key
+    assert s["grounding_kept"] is None and s["fallback_rate"] is None  # extractive: nothing checked
+    assert set(hybrid["by_type"]) == {"factual", "conceptual", "unanswerable"}
+    assert hybrid["settings"]["retrieval"]["mode"] == "hybrid" and "api_key" not in hybrid["settings"]["llm"]
+    assert qs["configs"][3]["settings"]["retrieval"]["fusion"] == "rrf"
+    row = hybrid["rows"][0]
+    assert row["id"] == "q1" and row["gold"] == ["u1"] and row["top"][0] == "u1" and row["cited"][0] == "u1"
+    assert set(qs["comparisons"]) == {"bm25", "dense", "rrf"}
+    assert {"delta", "lo", "hi", "n"} <= set(qs["comparisons"]["bm25"]["nDCG@10"])
+    b = beir["configs"][2]["summary"]
+    assert b["questions"] == 2 and b["nDCG@10"] == 1.0 and b["refusal_accuracy"] is None
+    assert "answer" not in beir["configs"][2]["rows"][0]
+
+    md = (out / "report.md").read_text()
+    for heading in ("## qs", "## mini-beir-test", "### Retrieval", "### Answers", "### Against `hybrid`", "### By question type"):
+        assert heading in md
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert "qs-retrieval.png" in pngs and "qs-recall-at-k.png" in pngs and "qs-latency.png" in pngs
+    assert "qs-answers.png" in pngs and "qs-hit5-by-type.png" in pngs and "mini-beir-test-retrieval.png" in pngs
+    for name in pngs:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({name})" in md
+
+
+def test_default_report_folder_is_timestamped(question_file: Path, monkeypatch, tmp_path: Path, capsys):
+    import evals.report
+
+    monkeypatch.setattr(evals.report, "REPORTS", tmp_path / "reports")
+    args = ["eval", "run", "--dataset", str(question_file), "--only", "bm25", "--json"]
+    assert main(args) == 0 and main(args) == 0
+    first, second = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert Path(first["report"]).parent != Path(second["report"]).parent  # never overwritten
+    assert Path(first["report"]).parent.parent == tmp_path / "reports"
+    assert set(first["datasets"]["qs"]) == {"bm25", "hybrid"}  # the reference always runs
+
+
+def test_feedback_cases_are_appended_and_run(question_file: Path, tmp_path: Path):
+    down = [{"run_id": "r1", "question": "bread yeast ovens?", "answer": {"answer": "x [1]", "citations": [{"paper_id": "u1"}]}}]
+    with question_file.open("a") as f:
+        f.write("".join(json.dumps(c) + "\n" for c in feedback_cases(down)))
+    out = tmp_path / "fb"
+    assert main(["eval", "run", "--dataset", str(question_file), "--only", "hybrid", "--out", str(out)]) == 0
+    hybrid = json.loads((out / "report.json").read_text())["datasets"][0]["configs"][0]
+    assert hybrid["summary"]["unlabelled"] == 1 and hybrid["summary"]["answerable"] == 2
+    fb = hybrid["rows"][-1]
+    assert fb["id"] == "fb-r1" and "answer" in fb and all(v is None for k, v in fb["metrics"].items() if k != "grounding_kept")
+    assert "1 unlabelled feedback cases" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset", "nowhere.jsonl"], "no such dataset"),
+        (["--config", "nowhere.toml"], "no such configuration file"),
+        (["--only", "nosuch"], "no such configuration"),
+        (["--reference", "nosuch"], "no such configuration"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(fake_env: Path, capsys, args: list[str], message: str):
+    assert main(["eval", "run", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_eval_questions_still_reports_the_classic_keys(question_file: Path, capsys):
+    assert main(["eval", "questions", str(question_file), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["hit@1"] == 1.0 and s["hit@5[factual]"] == 1.0 and s["refusal_accuracy"] in (0.0, 1.0)
+
+
+def test_floor_check_flags_regressions():
+    floors = Floors("bundled", "hybrid", {"hit@5": 0.9, "refusal_accuracy": 0.7}, {"false_refusal_rate": 0.2})
+    assert violations({"hit@5": 0.95, "refusal_accuracy": 0.7, "false_refusal_rate": 0.1}, floors) == []
+    bad = violations({"hit@5": 0.85, "refusal_accuracy": None, "false_refusal_rate": 0.3}, floors)
+    assert len(bad) == 3 and "hit@5 = 0.85 is below its floor 0.9" in bad[0]
+    recorded = load_floors(FLOORS)
+    assert recorded.dataset == "bundled" and {"hit@5", "refusal_accuracy"} <= set(recorded.floors)
+    assert all(0.5 <= v <= 1.0 for v in recorded.floors.values())  # real floors, not placeholders
