@@ -45,16 +45,15 @@ class Evidence:
 
 
 def gather_evidence(index: LoadedIndex, question: str, hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
-    """Sentence-level similarity for every hit, in one model call.
+    """Sentence-level similarity for every hit (sentences embedded once per process).
 
     A short question matches one sentence far better than a 256-token chunk, so the
     evidence score (``evidence_score``) uses both."""
     per_paper = [split_sentences(h.paper.abstract) or [h.paper.abstract] for h in hits]
-    texts = [question]
+    texts = []
     for h, sents in zip(hits, per_paper):
         texts.extend(sents + ([h.paper.title] if h.paper.title else []))
-    vecs = index.embedder.embed(texts)
-    sims = vecs[1:] @ vecs[0]
+    sims = index.embed_cached(texts) @ index.embed_query(question)
     out, offset = [], 0
     for h, sents in zip(hits, per_paper):
         n = len(sents) + (1 if h.paper.title else 0)
@@ -156,7 +155,7 @@ class Answerer:
         if not has_markers(raw):
             raise BackendUnavailable(f"{name} answered without any [n] citation")
         context = [h.paper for h in hits]
-        checked = check_sentences(raw, context, self.index.embedder.embed, self.settings.llm.support_threshold)
+        checked = check_sentences(raw, context, self.index.embed_cached, self.settings.llm.support_threshold)
         text, citations = assemble(checked, context)
         removed = sum(1 for c in checked if not c.kept)
         if not citations:

@@ -3,6 +3,7 @@ current generation, and the embedder (loaded on first use)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,6 +15,9 @@ from index import layout
 from index.embed import Embedder, load_embedder
 from index.lexical import LexicalIndex
 from index.store import ChunkStore
+
+
+MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class LoadedIndex:
     generation: layout.Generation
     papers: dict[str, Paper]
     _embedder: Embedder | None = field(default=None, repr=False)
+    _vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _vectors_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def lexical(self) -> LexicalIndex:
@@ -44,7 +50,24 @@ class LoadedIndex:
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed([text])[0]
+        return self.embed_cached([text])[0]
+
+    def embed_cached(self, texts: list[str]) -> np.ndarray:
+        """Vectors for texts that recur from query to query (abstract sentences, titles, a
+        question asked again): each is embedded once per process. Answering embeds ~50
+        sentences of the retrieved abstracts per question, mostly seen before in a running bot
+        or an evaluation. Thread-safe (Slack answers in parallel); bounded by MAX_CACHED_TEXTS."""
+        with self._vectors_lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.embed(missing)))
+            found.update(fresh)
+            with self._vectors_lock:
+                if len(self._vectors) + len(fresh) > MAX_CACHED_TEXTS:
+                    self._vectors.clear()  # rare; simpler than LRU and never wrong
+                self._vectors.update(fresh)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim))
 
     def dense(self, query_vector: np.ndarray, n_chunks: int) -> dict[str, DenseEvidence]:
         """Best chunk per paper among the ``n_chunks`` nearest chunks, by paper id."""

@@ -144,3 +144,32 @@ def test_floor_check_flags_regressions():
     recorded = load_floors(FLOORS)
     assert recorded.dataset == "bundled" and {"hit@5", "refusal_accuracy"} <= set(recorded.floors)
     assert all(0.5 <= v <= 1.0 for v in recorded.floors.values())  # real floors, not placeholders
+
+
+def test_llm_configurations_report_grounding_and_fallbacks(question_file: Path, tmp_path: Path):
+    """A configuration can switch the answer backend; the report then shows how much of the
+    model's text the grounding check kept and how often it fell back to extractive."""
+    cfg = tmp_path / "llm.yaml"
+    cfg.write_text(
+        "configs:\n"
+        "  - name: half-grounded\n"
+        "    llm: {backend: fake, support_threshold: 0.3,\n"
+        "          model: 'Our sparse router sends each tomato to two gardeners [1]. Penguins sort socks on the moon [1].'}\n"
+        "  - name: down\n"
+        "    llm: {backend: fake, model: '!down', retries: 0}\n"
+    )
+    out = tmp_path / "llm-report"
+    args = ["eval", "run", "--dataset", str(question_file), "--config", str(cfg), "--only", "half-grounded", "down"]
+    assert main([*args, "--out", str(out)]) == 0
+    runs = {c["name"]: c for c in json.loads((out / "report.json").read_text())["datasets"][0]["configs"]}
+    assert set(runs) == {"half-grounded", "down", "hybrid"}
+    half = runs["half-grounded"]
+    answered = [r for r in half["rows"] if not r["refused"]]
+    assert answered and all(r["backend"] == "fake" and r["metrics"]["grounding_kept"] == 0.5 for r in answered)
+    # Where neither sentence is supported by abstract [1], nothing is kept and the answer is a refusal.
+    checked = [r["metrics"]["grounding_kept"] for r in half["rows"] if r["metrics"]["grounding_kept"] is not None]
+    assert set(checked) <= {0.5, 0.0} and half["summary"]["grounding_kept"] == sum(checked) / len(checked)
+    assert half["summary"]["fallback_rate"] == 0.0
+    assert runs["down"]["summary"]["fallback_rate"] == 1.0  # every answer is the extractive fallback
+    assert runs["down"]["summary"]["grounding_kept"] is None
+    assert "LLM fallbacks" in (out / "report.md").read_text()
