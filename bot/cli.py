@@ -270,13 +270,14 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
         return 0
     for d in results:
         print(f"\n{d.dataset.name} ({len(d.dataset.questions)} questions)")
-        cols = ["nDCG@10", "Recall@10", "MRR@10", "hit@5"]
+        cols = {"nDCG@10": "nDCG@10", "Recall@10": "R@10", "MRR@10": "MRR@10", "hit@5": "hit@5"}
         if d.answers:
-            cols += ["refusal_accuracy", "false_refusal_rate", "citation_precision", "fact_coverage"]
-        print(f"  {'configuration':<16}" + "".join(f"{c[:14]:>15}" for c in cols) + f"{'p50 ms':>9}")
+            cols |= {"refusal_accuracy": "refusal", "false_refusal_rate": "false ref.",
+                     "citation_precision": "cite P", "fact_coverage": "facts"}  # fmt: skip
+        print(f"  {'configuration':<16}" + "".join(f"{label:>10}" for label in cols.values()) + f"{'p50 ms':>9}")
         for r in d.runs:
             s = r.summary()
-            cells = "".join(f"{'—' if s[c] is None else format(s[c], '.3f'):>15}" for c in cols)
+            cells = "".join(f"{'—' if s[c] is None else format(s[c], '.3f'):>10}" for c in cols)
             p50 = s["answer_p50_ms"] if d.answers else s["search_p50_ms"]
             print(f"  {r.config.name:<16}{cells}{p50:>9.0f}")
         for w in d.warnings:

@@ -222,6 +222,9 @@ def run_dataset(
         _ensure_index(base, s, dataset, progress)
         index = indexes.get(s)
         answerer = Answerer(s, index) if answers else None
+        if dataset.questions:
+            # One untimed question first: model and index loading must not count as latency.
+            score_question(dataset.questions[0], index, s, answerer)
         start = time.perf_counter()
         rows = []
         desc = f"[{i}/{len(configs)}] {dataset.name} · {config.name}"

@@ -58,3 +58,29 @@ def test_quote_prefers_contribution_sentences(index, fake_settings):
     q = "tomato routing gardeners"
     assert gather_evidence(index, q, [hit], plain)[0].sentence.startswith("Tomato routing")
     assert gather_evidence(index, q, [hit], boosted)[0].sentence.startswith("We propose")
+
+
+def test_evidence_score_without_dense_evidence_uses_sentences_alone():
+    """BM25-only hits carry no chunk similarity; averaging in a 0 would refuse everything."""
+    from bot.answer import Evidence, evidence_score
+    from bot.types import Hit, Paper
+
+    paper = Paper(id="p", title="T", abstract="A sentence.")
+    dense_hit = Hit(paper=paper, score=1.0, dense=0.8, lexical=0.0, best_chunk="T. A sentence.")
+    bm25_hit = Hit(paper=paper, score=1.0, dense=0.0, lexical=3.0)
+    assert evidence_score([dense_hit], [Evidence(dense_hit, "A sentence.", 0.6)]) == pytest.approx(0.7)
+    assert evidence_score([bm25_hit], [Evidence(bm25_hit, "A sentence.", 0.6)]) == pytest.approx(0.6)
+
+
+def test_bm25_mode_refuses_no_more_than_its_sentences_say(index, fake_settings):
+    from bot.answer import gather_evidence
+    from bot.retrieval import search
+
+    s = fake_settings.model_copy(deep=True)
+    s.retrieval.mode = "bm25"
+    q = "How do gardeners route tomatoes to experts?"
+    hits = search(index, q, s.retrieval)
+    best = max(e.similarity for e in gather_evidence(index, q, hits, s.answer))
+    s.retrieval.min_similarity = 0.9 * best  # just under the best sentence's similarity
+    a = answer(q, s, index)
+    assert not a.refused and a.citations[0].paper.id == "u1"
