@@ -283,7 +283,24 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
         for w in d.warnings:
             print(f"  warning: {w}")
     print(f"\nReport: {report} (with report.json and charts)")
-    return 0
+    return _check_floors(args.floors, results) if args.floors else 0
+
+
+def _check_floors(path: str, results) -> int:
+    """Exit 1 when the floors' configuration on the floors' dataset is below a recorded floor."""
+    from evals.floors import load_floors, violations
+
+    floors = load_floors(Path(path))
+    run = next((d.run(floors.config) for d in results if d.dataset.name == floors.dataset), None)
+    if run is None:
+        raise BadInput(
+            f"{path}: names dataset '{floors.dataset}' and configuration '{floors.config}', which this "
+            f"run did not include; add --dataset {floors.dataset}."
+        )
+    problems = violations(run.summary(), floors)
+    for p in problems:
+        print(f"paperbot: below the floor: {p}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_feedback_export(args: argparse.Namespace) -> int:
@@ -405,6 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
     er.add_argument("--limit", type=int, metavar="N", help="first N questions of each dataset (quick runs)")
     er.add_argument("--out", metavar="DIR", help="report folder (default: evals/reports/<UTC timestamp>/)")
     er.add_argument("--json", action="store_true", help="print the report path and summaries as JSON")
+    er.add_argument(
+        "--floors", metavar="FILE",
+        help="exit 1 if a metric falls below the floors in FILE (e.g. evals/floors.toml): a CI gate",
+    )  # fmt: skip
     er.set_defaults(func=cmd_eval_run)
     return p
 

@@ -173,3 +173,15 @@ def test_llm_configurations_report_grounding_and_fallbacks(question_file: Path, 
     assert runs["down"]["summary"]["fallback_rate"] == 1.0  # every answer is the extractive fallback
     assert runs["down"]["summary"]["grounding_kept"] is None
     assert "LLM fallbacks" in (out / "report.md").read_text()
+
+
+def test_floors_gate_the_exit_code(question_file: Path, tmp_path: Path, capsys):
+    floors = tmp_path / "floors.toml"
+    base = ["eval", "run", "--dataset", str(question_file), "--only", "hybrid", "--out", str(tmp_path / "r")]
+    floors.write_text('dataset = "qs"\nconfig = "hybrid"\n[floors]\n"hit@5" = 0.5\n')
+    assert main([*base, "--floors", str(floors)]) == 0
+    floors.write_text('dataset = "qs"\nconfig = "hybrid"\n[floors]\n"hit@5" = 0.5\n[ceilings]\nfalse_refusal_rate = -0.1\n')
+    assert main([*base, "--floors", str(floors)]) == 1
+    assert "below the floor: false_refusal_rate = 0.0 is above its ceiling -0.1" in capsys.readouterr().err
+    floors.write_text('dataset = "other"\nconfig = "hybrid"\n[floors]\n"hit@5" = 0.5\n')
+    assert main([*base, "--floors", str(floors)]) == 2
