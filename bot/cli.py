@@ -238,7 +238,7 @@ def cmd_eval_questions(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_run(args: argparse.Namespace) -> int:
-    from evals.configs import load_configs, with_baselines
+    from evals.configs import BASELINES, load_configs, with_baselines
     from evals.datasets import load_dataset
     from evals.harness import run_all
     from evals.report import new_report_dir, write_report
@@ -252,7 +252,9 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
                 f"--only {', '.join(sorted(unknown))}: no such configuration; known: "
                 f"{', '.join(c.name for c in configs)}."
             )
-        configs = [c for c in configs if c.name in args.only or c.name == args.reference]
+        baselines = {c.name for c in BASELINES}
+        # The baselines stay: every report shows what the hybrid pipeline adds.
+        configs = [c for c in configs if c.name in args.only or c.name in baselines or c.name == args.reference]
     if args.reference not in {c.name for c in configs}:
         raise BadInput(f"--reference {args.reference}: no such configuration; known: {', '.join(c.name for c in configs)}.")
     datasets = [load_dataset(spec, args.split).limited(args.limit) for spec in args.dataset or ["bundled"]]
@@ -267,7 +269,12 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
                 "datasets": {d.dataset.name: {r.config.name: r.summary() for r in d.runs} for d in results},
             }
         )
-        return 0
+    else:
+        _print_summary(results, report)
+    return _check_floors(args.floors, results) if args.floors else 0
+
+
+def _print_summary(results, report: Path) -> None:
     for d in results:
         print(f"\n{d.dataset.name} ({len(d.dataset.questions)} questions)")
         cols = {"nDCG@10": "nDCG@10", "Recall@10": "R@10", "MRR@10": "MRR@10", "hit@5": "hit@5"}
@@ -283,7 +290,6 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
         for w in d.warnings:
             print(f"  warning: {w}")
     print(f"\nReport: {report} (with report.json and charts)")
-    return _check_floors(args.floors, results) if args.floors else 0
 
 
 def _check_floors(path: str, results) -> int:
@@ -306,10 +312,14 @@ def _check_floors(path: str, results) -> int:
 def cmd_feedback_export(args: argparse.Namespace) -> int:
     from bot.render import dumps
     from bot.traces import TraceStore
-    from evals.questions import feedback_cases
+    from evals.questions import feedback_cases, load_questions
 
     settings = _settings(args)
     cases = feedback_cases(TraceStore(settings.traces_path).downvoted())
+    if args.out and Path(args.out).is_file():
+        # Appending again must not duplicate cases (or clobber labels given since).
+        present = {q.id for q in load_questions(Path(args.out))}
+        cases = [c for c in cases if c["id"] not in present]
     lines = "".join(dumps(c) + "\n" for c in cases)
     if args.out:
         with open(args.out, "a", encoding="utf-8") as f:  # append: a question set grows
@@ -416,7 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
         "or a BEIR folder (repeatable)",
     )
     er.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
-    er.add_argument("--only", nargs="+", metavar="NAME", help="run only these configurations (and the reference)")
+    er.add_argument(
+        "--only", nargs="+", metavar="NAME",
+        help="of the configuration files, run only these (the bm25/dense/hybrid baselines always run)",
+    )  # fmt: skip
     er.add_argument("--reference", default="hybrid", help="configuration the others are compared with (default: hybrid)")
     er.add_argument("--answers", action="store_true", help="also answer BEIR queries (question sets always are)")
     er.add_argument("--limit", type=int, metavar="N", help="first N questions of each dataset (quick runs)")
@@ -432,9 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "k", None) is not None and args.k < 1:
-        print("paperbot: error: -k must be at least 1", file=sys.stderr)
-        return 2
+    for flag in ("k", "limit"):
+        if getattr(args, flag, None) is not None and getattr(args, flag) < 1:
+            print(f"paperbot: error: {'-k' if flag == 'k' else '--limit'} must be at least 1", file=sys.stderr)
+            return 2
     try:
         return args.func(args)
     except PaperbotError as e:

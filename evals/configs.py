@@ -20,6 +20,7 @@ a single configuration at its top level. Overrides of ``index`` (model, chunking
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,11 @@ from bot.settings import Settings
 from index.text import content_hash
 
 SECTIONS = ("index", "retrieval", "answer", "llm")
+# What decides an index's contents (index/build.py's fingerprint): changing one builds another index.
+INDEX_CONTENT = ("embedder", "model", "max_tokens", "chunk_tokens", "chunk_overlap_sentences")
+# An evaluation compares settings over the same papers; where they live is not a configuration.
+FIXED_INDEX = ("data_dir", "name", "corpus")
+SECRET = re.compile(r"key|token|secret|password", re.IGNORECASE)
 EXAMPLE = "see evals/configs/example.toml"
 
 
@@ -41,13 +47,21 @@ class EvalConfig:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     description: str = ""
 
-    @property
-    def index_overrides(self) -> dict[str, Any]:
-        """What decides the index's contents; a non-empty value means a separate index."""
-        out = dict(self.overrides.get("index", {}))
+    def index_changes(self, settings: Settings) -> dict[str, Any]:
+        """The overrides that change the index's contents against ``settings``; non-empty
+        means this configuration needs an index of its own."""
+        wanted = {k: v for k, v in self.overrides.get("index", {}).items() if k in INDEX_CONTENT}
         if "bm25_stemmer" in self.overrides.get("retrieval", {}):
-            out["bm25_stemmer"] = self.overrides["retrieval"]["bm25_stemmer"]
-        return out
+            wanted["bm25_stemmer"] = self.overrides["retrieval"]["bm25_stemmer"]
+        current = {**settings.index.model_dump(), "bm25_stemmer": settings.retrieval.bm25_stemmer}
+        return {k: v for k, v in wanted.items() if str(v) != str(current[k])}
+
+    def redacted(self) -> dict[str, dict[str, Any]]:
+        """The overrides as reports show them: secrets (an llm api_key) masked."""
+        return {
+            section: {k: "**********" if SECRET.search(k) else v for k, v in values.items()}
+            for section, values in self.overrides.items()
+        }
 
     def apply(self, settings: Settings) -> Settings:
         """The settings this configuration runs with: ``settings`` plus the overrides, validated."""
@@ -64,10 +78,10 @@ class EvalConfig:
                     f"configuration '{self.name}': {problems} (fields are those of Settings, "
                     f"see bot/settings.py; {EXAMPLE})."
                 ) from e
-        index_changes = {k: v for k, v in self.index_overrides.items() if k != "name"}
-        if index_changes and "name" not in self.overrides.get("index", {}):
+        changes = self.index_changes(settings)
+        if changes:
             # Its own index, named by what differs, so re-runs reuse it and never mix with the user's.
-            tag = content_hash(json.dumps(index_changes, sort_keys=True, default=str))[:8]
+            tag = content_hash(json.dumps(changes, sort_keys=True, default=str))[:8]
             update["index"] = update.get("index", settings.index).model_copy(
                 update={"name": f"{settings.index.name}-{tag}"}
             )
@@ -76,9 +90,9 @@ class EvalConfig:
 
 # Always in a report, so every report shows what the hybrid pipeline adds over each retriever.
 BASELINES = (
-    EvalConfig("bm25", {"retrieval": {"mode": "bm25"}}, "BM25 only (baseline)"),
-    EvalConfig("dense", {"retrieval": {"mode": "dense"}}, "dense only: MiniLM over Chroma (baseline)"),
-    EvalConfig("hybrid", {"retrieval": {"mode": "hybrid"}}, "the default pipeline: dense + BM25 fused"),
+    EvalConfig("bm25", {"retrieval": {"mode": "bm25"}}, "baseline: BM25 only"),
+    EvalConfig("dense", {"retrieval": {"mode": "dense"}}, "baseline: the embedding model over Chroma only"),
+    EvalConfig("hybrid", {"retrieval": {"mode": "hybrid"}}, "the pipeline: dense and BM25 fused"),
 )
 REFERENCE = "hybrid"
 
@@ -115,6 +129,13 @@ def _config(raw: Any, where: str) -> EvalConfig:
     for section, values in overrides.items():
         if not isinstance(values, dict):
             raise BadInput(f"{where}: '{raw['name']}'.{section} must be a table of settings ({EXAMPLE}).")
+    fixed = sorted(set(overrides.get("index", {})) & set(FIXED_INDEX))
+    if fixed:
+        raise BadInput(
+            f"{where}: '{raw['name']}' sets index.{', index.'.join(fixed)}; configurations compare settings "
+            "over the same papers, so choose the index with PAPERBOT_INDEX__DATA_DIR / __NAME and the "
+            "papers with --dataset instead."
+        )
     return EvalConfig(raw["name"].strip(), overrides, str(raw.get("description", "")))
 
 

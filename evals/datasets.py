@@ -44,6 +44,7 @@ def _from_beir(data: BeirSet, split: str) -> tuple[Question, ...]:
             grades=tuple(sorted(data.qrels[qid].items())),
         )
         for qid, text in data.queries.items()
+        if any(r > 0 for r in data.qrels[qid].values())  # all-zero judgments: nothing to find
     )
 
 
@@ -53,7 +54,13 @@ def load_dataset(spec: str, split: str = "test") -> Dataset:
     path = NAMED.get(spec, Path(spec))
     if path.is_dir():
         data = load_beir(path, split)
-        return Dataset(f"{data.name}-{split}", "beir", path.resolve(), _from_beir(data, split), data)
+        questions = _from_beir(data, split)
+        if not questions:
+            raise BadInput(
+                f"{path}: qrels/{split}.tsv judges no query of queries.jsonl relevant to any document; "
+                "check the split and that query ids match."
+            )
+        return Dataset(f"{data.name}-{split}", "beir", path.resolve(), questions, data)
     if path.is_file():
         questions = tuple(load_questions(path))
         if not questions:

@@ -80,6 +80,24 @@ class DatasetRun:
             return {}
         return {r.config.name: compare(ref.rows, r.rows) for r in self.runs if r is not ref}
 
+    def type_comparisons(self, reference: str = REFERENCE, metric: str = "hit@5") -> dict[str, dict[str, dict[str, float]]]:
+        """``metric`` against the reference within each question type that it applies to."""
+        ref = self.run(reference)
+        if ref is None:
+            return {}
+        types = [t for t, v in by_type(ref.rows).items() if v[metric] is not None]
+        out = {}
+        for r in self.runs:
+            if r is ref:
+                continue
+            out[r.config.name] = {
+                t: compare(
+                    [x for x in ref.rows if x["type"] == t], [x for x in r.rows if x["type"] == t], (metric,)
+                )[metric]
+                for t in types
+            }
+        return out
+
 
 def score_question(
     q: Question, index: LoadedIndex, settings: Settings, answerer: Answerer | None
@@ -117,6 +135,7 @@ def score_question(
             m["citation_recall"] = citation_recall(cited, gold)
             m["fact_coverage"] = fact_coverage(a.text, q.facts)
         m["grounding_kept"] = kept_share(a.kept_sentences, a.removed_sentences)
+        row.update(kept=a.kept_sentences, removed=a.removed_sentences)
         if answerer.generator is not None and not a.refused:
             m["fallback_rate"] = float(bool(a.notice))
         row.update(
@@ -142,6 +161,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
     for name in (*RANKING, *ANSWERING):
         out[name] = mean_defined(r["metrics"][name] for r in rows)
+    # Of all sentences the LLM wrote, the share kept (not a mean of per-answer shares).
+    out["grounding_kept"] = kept_share(sum(r.get("kept", 0) for r in rows), sum(r.get("removed", 0) for r in rows))
     for key, label in (("search_ms", "search"), ("answer_ms", "answer")):
         values = [r[key] for r in rows if key in r]
         out[f"{label}_p50_ms"] = percentile(values, 0.5) if values else None
@@ -156,11 +177,13 @@ def by_type(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {t: summarize(rs) for t, rs in sorted(groups.items())}
 
 
-def compare(reference: list[dict[str, Any]], other: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Paired bootstrap of other - reference for each compared metric, over the questions
-    where the metric applies on both sides."""
+def compare(
+    reference: list[dict[str, Any]], other: list[dict[str, Any]], metrics: tuple[str, ...] = COMPARED
+) -> dict[str, dict[str, float]]:
+    """Paired bootstrap of other - reference for each metric, over the questions where the
+    metric applies on both sides."""
     out = {}
-    for name in COMPARED:
+    for name in metrics:
         pairs = [
             (a["metrics"][name], b["metrics"][name])
             for a, b in zip(reference, other, strict=True)
@@ -177,12 +200,12 @@ class _Indexes:
 
     def __init__(self) -> None:
         self.opened: dict[str, LoadedIndex] = {}
-        self.embedders: dict[tuple[str, str], Embedder] = {}
+        self.embedders: dict[tuple[str, str, int], Embedder] = {}
 
     def get(self, settings: Settings) -> LoadedIndex:
         key = str(settings.index_dir.resolve())
         if key not in self.opened:
-            model = (settings.index.embedder, settings.index.model)
+            model = (settings.index.embedder, settings.index.model, settings.index.max_tokens)
             index = open_index(settings, self.embedders.get(model))
             self.embedders.setdefault(model, index.embedder)
             self.opened[key] = index
@@ -222,9 +245,11 @@ def run_dataset(
         _ensure_index(base, s, dataset, progress)
         index = indexes.get(s)
         answerer = Answerer(s, index) if answers else None
+        # Every configuration is timed from the same state: model and index loaded (one untimed
+        # question), abstract sentences not yet embedded, as in a freshly started bot.
         if dataset.questions:
-            # One untimed question first: model and index loading must not count as latency.
             score_question(dataset.questions[0], index, s, answerer)
+        index.forget_cached()
         start = time.perf_counter()
         rows = []
         desc = f"[{i}/{len(configs)}] {dataset.name} · {config.name}"

@@ -31,12 +31,12 @@ def grouped_bars(
     width = 0.8 / max(1, len(series))
     for i, (name, values) in enumerate(series.items()):
         xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
-        heights = [v if v is not None else 0.0 for v in values]
+        heights = [v if v is not None else float("nan") for v in values]  # n/a: no bar, not 0
         yerr = None
         if errors and name in errors:
             yerr = [
-                [max(0.0, h - e[0]) if e else 0.0 for h, e in zip(heights, errors[name])],
-                [max(0.0, e[1] - h) if e else 0.0 for h, e in zip(heights, errors[name])],
+                [max(0.0, h - e[0]) if e and h == h else 0.0 for h, e in zip(heights, errors[name])],
+                [max(0.0, e[1] - h) if e and h == h else 0.0 for h, e in zip(heights, errors[name])],
             ]
         ax.bar(xs, heights, width, label=name, yerr=yerr, capsize=2)
     ax.set_xticks(range(len(groups)), groups, rotation=20 if len(groups) > 5 else 0, ha="right" if len(groups) > 5 else "center")

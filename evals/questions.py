@@ -46,7 +46,8 @@ def load_questions(path: Path) -> list[Question]:
                     question=d["question"],
                     type=d.get("type", "unknown"),
                     gold_ids=tuple(d.get("gold_ids") or ()),
-                    gold_known=d.get("gold_ids", ()) is not None,
+                    # Exported feedback has gold_ids null until labelled (by ids or titles).
+                    gold_known=d.get("gold_ids", ()) is not None or any(d.get("gold_titles") or ()),
                     gold_titles=tuple(d.get("gold_titles", ())),
                     facts=tuple(d.get("facts", ())),
                 )

@@ -12,7 +12,7 @@ from typing import Any
 
 from evals import plots
 from evals.configs import REFERENCE
-from evals.harness import COMPARED, LOWER_IS_BETTER, RECALL_KS, DatasetRun, by_type
+from evals.harness import COMPARED, DEPTH, LOWER_IS_BETTER, RECALL_KS, DatasetRun, by_type
 from evals.metrics import bootstrap_ci
 
 REPORTS = Path(__file__).resolve().parent / "reports"
@@ -121,9 +121,9 @@ def _charts(out: Path, d: DatasetRun) -> list[tuple[str, str]]:
         "milliseconds (log scale)",
     )
     charts.append(("Latency distribution", path.name))
-    types = sorted({row["type"] for row in d.runs[0].rows}) if d.runs else []
+    per_type = [by_type(r.rows) for r in d.runs]
+    types = [t for t, v in per_type[0].items() if v["hit@5"] is not None] if d.runs else []
     if len(types) > 1:
-        per_type = [by_type(r.rows) for r in d.runs]
         path = plots.grouped_bars(
             out / f"{slug}-hit5-by-type.png",
             f"{d.dataset.name}: hit@5 by question type (answerable questions)",
@@ -145,9 +145,15 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
         "",
     ]
     lines += [f"> ⚠ {w}" for w in d.warnings] + ([""] if d.warnings else [])
-    lines += ["### Retrieval", ""]
+    lines += [
+        "### Retrieval",
+        "",
+        f"Ranking metrics score each retriever's top {DEPTH} on the questions with gold papers "
+        "(top_k only decides how many of them the answer sees).",
+        "",
+    ]
     lines += _table(
-        ["configuration", *RETRIEVAL_COLUMNS, "search ms p50 / p95"],
+        ["configuration", *RETRIEVAL_COLUMNS, f"top-{DEPTH} search ms p50 / p95"],
         [
             [r.config.name, *(_f(s[c]) for c in RETRIEVAL_COLUMNS), _ms(s["search_p50_ms"], s["search_p95_ms"])]
             for r, s in ((r, r.summary()) for r in d.runs)
@@ -165,25 +171,39 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
         lines += [
             "",
             "Refusal accuracy: unanswerable questions refused. False refusals: answerable questions "
-            "refused. Citation P/R: cited papers that are gold / gold papers cited (answerable "
-            "questions). Grounding kept: share of LLM-written sentences the grounding check kept "
-            "(— for extractive answers, which quote abstracts and are not checked). LLM fallbacks: "
-            "answers where the LLM failed and the extractive answer was given.",
+            "refused. Citation P: cited papers that are gold, over answered questions with gold "
+            "(a refusal cites nothing and is not counted). Citation R and fact coverage: gold papers "
+            "cited and required facts stated, over all questions with gold (a refusal scores 0). "
+            "Grounding kept: of all sentences LLMs wrote, the share the grounding check kept (— for "
+            "extractive answers: they quote abstracts and are not checked). LLM fallbacks: answers "
+            "where the LLM failed and the extractive answer was given. Latency: whole answer, "
+            "retrieval included, each configuration timed from a freshly loaded state. BM25-only "
+            "answers judge evidence by sentence similarity alone (no chunk similarity), with the "
+            "same min_similarity.",
         ]
     comparisons = d.comparisons(reference)
     if comparisons:
         cols = [m for m in COMPARED if any(m in c for c in comparisons.values())]
+        n = {m: next(int(c[m]["n"]) for c in comparisons.values() if m in c) for m in cols}
         lines += [
             "",
             f"### Against `{reference}` (difference, 95% paired bootstrap CI over questions)",
             "",
-            "▲ / ▼: the interval excludes 0 (better / worse than the reference).",
+            "▲ / ▼: the interval excludes 0 (better / worse than the reference); n: questions the metric "
+            "applies to on both sides.",
             "",
         ]
         lines += _table(
-            ["configuration", *cols],
+            ["configuration", *(f"{m} (n={n[m]})" for m in cols)],
             [[name, *(_interval(m, c[m]) if m in c else "—" for m in cols)] for name, c in comparisons.items()],
         )
+        typed = d.type_comparisons(reference)
+        if typed:
+            lines += ["", f"hit@5 by question type against `{reference}`:", ""]
+            lines += _table(
+                ["configuration", *(f"{t} (n={int(next(iter(typed.values()))[t]['n'])})" for t in next(iter(typed.values())))],
+                [[name, *(_interval("hit@5", c) for c in per.values())] for name, per in typed.items()],
+            )
     types = sorted({row["type"] for row in d.runs[0].rows})
     if len(types) > 1:
         per_type = [(r.config.name, by_type(r.rows)) for r in d.runs]
@@ -232,6 +252,17 @@ def _refused_share(rows: list[dict[str, Any]], type_: str) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _as_run(s) -> str:
+    """The settings that differ between configurations, as they were in effect."""
+    r = s.retrieval
+    fusion = f"{r.fusion} {r.dense_weight:g}" if r.fusion == "weighted" else f"rrf k={r.rrf_k}"
+    parts = [r.mode + (f" ({fusion})" if r.mode == "hybrid" else ""), f"top_k {r.top_k}",
+             f"min_similarity {r.min_similarity:g}", f"answer: {s.llm.backend}"]  # fmt: skip
+    if s.index.name != "default":
+        parts.append(f"index {s.index.name}")
+    return ", ".join(parts)
+
+
 def write_report(results: list[DatasetRun], out: Path, reference: str = REFERENCE) -> Path:
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     commit = _commit()
@@ -241,10 +272,10 @@ def write_report(results: list[DatasetRun], out: Path, reference: str = REFERENC
         "",
         f"{created} · commit `{commit}` · reference configuration `{reference}`",
         "",
-        "| configuration | description | overrides |",
-        "|---|---|---|",
+        "| configuration | description | overrides | as run |",
+        "|---|---|---|---|",
         *(
-            f"| {r.config.name} | {r.config.description or '—'} | `{json.dumps(r.config.overrides)}` |"
+            f"| {r.config.name} | {r.config.description or '—'} | `{json.dumps(r.config.redacted())}` | {_as_run(r.settings)} |"
             for r in configs
         ),
         "",
@@ -267,7 +298,7 @@ def write_report(results: list[DatasetRun], out: Path, reference: str = REFERENC
                     {
                         "name": r.config.name,
                         "description": r.config.description,
-                        "overrides": r.config.overrides,
+                        "overrides": r.config.redacted(),
                         "settings": r.settings.model_dump(
                             mode="json", include={"index", "retrieval", "answer", "llm"},
                             exclude={"llm": {"api_key"}},

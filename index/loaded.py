@@ -50,13 +50,13 @@ class LoadedIndex:
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_cached([text])[0]
+        return self.embedder.embed([text])[0]
 
     def embed_cached(self, texts: list[str]) -> np.ndarray:
         """Vectors for texts that recur from query to query (abstract sentences, titles, a
         question asked again): each is embedded once per process. Answering embeds ~50
-        sentences of the retrieved abstracts per question, mostly seen before in a running bot
-        or an evaluation. Thread-safe (Slack answers in parallel); bounded by MAX_CACHED_TEXTS."""
+        sentences of the retrieved abstracts per question, mostly seen before in a running bot.
+        Thread-safe (Slack answers in parallel); bounded by MAX_CACHED_TEXTS."""
         with self._vectors_lock:
             found = {t: self._vectors[t] for t in texts if t in self._vectors}
         missing = [t for t in dict.fromkeys(texts) if t not in found]
@@ -68,6 +68,11 @@ class LoadedIndex:
                     self._vectors.clear()  # rare; simpler than LRU and never wrong
                 self._vectors.update(fresh)
         return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim))
+
+    def forget_cached(self) -> None:
+        """Drop the cached vectors (evaluations time every configuration from the same state)."""
+        with self._vectors_lock:
+            self._vectors.clear()
 
     def dense(self, query_vector: np.ndarray, n_chunks: int) -> dict[str, DenseEvidence]:
         """Best chunk per paper among the ``n_chunks`` nearest chunks, by paper id."""

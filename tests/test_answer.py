@@ -69,7 +69,7 @@ def test_evidence_score_without_dense_evidence_uses_sentences_alone():
     dense_hit = Hit(paper=paper, score=1.0, dense=0.8, lexical=0.0, best_chunk="T. A sentence.")
     bm25_hit = Hit(paper=paper, score=1.0, dense=0.0, lexical=3.0)
     assert evidence_score([dense_hit], [Evidence(dense_hit, "A sentence.", 0.6)]) == pytest.approx(0.7)
-    assert evidence_score([bm25_hit], [Evidence(bm25_hit, "A sentence.", 0.6)]) == pytest.approx(0.6)
+    assert evidence_score([bm25_hit], [Evidence(bm25_hit, "A sentence.", 0.6)], dense=False) == pytest.approx(0.6)
 
 
 def test_bm25_mode_refuses_no_more_than_its_sentences_say(index, fake_settings):

@@ -40,6 +40,18 @@ def test_index_changes_get_their_own_index(tmp_path: Path):
     s = c.apply(Settings())
     assert s.index.name.startswith("default-") and s.index.chunk_tokens == 128
     assert c.apply(Settings()).index.name == s.index.name  # stable: re-runs reuse it
+    (tmp_path / "same.toml").write_text('name = "same"\nindex = { chunk_tokens = 256, batch_size = 8 }\n')
+    (same,) = load_configs(tmp_path / "same.toml")
+    assert same.apply(Settings()).index.name == "default"  # nothing that changes the index's contents
+    (tmp_path / "stem.toml").write_text('name = "nostem"\nretrieval = { bm25_stemmer = "" }\n')
+    assert load_configs(tmp_path / "stem.toml")[0].apply(Settings()).index.name != "default"
+
+
+def test_secrets_are_masked_in_what_reports_show(tmp_path: Path):
+    (tmp_path / "k.toml").write_text('name = "hosted"\nllm = { backend = "openai", api_key = "sk-live-123", model = "m" }\n')
+    (c,) = load_configs(tmp_path / "k.toml")
+    assert "sk-live-123" not in str(c.redacted()) and c.redacted()["llm"]["model"] == "m"
+    assert c.apply(Settings()).llm.api_key.get_secret_value() == "sk-live-123"
 
 
 @pytest.mark.parametrize(
@@ -51,6 +63,7 @@ def test_index_changes_get_their_own_index(tmp_path: Path):
         ('name = "x"\nretrieval = { top_k = 0 }\n', ".toml", "retrieval.top_k"),
         ('name = "x"\nretrieval = { fusion = "max" }\n', ".toml", "retrieval.fusion"),
         ('name = "x"\nretrieval = { topk = 3 }\n', ".toml", "retrieval.topk"),
+        ('name = "x"\nindex = { data_dir = "/elsewhere" }\n', ".toml", "PAPERBOT_INDEX__DATA_DIR"),
         ("name = [", ".toml", "not valid TOML"),
         ("configs: [name: x", ".yaml", "not valid YAML"),
         ("name: x", ".json", "use .toml, .yaml or .yml"),
@@ -63,7 +76,7 @@ def test_bad_files_say_what_to_fix(tmp_path: Path, text: str, suffix: str, messa
         for c in load_configs(path):
             c.apply(Settings())
     assert message in str(e.value)
-    assert "example.toml" in str(e.value) or "not valid" in str(e.value)
+    assert any(hint in str(e.value) for hint in ("example.toml", "not valid", "instead"))
 
 
 def test_missing_file_and_duplicate_names(tmp_path: Path):

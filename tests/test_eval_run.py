@@ -99,20 +99,41 @@ def test_default_report_folder_is_timestamped(question_file: Path, monkeypatch, 
     first, second = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert Path(first["report"]).parent != Path(second["report"]).parent  # never overwritten
     assert Path(first["report"]).parent.parent == tmp_path / "reports"
-    assert set(first["datasets"]["qs"]) == {"bm25", "hybrid"}  # the reference always runs
+    assert set(first["datasets"]["qs"]) == {"bm25", "dense", "hybrid"}  # the baselines always run
 
 
-def test_feedback_cases_are_appended_and_run(question_file: Path, tmp_path: Path):
-    down = [{"run_id": "r1", "question": "bread yeast ovens?", "answer": {"answer": "x [1]", "citations": [{"paper_id": "u1"}]}}]
-    with question_file.open("a") as f:
-        f.write("".join(json.dumps(c) + "\n" for c in feedback_cases(down)))
+def test_feedback_export_appends_once_and_the_cases_run(question_file: Path, tmp_path: Path, capsys):
+    """Slack 👎 -> `paperbot feedback export --out` -> the question file -> `eval run`."""
+    from bot.answer import Answerer
+    from bot.settings import Settings
+    from bot.traces import TraceStore
+    from index.loaded import open_index
+
+    settings = Settings()  # the fake environment of question_file
+    store = TraceStore(settings.traces_path)
+    answerer = Answerer(settings, open_index(settings), traces=store)
+    run_id = answerer("bread yeast ovens?").run_id
+    store.add_feedback(run_id, "U1", -1)
+    store.close()
+    for _ in range(2):  # exporting again adds nothing twice
+        assert main(["feedback", "export", "--out", str(question_file)]) == 0
+    lines = question_file.read_text().splitlines()
+    assert len(lines) == 4 and json.loads(lines[-1])["id"] == f"fb-{run_id}"
+
     out = tmp_path / "fb"
-    assert main(["eval", "run", "--dataset", str(question_file), "--only", "hybrid", "--out", str(out)]) == 0
-    hybrid = json.loads((out / "report.json").read_text())["datasets"][0]["configs"][0]
+    assert main(["eval", "run", "--dataset", str(question_file), "--out", str(out)]) == 0
+    hybrid = json.loads((out / "report.json").read_text())["datasets"][0]["configs"][2]
     assert hybrid["summary"]["unlabelled"] == 1 and hybrid["summary"]["answerable"] == 2
     fb = hybrid["rows"][-1]
-    assert fb["id"] == "fb-r1" and "answer" in fb and all(v is None for k, v in fb["metrics"].items() if k != "grounding_kept")
+    assert fb["id"] == f"fb-{run_id}" and "answer" in fb and all(v is None for v in fb["metrics"].values())
     assert "1 unlabelled feedback cases" in (out / "report.md").read_text()
+
+    # Labelled by title, the case counts like any other question.
+    case = json.loads(lines[-1]) | {"gold_titles": ["Quantum Bread Baking"]}
+    question_file.write_text("\n".join([*lines[:-1], json.dumps(case)]) + "\n")
+    assert main(["eval", "run", "--dataset", str(question_file), "--out", str(tmp_path / "fb2")]) == 0
+    hybrid = json.loads((tmp_path / "fb2" / "report.json").read_text())["datasets"][0]["configs"][2]
+    assert hybrid["summary"]["unlabelled"] == 0 and hybrid["summary"]["answerable"] == 3
 
 
 @pytest.mark.parametrize(
@@ -122,6 +143,7 @@ def test_feedback_cases_are_appended_and_run(question_file: Path, tmp_path: Path
         (["--config", "nowhere.toml"], "no such configuration file"),
         (["--only", "nosuch"], "no such configuration"),
         (["--reference", "nosuch"], "no such configuration"),
+        (["--limit", "0"], "--limit must be at least 1"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(fake_env: Path, capsys, args: list[str], message: str):
@@ -162,7 +184,7 @@ def test_llm_configurations_report_grounding_and_fallbacks(question_file: Path, 
     args = ["eval", "run", "--dataset", str(question_file), "--config", str(cfg), "--only", "half-grounded", "down"]
     assert main([*args, "--out", str(out)]) == 0
     runs = {c["name"]: c for c in json.loads((out / "report.json").read_text())["datasets"][0]["configs"]}
-    assert set(runs) == {"half-grounded", "down", "hybrid"}
+    assert set(runs) == {"half-grounded", "down", "bm25", "dense", "hybrid"}
     half = runs["half-grounded"]
     answered = [r for r in half["rows"] if not r["refused"]]
     assert answered and all(r["backend"] == "fake" and r["metrics"]["grounding_kept"] == 0.5 for r in answered)
@@ -183,5 +205,6 @@ def test_floors_gate_the_exit_code(question_file: Path, tmp_path: Path, capsys):
     floors.write_text('dataset = "qs"\nconfig = "hybrid"\n[floors]\n"hit@5" = 0.5\n[ceilings]\nfalse_refusal_rate = -0.1\n')
     assert main([*base, "--floors", str(floors)]) == 1
     assert "below the floor: false_refusal_rate = 0.0 is above its ceiling -0.1" in capsys.readouterr().err
+    assert main([*base, "--json", "--floors", str(floors)]) == 1  # JSON output gates too
     floors.write_text('dataset = "other"\nconfig = "hybrid"\n[floors]\n"hit@5" = 0.5\n')
     assert main([*base, "--floors", str(floors)]) == 2
