@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.answer import Answerer
+from bot.llm.base import Generator, load_generator
 from bot.retrieval import search
 from bot.settings import Settings
 from evals.configs import REFERENCE, EvalConfig
@@ -234,17 +235,19 @@ def run_dataset(
     progress: bool = False,
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     indexes: _Indexes | None = None,
+    generators: dict[str, Generator | None] | None = None,
 ) -> DatasetRun:
     from tqdm import tqdm
 
     indexes = indexes or _Indexes()
+    generators = generators if generators is not None else load_generators(configs, settings)
     base = dataset.base_settings(settings)
     result = DatasetRun(dataset, answers)
     for i, config in enumerate(configs, start=1):
         s = config.apply(base)
         _ensure_index(base, s, dataset, progress)
         index = indexes.get(s)
-        answerer = Answerer(s, index) if answers else None
+        answerer = Answerer(s, index, generators[config.name]) if answers else None
         # Every configuration is timed from the same state: model and index loaded (one untimed
         # question), abstract sentences not yet embedded, as in a freshly started bot.
         if dataset.questions:
@@ -275,11 +278,16 @@ def run_all(
     progress: bool = False,
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
 ) -> list[DatasetRun]:
-    # Validate every configuration before the first (possibly long) run starts.
-    for config in configs:
-        config.apply(settings)
+    # Every configuration is validated, and every LLM loaded, before the first (possibly
+    # long) run starts: a bad model path fails now, not after an hour of other configurations.
+    generators = load_generators(configs, settings)
     indexes = _Indexes()
     return [
-        run_dataset(d, configs, settings, d.kind == "questions" or beir_answers, progress, log, indexes)
+        run_dataset(d, configs, settings, d.kind == "questions" or beir_answers, progress, log, indexes, generators)
         for d in datasets
     ]
+
+
+def load_generators(configs: list[EvalConfig], settings: Settings) -> dict[str, Generator | None]:
+    """Each configuration's answer generator (None: extractive), built once for all datasets."""
+    return {c.name: load_generator(c.apply(settings).llm) for c in configs}

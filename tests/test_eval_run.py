@@ -208,3 +208,12 @@ def test_floors_gate_the_exit_code(question_file: Path, tmp_path: Path, capsys):
     assert main([*base, "--json", "--floors", str(floors)]) == 1  # JSON output gates too
     floors.write_text('dataset = "other"\nconfig = "hybrid"\n[floors]\n"hit@5" = 0.5\n')
     assert main([*base, "--floors", str(floors)]) == 2
+
+
+def test_a_broken_llm_configuration_fails_before_anything_runs(question_file: Path, tmp_path: Path, capsys):
+    cfg = tmp_path / "broken.toml"
+    cfg.write_text('name = "no-url"\nllm = { backend = "openai-compatible" }\n')
+    assert main(["eval", "run", "--dataset", str(question_file), "--config", str(cfg), "--out", str(tmp_path / "x")]) == 3
+    err = capsys.readouterr().err
+    assert "PAPERBOT_LLM__BASE_URL" in err and "[1/" not in err  # no configuration ran first
+    assert not (tmp_path / "x").exists()
