@@ -220,6 +220,9 @@ def serve_http(app, host: str, port: int):
 
     class ThreadingServer(ThreadingMixIn, WSGIServer):
         daemon_threads = True
+        # socketserver's default listen backlog is 5: a burst of events (or retries) on a busy
+        # machine overflowed it and clients waited for TCP retransmits; Slack wants an ack in 3 s.
+        request_queue_size = 128
 
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, *args: Any) -> None:
