@@ -281,10 +281,10 @@ def _print_summary(results, report: Path) -> None:
         if d.answers:
             cols |= {"refusal_accuracy": "refusal", "false_refusal_rate": "false ref.",
                      "citation_precision": "cite P", "fact_coverage": "facts"}  # fmt: skip
-        print(f"  {'configuration':<16}" + "".join(f"{label:>10}" for label in cols.values()) + f"{'p50 ms':>9}")
+        print(f"  {'configuration':<16}" + "".join(f"{label:>11}" for label in cols.values()) + f"{'p50 ms':>9}")
         for r in d.runs:
             s = r.summary()
-            cells = "".join(f"{'—' if s[c] is None else format(s[c], '.3f'):>10}" for c in cols)
+            cells = "".join(f"{'—' if s[c] is None else format(s[c], '.3f'):>11}" for c in cols)
             p50 = s["answer_p50_ms"] if d.answers else s["search_p50_ms"]
             print(f"  {r.config.name:<16}{cells}{p50:>9.0f}")
         for w in d.warnings:

@@ -198,7 +198,7 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
             [[name, *(_interval(m, c[m]) if m in c else "—" for m in cols)] for name, c in comparisons.items()],
         )
         typed = d.type_comparisons(reference)
-        if typed:
+        if typed and len(next(iter(typed.values()))) > 1:  # one type: the table above says it all
             lines += ["", f"hit@5 by question type against `{reference}`:", ""]
             lines += _table(
                 ["configuration", *(f"{t} (n={int(next(iter(typed.values()))[t]['n'])})" for t in next(iter(typed.values())))],
