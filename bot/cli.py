@@ -258,6 +258,7 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
     if args.reference not in {c.name for c in configs}:
         raise BadInput(f"--reference {args.reference}: no such configuration; known: {', '.join(c.name for c in configs)}.")
     datasets = [load_dataset(spec, args.split).limited(args.limit) for spec in args.dataset or ["bundled"]]
+    floors = _floors(args.floors, datasets, configs) if args.floors else None
     results = run_all(datasets, configs, settings, beir_answers=args.answers, progress=_progress(settings))
     out = Path(args.out) if args.out else new_report_dir()
     out.mkdir(parents=True, exist_ok=True)
@@ -271,7 +272,7 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
         )
     else:
         _print_summary(results, report)
-    return _check_floors(args.floors, results) if args.floors else 0
+    return _check_floors(floors, results) if floors else 0
 
 
 def _print_summary(results, report: Path) -> None:
@@ -292,17 +293,24 @@ def _print_summary(results, report: Path) -> None:
     print(f"\nReport: {report} (with report.json and charts)")
 
 
-def _check_floors(path: str, results) -> int:
-    """Exit 1 when the floors' configuration on the floors' dataset is below a recorded floor."""
-    from evals.floors import load_floors, violations
+def _floors(path: str, datasets, configs):
+    """The floors file, checked against the run before it starts."""
+    from evals.floors import load_floors
 
     floors = load_floors(Path(path))
-    run = next((d.run(floors.config) for d in results if d.dataset.name == floors.dataset), None)
-    if run is None:
+    if floors.dataset not in {d.name for d in datasets} or floors.config not in {c.name for c in configs}:
         raise BadInput(
             f"{path}: names dataset '{floors.dataset}' and configuration '{floors.config}', which this "
-            f"run did not include; add --dataset {floors.dataset}."
+            f"run does not include; add --dataset {floors.dataset}."
         )
+    return floors
+
+
+def _check_floors(floors, results) -> int:
+    """Exit 1 when the floors' configuration on the floors' dataset is below a recorded floor."""
+    from evals.floors import violations
+
+    run = next(d.run(floors.config) for d in results if d.dataset.name == floors.dataset)
     problems = violations(run.summary(), floors)
     for p in problems:
         print(f"paperbot: below the floor: {p}", file=sys.stderr)
