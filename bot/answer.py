@@ -42,6 +42,7 @@ class Evidence:
     hit: Hit
     sentence: str  # quoted in the answer
     similarity: float  # best cosine between the question and a sentence or the title
+    runner_up: str = ""  # the next best sentence, quoted too for the strongest paper (lead_sentences)
 
 
 def gather_evidence(index: LoadedIndex, question: str, hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
@@ -59,11 +60,13 @@ def gather_evidence(index: LoadedIndex, question: str, hits: list[Hit], s: Answe
         n = len(sents) + (1 if h.paper.title else 0)
         paper_sims = sims[offset : offset + n]
         offset += n
-        quoted = max(
+        ranked = sorted(
             range(len(sents)),
             key=lambda i: paper_sims[i] + (s.contribution_bonus if _CONTRIBUTION.search(sents[i]) else 0.0),
+            reverse=True,
         )
-        out.append(Evidence(hit=h, sentence=sents[quoted], similarity=float(paper_sims.max())))
+        runner_up = sents[ranked[1]] if len(ranked) > 1 else ""
+        out.append(Evidence(hit=h, sentence=sents[ranked[0]], similarity=float(paper_sims.max()), runner_up=runner_up))
     return out
 
 
@@ -86,11 +89,17 @@ def select_cited(evidence: list[Evidence], s: AnswerSettings) -> list[Evidence]:
 
 
 def extractive_answer(question: str, hits: list[Hit], evidence: list[Evidence], settings: Settings) -> Answer:
+    cited = select_cited(evidence, settings.answer)
     citations = tuple(
-        Citation(n=n, paper=e.hit.paper, evidence=e.sentence)
-        for n, e in enumerate(select_cited(evidence, settings.answer), start=1)
+        Citation(n=n, paper=e.hit.paper, evidence=e.sentence) for n, e in enumerate(cited, start=1)
     )
-    text = " ".join(f"{c.evidence} [{c.n}]" for c in citations)
+    quotes = [e.sentence for e in cited]
+    if cited and settings.answer.lead_sentences > 1 and cited[0].runner_up:
+        # The strongest paper's two best sentences, in the abstract's order: the detail asked
+        # for (a number, a name) often sits next to the sentence that matches the topic.
+        pair = [cited[0].sentence, cited[0].runner_up]
+        quotes[0] = " ".join(sorted(pair, key=cited[0].hit.paper.abstract.find))
+    text = " ".join(f"{q} [{c.n}]" for q, c in zip(quotes, citations))
     return Answer(question=question, text=text, citations=citations, hits=tuple(hits), refused=False)
 
 

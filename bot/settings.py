@@ -126,6 +126,14 @@ class AnswerSettings(_Section):
         description="Added to the similarity of sentences that state a contribution ('we propose…') "
         "when choosing which sentence of a paper to quote (0.03: fact coverage 0.32 -> 0.39 on dev).",
     )
+    lead_sentences: int = Field(
+        2,
+        ge=1,
+        le=2,
+        description="Sentences quoted from the strongest paper (its best two, in the abstract's order, "
+        "when 2); the other papers get one each. 2: fact coverage 0.219 -> 0.317 on the dev questions "
+        "(+0.098, 95% CI [+0.041, +0.164]), nothing else changed.",
+    )
 
 
 

@@ -84,3 +84,16 @@ def test_bm25_mode_refuses_no_more_than_its_sentences_say(index, fake_settings):
     s.retrieval.min_similarity = 0.9 * best  # just under the best sentence's similarity
     a = answer(q, s, index)
     assert not a.refused and a.citations[0].paper.id == "u1"
+
+
+def test_lead_sentences_quote_the_strongest_papers_two_best_in_order(index, fake_settings):
+    q = "How do gardeners route tomatoes to experts?"
+    s = fake_settings.model_copy(deep=True)
+    s.answer.lead_sentences = 1
+    one = answer(q, s, index)
+    two = answer(q, fake_settings, index)  # the default quotes two
+    abstract = two.citations[0].paper.abstract
+    lead = two.text.split(" [1]")[0]
+    assert one.text.split(" [1]")[0] in lead and lead != one.text.split(" [1]")[0]
+    assert lead == abstract  # u1 has two sentences: both quoted, in the abstract's order
+    assert [c.paper.id for c in two.citations] == [c.paper.id for c in one.citations]
