@@ -55,15 +55,18 @@ def _print_json(obj: dict) -> None:
     print(dumps(obj), flush=True)
 
 
+def _progress(settings) -> bool:
+    return settings.index.progress if settings.index.progress is not None else sys.stderr.isatty()
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.build import ingest
 
     settings = _settings(args)
-    progress = settings.index.progress if settings.index.progress is not None else sys.stderr.isatty()
     report = ingest(
         settings,
         [Path(p) for p in args.paths] or None,
-        progress=progress and not args.no_progress,
+        progress=_progress(settings) and not args.no_progress,
         log=lambda m: print(m, file=sys.stderr),
     )
     if args.json:
@@ -206,10 +209,6 @@ def cmd_eval_beir(args: argparse.Namespace) -> int:
         for k in ("nDCG@10", "Recall@10", "Recall@100", "MRR@10"):
             print(f"  {k:<10} {metrics[k]:.4f}")
     return 0
-
-
-def _progress(settings) -> bool:
-    return settings.index.progress if settings.index.progress is not None else sys.stderr.isatty()
 
 
 def cmd_eval_questions(args: argparse.Namespace) -> int:

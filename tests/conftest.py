@@ -42,6 +42,22 @@ def fake_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def counting_embedder():
+    """The fake embedder, recording every text it embeds (to check what is embedded again)."""
+    from index.embed import FakeEmbedder
+
+    class CountingEmbedder(FakeEmbedder):
+        def __init__(self) -> None:
+            self.embedded: list[str] = []
+
+        def embed(self, texts, batch_size=32):
+            self.embedded.extend(texts)
+            return super().embed(texts, batch_size)
+
+    return CountingEmbedder()
+
+
+@pytest.fixture
 def fake_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Environment for driving the CLI in-process with the fake embedder."""
     data = tmp_path / "data"

@@ -14,17 +14,8 @@ from index.loaded import open_index
 DATA = Path(__file__).parent / "data"
 
 
-class CountingEmbedder(FakeEmbedder):
-    def __init__(self) -> None:
-        self.embedded: list[str] = []
-
-    def embed(self, texts, batch_size=32):
-        self.embedded.extend(texts)
-        return super().embed(texts, batch_size)
-
-
-def test_reingest_adds_nothing_and_new_file_embeds_only_new(fake_settings):
-    emb = CountingEmbedder()
+def test_reingest_adds_nothing_and_new_file_embeds_only_new(fake_settings, counting_embedder):
+    emb = counting_embedder
     first = ingest(fake_settings, [DATA / "papers.jsonl"], embedder=emb)
     assert first.papers == 2 and first.embedded == first.chunks > 0
     n = len(emb.embedded)

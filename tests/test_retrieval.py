@@ -30,34 +30,26 @@ def test_search_returns_each_paper_once_with_best_evidence(fake_settings):
     assert hits[0].dense >= hits[-1].dense
 
 
-def test_recurring_texts_are_embedded_once_per_process(fake_settings):
+def test_recurring_texts_are_embedded_once_per_process(fake_settings, counting_embedder):
     import threading
 
     import numpy as np
 
     from index.embed import FakeEmbedder
 
-    class Counting(FakeEmbedder):
-        def __init__(self) -> None:
-            self.seen: list[str] = []
-
-        def embed(self, texts, batch_size=32):
-            self.seen.extend(texts)
-            return super().embed(texts, batch_size)
-
     ingest(fake_settings, [Path(__file__).parent / "data" / "papers.jsonl"])
-    embedder = Counting()
+    embedder = counting_embedder
     index = open_index(fake_settings, embedder)
     texts = ["a b c", "d e", "a b c"]
     first = index.embed_cached(texts)
-    assert np.allclose(first, FakeEmbedder().embed(texts)) and embedder.seen == ["a b c", "d e"]
+    assert np.allclose(first, FakeEmbedder().embed(texts)) and embedder.embedded == ["a b c", "d e"]
     threads = [threading.Thread(target=index.embed_cached, args=(["d e", "f g"],)) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert np.allclose(index.embed_cached(["f g", "a b c"]), FakeEmbedder().embed(["f g", "a b c"]))
-    assert embedder.seen.count("d e") == 1 and embedder.seen.count("a b c") == 1
+    assert embedder.embedded.count("d e") == 1 and embedder.embedded.count("a b c") == 1
     index.forget_cached()
     index.embed_cached(["a b c"])
-    assert embedder.seen.count("a b c") == 2
+    assert embedder.embedded.count("a b c") == 2
