@@ -17,8 +17,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The tests also run the LLM backends for real: every extra, llama-cpp-python compiled once.
-$(TEST_STAMP): $(STAMP)
+# llama.cpp is compiled for any x86-64 CPU with AVX2, not for this host: a native build
+# (GGML_NATIVE=ON, llama-cpp-python's default) uses AMX where the CPU has it, and crashes
+# in llama_decode there. Override for a native build: make test LLAMA_CMAKE_ARGS=-DGGML_NATIVE=ON
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
+# The tests also run the LLM backends for real: every extra, llama-cpp-python compiled once
+# (--no-cache-dir: never reuse a wheel pip built earlier with other flags).
+$(TEST_STAMP): $(STAMP) Makefile
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir --force-reinstall \
+		--no-deps 'llama-cpp-python==0.3.36'
 	$(BIN)/pip install --quiet -e '.[dev,all]'
 	touch $(TEST_STAMP)
 

@@ -9,6 +9,7 @@ back to the extractive answer."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -19,11 +20,14 @@ from bot.grounding import NO_EVIDENCE, assemble, check_sentences, has_markers
 from bot.llm.base import BackendUnavailable, Generator, load_generator
 from bot.prompts import load_prompt
 from bot.retrieval import check_query, search
-from bot.settings import AnswerSettings, Settings
+from index.settings import AnswerSettings, Settings
 from bot.traces import TraceStore
-from bot.types import Answer, Citation, Hit
-from index.loaded import LoadedIndex
+from index.types import Answer, Citation, Hit
+from index.loaded import LiveIndex, LoadedIndex
 from index.text import split_sentences
+
+log = logging.getLogger(__name__)
+Index = LiveIndex | LoadedIndex  # a live index moves to new generations between questions
 
 REFUSAL = "No evidence in the corpus: none of the indexed abstracts is close enough to answer this."
 
@@ -45,7 +49,7 @@ class Evidence:
     runner_up: str = ""  # the next best sentence, quoted too for the strongest paper (lead_sentences)
 
 
-def gather_evidence(index: LoadedIndex, question: str, hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
+def gather_evidence(index: Index, question: str, hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
     """Sentence-level similarity for every hit (sentences embedded once per process).
 
     A short question matches one sentence far better than a 256-token chunk, so the
@@ -120,7 +124,7 @@ class Answerer:
     def __init__(
         self,
         settings: Settings,
-        index: LoadedIndex,
+        index: Index,
         generator: Generator | None = None,
         traces: TraceStore | None = None,
     ) -> None:
@@ -182,35 +186,42 @@ class Answerer:
         """Retrieve, then answer with citations (or refuse, listing the nearest papers).
         A failing LLM never loses the question: the extractive answer is given instead."""
         question = check_query(question)
-        t0 = time.perf_counter()
-        hits = search(self.index, question, self.settings.retrieval)
-        t1 = time.perf_counter()
-        evidence = gather_evidence(self.index, question, hits, self.settings.answer) if hits else []
-        dense = self.settings.retrieval.mode != "bm25"
-        if not evidence or evidence_score(hits, evidence, dense) < self.settings.retrieval.min_similarity:
-            # Nothing close enough: refuse without spending an LLM call.
-            result = refusal(question, hits)
-        elif self.generator is None:
-            result = extractive_answer(question, hits, evidence, self.settings)
-        else:
-            try:
-                result = self._generated(question, hits, on_token)
-            except BackendUnavailable as e:
-                result = replace(
-                    extractive_answer(question, hits, evidence, self.settings),
-                    notice=f"The {self.settings.llm.backend} backend failed ({e}); this is the extractive answer.",
-                )
-        t2 = time.perf_counter()
-        result = replace(
-            result,
-            run_id=uuid.uuid4().hex[:12],
-            timings={"retrieve": t1 - t0, "answer": t2 - t1, "total": t2 - t0},
-        )
+        # One generation for the whole question: an ingest finishing meanwhile is seen by
+        # the next question, and this one's generation is not deleted under it.
+        with self.index.use() as index:
+            t0 = time.perf_counter()
+            hits = search(index, question, self.settings.retrieval)
+            t1 = time.perf_counter()
+            evidence = gather_evidence(index, question, hits, self.settings.answer) if hits else []
+            dense = self.settings.retrieval.mode != "bm25"
+            if not evidence or evidence_score(hits, evidence, dense) < self.settings.retrieval.min_similarity:
+                # Nothing close enough: refuse without spending an LLM call.
+                result = refusal(question, hits)
+            elif self.generator is None:
+                result = extractive_answer(question, hits, evidence, self.settings)
+            else:
+                try:
+                    result = self._generated(question, hits, on_token)
+                except BackendUnavailable as e:
+                    result = replace(
+                        extractive_answer(question, hits, evidence, self.settings),
+                        notice=f"The {self.settings.llm.backend} backend failed ({e}); this is the extractive answer.",
+                    )
+            t2 = time.perf_counter()
+            result = replace(
+                result,
+                run_id=uuid.uuid4().hex[:12],
+                timings={"retrieve": t1 - t0, "answer": t2 - t1, "total": t2 - t0},
+                generation=index.generation.name,
+            )
         if self.traces is not None:
-            self.traces.record(result, self.settings, self.prompt.version)
+            try:
+                self.traces.record(result, self.settings, self.prompt.version)
+            except Exception:  # a full disk or a locked database must not lose the answer
+                log.warning("Could not record run %s in %s", result.run_id, self.settings.traces_path, exc_info=True)
         return result
 
 
-def answer(question: str, settings: Settings, index: LoadedIndex) -> Answer:
+def answer(question: str, settings: Settings, index: Index) -> Answer:
     """One-off convenience: build an Answerer and ask."""
     return Answerer(settings, index)(question)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.types import Citation, Paper
+from index.types import Citation, Paper
 from index.text import split_sentences
 
 NO_EVIDENCE = "NO_EVIDENCE"

@@ -3,10 +3,10 @@ papers), fused into one ranking of papers — each paper once, with its best evi
 
 from __future__ import annotations
 
-from bot.errors import BadInput
-from bot.settings import RetrievalSettings
-from bot.types import Hit
-from index.loaded import DenseEvidence, LoadedIndex
+from index.errors import BadInput
+from index.settings import RetrievalSettings
+from index.types import Hit
+from index.loaded import DenseEvidence, LiveIndex, LoadedIndex
 
 # Chunks fetched per paper wanted: abstracts have ~1-3 chunks, so this reaches
 # ``candidates`` distinct papers in nearly every query.
@@ -51,9 +51,14 @@ def check_query(text: str) -> str:
     return text
 
 
-def search(index: LoadedIndex, query: str, s: RetrievalSettings, k: int | None = None) -> list[Hit]:
-    """The ``k`` best papers for ``query`` (default ``top_k``)."""
+def search(index: LiveIndex | LoadedIndex, query: str, s: RetrievalSettings, k: int | None = None) -> list[Hit]:
+    """The ``k`` best papers for ``query`` (default ``top_k``), all from one generation."""
     query = check_query(query)
+    with index.use() as idx:
+        return _search(idx, query, s, k)
+
+
+def _search(index: LoadedIndex, query: str, s: RetrievalSettings, k: int | None) -> list[Hit]:
     k = k or s.top_k
     want = max(s.candidates, k)
     dense: dict[str, DenseEvidence] = {}

@@ -17,7 +17,7 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from bot.answer import Answerer
-from bot.settings import Settings
+from index.settings import Settings
 from bot.slack_blocks import answer_blocks, fallback_text
 from bot.traces import TraceStore
 
@@ -78,7 +78,7 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
 
     s = settings.slack
     if s.bot_token is None or s.signing_secret is None:
-        from bot.errors import ConfigError
+        from index.errors import ConfigError
 
         raise ConfigError(
             "Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (environment or .env); "
@@ -94,7 +94,7 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
             process_before_response=False,
         )
     except Exception as e:  # auth.test failed: unreachable API or a bad token
-        from bot.errors import ConfigError
+        from index.errors import ConfigError
 
         raise ConfigError(
             f"Could not verify SLACK_BOT_TOKEN with {s.api_url} ({type(e).__name__}); check the token "
@@ -243,7 +243,7 @@ def run_socket_mode(app, settings: Settings) -> None:  # pragma: no cover - need
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     if settings.slack.app_token is None:
-        from bot.errors import ConfigError
+        from index.errors import ConfigError
 
         raise ConfigError("Socket Mode needs SLACK_APP_TOKEN (xapp-…); or run `paperbot slack --http`.")
     SocketModeHandler(app, settings.slack.app_token.get_secret_value()).start()

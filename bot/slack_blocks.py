@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.types import Answer
+from index.types import Answer
 
 SECTION_LIMIT = 2900  # under Slack's 3,000, leaving room for markup
 MAX_BLOCKS = 50

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.errors import BadInput
-from bot.settings import Settings
-from bot.types import Answer
+from index.errors import BadInput
+from index.settings import Settings
+from index.types import Answer
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,

@@ -8,9 +8,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import BadInput
+from index.errors import BadInput
 from bot.retrieval import search
-from bot.settings import Settings
+from index.settings import Settings
 from evals.metrics import ranking_metrics
 from index.build import ingest
 from index.loaded import LoadedIndex, open_index

@@ -28,8 +28,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.errors import BadInput
-from bot.settings import Settings
+from index.errors import BadInput
+from index.settings import Settings
 from index.text import content_hash
 
 SECTIONS = ("index", "retrieval", "answer", "llm")
@@ -76,7 +76,7 @@ class EvalConfig:
                 )
                 raise BadInput(
                     f"configuration '{self.name}': {problems} (fields are those of Settings, "
-                    f"see bot/settings.py; {EXAMPLE})."
+                    f"see index/settings.py; {EXAMPLE})."
                 ) from e
         changes = self.index_changes(settings)
         if changes:

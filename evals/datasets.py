@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from bot.errors import BadInput
-from bot.settings import Settings
+from index.errors import BadInput
+from index.settings import Settings
 from evals.beir import BeirSet, beir_settings, load_beir
 from evals.questions import BUNDLED_DEV, BUNDLED_TEST, Question, load_questions
 

@@ -16,7 +16,7 @@ import argparse
 import random
 
 from bot.grounding import check_sentences
-from bot.settings import Settings
+from index.settings import Settings
 from index.build import read_inputs
 from index.embed import load_embedder
 from index.papers import merge_papers

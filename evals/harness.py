@@ -13,7 +13,7 @@ from typing import Any
 from bot.answer import Answerer
 from bot.llm.base import Generator, load_generator
 from bot.retrieval import search
-from bot.settings import Settings
+from index.settings import Settings
 from evals.configs import REFERENCE, EvalConfig
 from evals.datasets import Dataset
 from evals.metrics import (

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from bot.retrieval import CHUNKS_PER_PAPER, fuse
-from bot.settings import Settings
+from index.settings import Settings
 from evals.beir import prepare
 from evals.metrics import ranking_metrics
 

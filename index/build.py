@@ -6,6 +6,7 @@ was embedded before; only new or changed chunks reach the model."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.settings import Settings
-from bot.types import Chunk, Paper
+from index.errors import BadInput
+from index.loaded import CHUNKS, VECTORS
+from index.settings import Settings, index_fingerprint
+from index.types import Chunk, Paper
 from index import layout
 from index.cache import EmbeddingCache
 from index.chunking import chunk_paper
@@ -37,8 +40,14 @@ class IngestReport:
     seconds: float
     generation: str
     unchanged: bool
+    removed: int = 0
 
     def summary(self) -> str:
+        if self.removed:
+            return (
+                f"Removed {self.removed} paper(s); {self.papers} left, {self.chunks} chunks "
+                f"({self.generation})."
+            )
         if self.unchanged:
             return (
                 f"Nothing new: {self.records} records from {self.files} file(s) are already in the "
@@ -58,19 +67,6 @@ def read_inputs(paths: list[Path]) -> tuple[list[Path], list[Paper]]:
     for f in files:
         records.extend(read_papers(f))
     return files, records
-
-
-def _fingerprint(settings: Settings) -> dict[str, object]:
-    """Everything besides the papers that decides an index's contents."""
-    s = settings.index
-    return {
-        "embedder": s.embedder,
-        "model": s.model,
-        "max_tokens": s.max_tokens,
-        "chunk_tokens": s.chunk_tokens,
-        "chunk_overlap_sentences": s.chunk_overlap_sentences,
-        "bm25_stemmer": settings.retrieval.bm25_stemmer,
-    }
 
 
 def _embed_missing(
@@ -106,13 +102,15 @@ def ingest(
     progress: bool = False,
     embedder: Embedder | None = None,
     log: Callable[[str], None] = lambda _: None,
+    wait: bool = False,
 ) -> IngestReport:
-    """Add the papers in ``paths`` (default: the configured corpus) to the index."""
+    """Add the papers in ``paths`` (default: the configured corpus) to the index. A known
+    paper id with a different abstract replaces the paper (its old chunks go)."""
     start = time.perf_counter()
     files, records = read_inputs(paths or settings.index.corpus)
     index_dir = settings.index_dir
 
-    with layout.ingest_lock(index_dir):
+    with layout.ingest_lock(index_dir, _waiter(index_dir, log) if wait else None):
         layout.discard_incomplete(index_dir)
         current = layout.current_generation(index_dir)
         existing = current.papers() if current else []
@@ -120,56 +118,106 @@ def ingest(
         before = {p.id: p for p in existing}
         new = sum(1 for p in merged if p.id not in before)
         changed = sum(1 for p in merged if p.id in before and before[p.id] != p)
-        same_settings = current is not None and current.manifest()["settings"] == _fingerprint(settings)
+        same_settings = current is not None and current.manifest()["settings"] == index_fingerprint(settings)
         if current is not None and same_settings and not new and not changed:
             # Same papers, same settings: skip loading the model at all.
             return IngestReport(
                 len(files), len(records), len(merged), 0, 0,
                 current.manifest()["chunks"], 0, time.perf_counter() - start, current.path.name, True,
             )  # fmt: skip
-
-        embedder = embedder or load_embedder(settings.index)
         if current is not None and not same_settings:
             log("Settings or model changed since the last ingest: re-chunking every paper.")
-
-        chunks: list[Chunk] = []
-        for paper in merged:
-            chunks.extend(
-                chunk_paper(
-                    paper,
-                    embedder.count_tokens,
-                    settings.index.chunk_tokens,
-                    settings.index.chunk_overlap_sentences,
-                )
-            )
-        cache = EmbeddingCache(settings.cache_path, embedder.name, embedder.dim)
-        try:
-            vectors, embedded = _embed_missing(
-                chunks, embedder, cache, settings.index.batch_size, progress
-            )
-        finally:
-            cache.close()
-
-        gen = layout.new_generation(index_dir)
-        # The vector store is rebuilt from cached vectors each time: simple and never
-        # inconsistent with papers.jsonl; adding vectors is cheap next to embedding them.
-        ChunkStore(gen.chroma_dir).add(chunks, vectors)
-        LexicalIndex.build(
-            [p.id for p in merged],
-            [f"{p.title}. {p.abstract}" if p.title else p.abstract for p in merged],
-            settings.retrieval.bm25_stemmer,
-        ).save(gen.bm25_dir)
-        gen.write_papers(merged)
-        gen.seal(
-            {
-                "papers": len(merged),
-                "chunks": len(chunks),
-                "settings": _fingerprint(settings),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
-        )
-        layout.publish(index_dir, gen)
+        gen, n_chunks, embedded = _write_generation(settings, merged, embedder, progress)
     return IngestReport(
-        len(files), len(records), len(merged), new, changed, len(chunks), embedded,
-        time.perf_counter() - start, gen.path.name, False,
+        len(files), len(records), len(merged), new, changed, n_chunks, embedded,
+        time.perf_counter() - start, gen, False,
     )  # fmt: skip
+
+
+def remove(
+    settings: Settings, ids: list[str], embedder: Embedder | None = None, wait: bool = False,
+    log: Callable[[str], None] = lambda _: None,
+) -> IngestReport:  # fmt: skip
+    """A new generation without the papers ``ids``; unknown ids change nothing."""
+    start = time.perf_counter()
+    index_dir = settings.index_dir
+    with layout.ingest_lock(index_dir, _waiter(index_dir, log) if wait else None):
+        layout.discard_incomplete(index_dir)
+        current = layout.require_generation(index_dir)
+        papers = current.papers()
+        known = {p.id for p in papers}
+        unknown = [i for i in dict.fromkeys(ids) if i not in known]
+        if unknown:
+            raise BadInput(
+                f"No paper with id {', '.join(unknown)} in {index_dir}; nothing was removed "
+                "(`paperbot search --json QUERY` shows paper ids)."
+            )
+        kept = [p for p in papers if p.id not in set(ids)]
+        if not kept:
+            raise BadInput(
+                f"Removing every paper would leave {index_dir} empty; nothing was removed "
+                f"(delete the folder {index_dir} to start over)."
+            )
+        gen, n_chunks, embedded = _write_generation(settings, kept, embedder, False)
+    return IngestReport(
+        0, 0, len(kept), 0, 0, n_chunks, embedded, time.perf_counter() - start, gen, False,
+        removed=len(papers) - len(kept),
+    )  # fmt: skip
+
+
+def _waiter(index_dir: Path, log: Callable[[str], None]) -> Callable[[], None]:
+    return lambda: log(f"Another ingest is writing {index_dir}; waiting for it to finish...")
+
+
+def _write_generation(
+    settings: Settings, papers: list[Paper], embedder: Embedder | None, progress: bool
+) -> tuple[str, int, int]:
+    """Chunk, embed (cache first), write and publish a whole new generation of ``papers``.
+    Returns (generation name, chunks, texts embedded now). Called under the ingest lock."""
+    index_dir = settings.index_dir
+    embedder = embedder or load_embedder(settings.index)
+    chunks: list[Chunk] = []
+    for paper in papers:
+        chunks.extend(
+            chunk_paper(
+                paper, embedder.count_tokens, settings.index.chunk_tokens,
+                settings.index.chunk_overlap_sentences,
+            )
+        )  # fmt: skip
+    cache = EmbeddingCache(settings.cache_path, embedder.name, embedder.dim)
+    try:
+        vectors, embedded = _embed_missing(chunks, embedder, cache, settings.index.batch_size, progress)
+    finally:
+        cache.close()
+
+    gen = layout.new_generation(index_dir)
+    # The vector store is rebuilt from cached vectors each time: simple and never
+    # inconsistent with papers.jsonl; adding vectors is cheap next to embedding them.
+    ChunkStore(gen.chroma_dir, expected=len(chunks)).add(chunks, vectors)
+    write_chunk_vectors(gen.path, chunks, vectors)
+    LexicalIndex.build(
+        [p.id for p in papers],
+        [f"{p.title}. {p.abstract}" if p.title else p.abstract for p in papers],
+        settings.retrieval.bm25_stemmer,
+    ).save(gen.bm25_dir)
+    gen.write_papers(papers)
+    gen.seal(
+        {
+            "papers": len(papers),
+            "chunks": len(chunks),
+            "settings": index_fingerprint(settings),
+            "embedder": embedder.name,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+    )
+    layout.publish(index_dir, gen)
+    return gen.name, len(chunks), embedded
+
+
+def write_chunk_vectors(folder: Path, chunks: list[Chunk], vectors: np.ndarray) -> None:
+    """What readers search: chunk rows (chunks.jsonl) and their vectors (vectors.npy)."""
+    with (folder / CHUNKS).open("w", encoding="utf-8") as f:
+        for c in chunks:
+            f.write(json.dumps({"id": c.id, "paper_id": c.paper_id, "text": c.text}, ensure_ascii=False) + "\n")
+    with (folder / VECTORS).open("wb") as f:
+        np.save(f, np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), -1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.types import Chunk, Paper
+from index.types import Chunk, Paper
 from index.text import split_sentences
 
 TokenCounter = Callable[[list[str]], list[int]]

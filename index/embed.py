@@ -14,8 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.errors import ConfigError
-from bot.settings import IndexSettings
+from index.errors import ConfigError
+from index.settings import IndexSettings
 
 
 class Embedder(Protocol):

@@ -1,23 +1,33 @@
-"""An index opened for queries: papers, the BM25 index and the Chroma store of the
-current generation, and the embedder (loaded on first use)."""
+"""Indexes opened for queries.
+
+``LoadedIndex`` is one sealed generation, read-only: its papers, BM25 index and chunk
+vectors (a memory-mapped matrix written at ingest beside Chroma's copy, searched exactly;
+opening Chroma's own database writes to it, and readers never write — see layout.py).
+``LiveIndex`` is what long-running processes hold: before each question it moves to the
+newest generation ``CURRENT`` names, keeping a lease on every generation a question in
+flight still uses. Both share one ``Encoder`` (the model and a per-process text cache)."""
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from bot.settings import Settings
-from bot.types import Paper
 from index import layout
 from index.embed import Embedder, load_embedder
+from index.errors import ConfigError
 from index.lexical import LexicalIndex
-from index.store import ChunkStore
-
+from index.settings import Settings, index_fingerprint
+from index.types import Paper
 
 MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
+VECTORS = "vectors.npy"
+CHUNKS = "chunks.jsonl"
 
 
 @dataclass(frozen=True)
@@ -26,27 +36,22 @@ class DenseEvidence:
     chunk: str
 
 
-@dataclass
-class LoadedIndex:
-    settings: Settings
-    generation: layout.Generation
-    papers: dict[str, Paper]
-    _embedder: Embedder | None = field(default=None, repr=False)
-    _vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    _vectors_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+class Encoder:
+    """The embedding model (loaded on first use) and vectors of texts seen before."""
 
-    @cached_property
-    def lexical(self) -> LexicalIndex:
-        return LexicalIndex.load(self.generation.bm25_dir, self.settings.retrieval.bm25_stemmer)
-
-    @cached_property
-    def store(self) -> ChunkStore:
-        return ChunkStore(self.generation.chroma_dir)
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._load_lock = threading.Lock()
+        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.index)
+            with self._load_lock:
+                if self._embedder is None:
+                    self._embedder = load_embedder(self._settings.index)
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -70,18 +75,86 @@ class LoadedIndex:
         return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim))
 
     def forget_cached(self) -> None:
-        """Drop the cached vectors (evaluations time every configuration from the same state)."""
         with self._vectors_lock:
             self._vectors.clear()
 
+
+def check_fingerprint(settings: Settings, gen: layout.Generation) -> None:
+    """An index answers only with the settings it was built with (never silently wrong)."""
+    built = gen.manifest().get("settings", {})
+    wanted = index_fingerprint(settings)
+    diff = [k for k in wanted if built.get(k) != wanted[k]]
+    if diff:
+        k = diff[0]
+        env = f"PAPERBOT_{'RETRIEVAL' if k == 'bm25_stemmer' else 'INDEX'}__{k.upper()}"
+        raise ConfigError(
+            f"{gen.path.parent} was built with {k}={built.get(k)!r} but the settings say "
+            f"{wanted[k]!r}; run `paperbot ingest` to rebuild it with the new settings, "
+            f"or set {env}={built.get(k)}."
+        )
+
+
+@dataclass(eq=False)
+class LoadedIndex:
+    """One sealed generation. Thread-safe for reading; holds its lease until ``close``."""
+
+    settings: Settings
+    generation: layout.Generation
+    papers: dict[str, Paper]
+    encoder: Encoder
+    lease: layout.Lease | None = field(default=None, repr=False)
+    _init_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.encoder.embedder
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.encoder.embed_query(text)
+
+    def embed_cached(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.embed_cached(texts)
+
+    def forget_cached(self) -> None:
+        self.encoder.forget_cached()
+
+    @contextmanager
+    def use(self) -> Iterator["LoadedIndex"]:
+        yield self
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        with self._init_lock:
+            return LexicalIndex.load(self.generation.bm25_dir, self.settings.retrieval.bm25_stemmer)
+
+    @cached_property
+    def _chunks(self) -> tuple[np.ndarray, list[str], list[str], list[str]]:
+        """(vectors, chunk ids, paper ids, texts), rows aligned; vectors memory-mapped."""
+        with self._init_lock:
+            vectors = np.load(self.generation.path / VECTORS, mmap_mode="r")
+            ids, pids, texts = [], [], []
+            with (self.generation.path / CHUNKS).open(encoding="utf-8") as f:
+                for line in f:
+                    c = json.loads(line)
+                    ids.append(c["id"])
+                    pids.append(c["paper_id"])
+                    texts.append(c["text"])
+            return vectors, ids, pids, texts
+
     def dense(self, query_vector: np.ndarray, n_chunks: int) -> dict[str, DenseEvidence]:
-        """Best chunk per paper among the ``n_chunks`` nearest chunks, by paper id."""
+        """Best chunk per paper among the ``n_chunks`` nearest chunks (exact cosine; ties
+        by chunk id, so every process ranks alike), by paper id."""
+        vectors, ids, pids, texts = self._chunks
+        if not ids:
+            return {}
+        sims = np.asarray(vectors @ np.asarray(query_vector, dtype=np.float32), dtype=np.float32)
+        n = min(n_chunks, len(ids))
+        top = np.argpartition(-sims, n - 1)[:n]
+        order = sorted(top.tolist(), key=lambda i: (-float(sims[i]), ids[i]))
         best: dict[str, DenseEvidence] = {}
-        for m in self.store.query(query_vector, n_chunks):
-            if m.paper_id in self.papers and (
-                m.paper_id not in best or m.similarity > best[m.paper_id].similarity
-            ):
-                best[m.paper_id] = DenseEvidence(m.similarity, m.text)
+        for i in order:
+            if pids[i] in self.papers and pids[i] not in best:
+                best[pids[i]] = DenseEvidence(float(sims[i]), texts[i])
         return best
 
     def bm25(self, query: str, n: int) -> dict[str, float]:
@@ -92,8 +165,91 @@ class LoadedIndex:
         ids = self.lexical.paper_ids
         return {ids[i]: float(scores[i]) for i in top if scores[i] > 0}
 
+    def close(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
 
-def open_index(settings: Settings, embedder: Embedder | None = None) -> LoadedIndex:
-    gen = layout.require_generation(settings.index_dir)
-    papers = {p.id: p for p in gen.papers()}
-    return LoadedIndex(settings=settings, generation=gen, papers=papers, _embedder=embedder)
+
+def _load(settings: Settings, lease: layout.Lease, encoder: Encoder) -> LoadedIndex:
+    try:
+        check_fingerprint(settings, lease.generation)
+        papers = {p.id: p for p in lease.generation.papers()}
+    except BaseException:
+        lease.release()
+        raise
+    return LoadedIndex(settings, lease.generation, papers, encoder, lease)
+
+
+class LiveIndex:
+    """The newest generation, followed across ingests with no restart (layout rule 4).
+
+    ``use()`` is how a question reads the index: it moves to a newer generation when one
+    was published, and pins the one it yields until the question is done. A generation is
+    closed (its lease released, so the next ingest may delete it) once it is neither the
+    newest nor in use. Attribute reads such as ``papers`` see the newest generation."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.encoder = Encoder(settings, embedder)
+        self._lock = threading.Lock()
+        self._in_use: dict[int, int] = {}  # id(LoadedIndex) -> questions using it
+        self._current = _load(settings, layout.lease_current(settings.index_dir), self.encoder)
+
+    def current(self) -> LoadedIndex:
+        """The newest generation (moving to it if an ingest published one)."""
+        with self._lock:
+            name = layout.current_name(self.settings.index_dir)
+            if name is not None and name != self._current.generation.name:
+                fresh = _load(self.settings, layout.lease_current(self.settings.index_dir), self.encoder)
+                old, self._current = self._current, fresh
+                if not self._in_use.get(id(old)):
+                    old.close()
+            return self._current
+
+    @contextmanager
+    def use(self) -> Iterator[LoadedIndex]:
+        idx = self.current()
+        with self._lock:
+            self._in_use[id(idx)] = self._in_use.get(id(idx), 0) + 1
+        try:
+            yield idx
+        finally:
+            with self._lock:
+                left = self._in_use[id(idx)] - 1
+                if left:
+                    self._in_use[id(idx)] = left
+                else:
+                    del self._in_use[id(idx)]
+                    if idx is not self._current:
+                        idx.close()
+
+    # The read API of LoadedIndex, on the newest generation.
+    @property
+    def generation(self) -> layout.Generation:
+        return self.current().generation
+
+    @property
+    def papers(self) -> dict[str, Paper]:
+        return self.current().papers
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.encoder.embedder
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.encoder.embed_query(text)
+
+    def embed_cached(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.embed_cached(texts)
+
+    def forget_cached(self) -> None:
+        self.encoder.forget_cached()
+
+    def close(self) -> None:
+        with self._lock:
+            self._current.close()
+
+
+def open_index(settings: Settings, embedder: Embedder | None = None) -> LiveIndex:
+    """The index the settings point at, followed across ingests."""
+    return LiveIndex(settings, embedder)

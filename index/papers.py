@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from bot.types import Paper
+from index.types import Paper
 from index.text import normalize
 
 
@@ -22,18 +22,36 @@ def _merge(kept: Paper, other: Paper) -> Paper:
     )
 
 
+def _correct(old: Paper, new: Paper) -> Paper:
+    """A later record of a known id with another abstract is a correction: it wins."""
+    return replace(
+        new,
+        title=new.title or old.title,
+        url=new.url or old.url,
+        authors=new.authors or old.authors,
+        date=new.date or old.date,
+        sources=old.sources + tuple(s for s in new.sources if s not in old.sources),
+    )
+
+
 def merge_papers(existing: Iterable[Paper], incoming: Iterable[Paper]) -> list[Paper]:
     """The union of both, duplicates merged. Two records are the same paper when their
-    abstracts match after normalisation, or when they carry the same id."""
+    abstracts match after normalisation, or when they carry the same id; for the same id
+    with a different abstract (only possible with ids the input gives: our own ids are
+    hashes of the abstract) the later record replaces the paper's text."""
     by_key: dict[str, str] = {}  # normalised abstract -> paper id
     papers: dict[str, Paper] = {}
     for paper in [*existing, *incoming]:
         key = normalize(paper.abstract)
-        pid = by_key.get(key) or (paper.id if paper.id in papers else None)
-        if pid is None:
+        pid = by_key.get(key)
+        if pid is None and paper.id in papers:
+            old = papers[paper.id]
+            by_key.pop(normalize(old.abstract), None)
+            papers[paper.id] = _correct(old, paper)
+            by_key[key] = paper.id
+        elif pid is None:
             papers[paper.id] = paper
             by_key[key] = paper.id
         else:
             papers[pid] = _merge(papers[pid], paper)
-            by_key.setdefault(key, pid)
     return list(papers.values())

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.errors import BadInput
-from bot.types import Paper
+from index.errors import BadInput
+from index.types import Paper
 from index.text import clean_space, paper_id
 
 TEXT_SUFFIXES = {".txt"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.types import Chunk
+from index.types import Chunk
 
 COLLECTION = "chunks"
 _BATCH = 2000  # under Chroma's max batch size
@@ -24,7 +24,12 @@ class DenseMatch:
 
 
 class ChunkStore:
-    def __init__(self, path: Path) -> None:
+    """``expected``: the number of chunks a new collection will receive. Chroma writes its
+    HNSW files every ``sync_threshold`` additions and otherwise replays its log into them
+    whenever a client opens the folder; with the threshold at the collection's size the
+    files are complete when ingest ends."""
+
+    def __init__(self, path: Path, expected: int | None = None) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
         from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -35,8 +40,12 @@ class ChunkStore:
         )
         # Cosine space: llama-index reports exp(-distance) with distance = 1 - cosine,
         # which we turn back into a cosine that thresholds can be set on.
+        metadata: dict[str, str | int] = {"hnsw:space": "cosine"}
+        if expected is not None:
+            sync = max(expected, 2)
+            metadata |= {"hnsw:sync_threshold": sync, "hnsw:batch_size": min(sync, 100)}
         collection = self._client.get_or_create_collection(
-            COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None
+            COLLECTION, metadata=metadata, embedding_function=None
         )
         self._store = ChromaVectorStore(chroma_collection=collection)
         self._collection = collection

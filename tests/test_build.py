@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import BadInput
+from index.errors import BadInput
 from index import layout
 from index.build import ingest
 from index.embed import FakeEmbedder
 from index.lexical import LexicalIndex
+from index.store import ChunkStore
 from index.loaded import open_index
 
 DATA = Path(__file__).parent / "data"
@@ -30,7 +31,7 @@ def test_reingest_adds_nothing_and_new_file_embeds_only_new(fake_settings, count
     assert all("Tiny Violins" in t for t in emb.embedded[n:])
 
     index = open_index(fake_settings, embedder=emb)
-    assert len(index.papers) == 3 and index.store.count() == more.chunks
+    assert len(index.papers) == 3 and ChunkStore(index.generation.chroma_dir).count() == more.chunks
 
 
 def test_bad_input_leaves_index_untouched(fake_settings, tmp_path):
@@ -67,7 +68,7 @@ def test_crash_mid_ingest_is_never_trusted(fake_settings, monkeypatch):
 
 def test_chunks_fit_the_model_and_carry_the_title(fake_settings):
     from index.chunking import chunk_paper
-    from bot.types import Paper
+    from index.types import Paper
 
     emb = FakeEmbedder()
     paper = Paper(id="p", title="A Title", abstract=" ".join(f"Sentence number {i} is here." for i in range(80)))

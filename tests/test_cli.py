@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from evals.cli import main
 
 DATA = Path(__file__).parent / "data"
 

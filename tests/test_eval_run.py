@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from evals.cli import main
 from evals.floors import FLOORS, Floors, load_floors, violations
 from evals.questions import feedback_cases
 
@@ -105,7 +105,7 @@ def test_default_report_folder_is_timestamped(question_file: Path, monkeypatch, 
 def test_feedback_export_appends_once_and_the_cases_run(question_file: Path, tmp_path: Path, capsys):
     """Slack 👎 -> `paperbot feedback export --out` -> the question file -> `eval run`."""
     from bot.answer import Answerer
-    from bot.settings import Settings
+    from index.settings import Settings
     from bot.traces import TraceStore
     from index.loaded import open_index
 

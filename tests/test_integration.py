@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.answer import answer
-from bot.settings import Settings
+from index.settings import Settings
 from evals.beir import evaluate, prepare
+from index.loaded import CHUNKS
+from index.store import ChunkStore
 
 pytestmark = pytest.mark.integration
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "scifact"
@@ -19,7 +21,7 @@ SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "scifa
 
 def test_bundled_index_is_real(real_index):
     assert len(real_index.papers) == 398
-    assert real_index.store.count() >= 398
+    assert ChunkStore(real_index.generation.chroma_dir).count() == real_index.generation.manifest()["chunks"]
     assert real_index.embedder.dim == 384
 
 
@@ -35,8 +37,8 @@ def test_real_answer_cites_the_right_paper(real_index):
 
 
 def test_chunks_fit_the_real_model(real_index):
-    got = real_index.store._collection.get(include=["documents"])
-    counts = real_index.embedder.count_tokens(got["documents"])
+    texts = [json.loads(line)["text"] for line in (real_index.generation.path / CHUNKS).open()]
+    counts = real_index.embedder.count_tokens(texts)
     assert max(counts) + 2 <= real_index.settings.index.max_tokens
 
 

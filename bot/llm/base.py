@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from bot.errors import PaperbotError
-from bot.settings import LLMSettings
+from index.errors import PaperbotError
+from index.settings import LLMSettings
 
 
 class BackendUnavailable(PaperbotError):

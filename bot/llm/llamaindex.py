@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ConfigError
+from index.errors import ConfigError
 from bot.llm.base import BackendUnavailable
-from bot.settings import LLMSettings
+from index.settings import LLMSettings
 
 EXTRAS = {
     "llama-cpp": "llama-cpp",

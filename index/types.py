@@ -104,6 +104,7 @@ class Answer:
     raw_output: str = ""  # what the LLM wrote before grounding ("" for extractive)
     removed_sentences: int = 0  # dropped by the grounding check
     kept_sentences: int = 0  # kept by the grounding check (0 for extractive answers: never checked)
+    generation: str = ""  # the index generation the answer was read from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,5 +118,6 @@ class Answer:
             "run_id": self.run_id,
             "removed_sentences": self.removed_sentences,
             "kept_sentences": self.kept_sentences,
+            "generation": self.generation,
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
         }

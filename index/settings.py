@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "index" / "corpus"
+BUNDLED_CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 class _Section(BaseModel):
@@ -258,3 +258,17 @@ class Settings(BaseSettings):
     @property
     def traces_path(self) -> Path:
         return self.index.data_dir / "traces.sqlite"
+
+
+def index_fingerprint(settings: Settings) -> dict[str, object]:
+    """Everything besides the papers that decides an index's contents: recorded in each
+    generation's manifest, and checked when the index is opened."""
+    s = settings.index
+    return {
+        "embedder": s.embedder,
+        "model": s.model,
+        "max_tokens": s.max_tokens,
+        "chunk_tokens": s.chunk_tokens,
+        "chunk_overlap_sentences": s.chunk_overlap_sentences,
+        "bm25_stemmer": settings.retrieval.bm25_stemmer,
+    }
