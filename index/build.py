@@ -120,7 +120,9 @@ def ingest(
         changed = sum(1 for p in merged if p.id in before and before[p.id] != p)
         same_settings = current is not None and current.manifest()["settings"] == index_fingerprint(settings)
         if current is not None and same_settings and not new and not changed:
-            # Same papers, same settings: skip loading the model at all.
+            # Same papers, same settings: skip loading the model at all (but finish any
+            # cleanup a crashed or leased-over ingest left).
+            layout.collect_garbage(index_dir)
             return IngestReport(
                 len(files), len(records), len(merged), 0, 0,
                 current.manifest()["chunks"], 0, time.perf_counter() - start, current.path.name, True,

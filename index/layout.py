@@ -253,6 +253,8 @@ def discard_incomplete(index_dir: Path) -> None:
     for gen in index_dir.glob("gen-*"):
         if gen.name != current and not (gen / MANIFEST).is_file():
             shutil.rmtree(gen, ignore_errors=True)
+    for tmp in index_dir.glob(f"{POINTER}.*.tmp"):  # a pointer switch that never happened
+        tmp.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -1,0 +1,199 @@
+"""`kill -9` during ingest, at every stage: a real `paperbot ingest` process is killed with
+SIGKILL (by itself at an exact point, or from outside at random moments). Each time the
+previous generation keeps answering, and the rerun ends in an index identical to a clean
+build that embedded only what the killed run had not cached yet."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.retrieval import search
+from index import layout
+from index.build import ingest
+from index.cache import EmbeddingCache
+from index.embed import FakeEmbedder
+from index.loaded import CHUNKS, open_index
+from index.settings import BUNDLED_CORPUS, Settings
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).parent / "data"
+QUERIES = ["mixture of experts routing", "diffusion models sampling speed", "LLM quantization", "gardeners"]
+
+# Runs `paperbot ingest ARGS` in this process after arranging a SIGKILL at POINT.
+KILLER = r"""
+import os, signal, sys
+point, args = sys.argv[1], sys.argv[2:]
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+import index.build as build, index.layout as layout, index.lexical as lexical, index.store as store
+from index.embed import FakeEmbedder
+
+if point == "parsing":  # after the first file is parsed
+    read, seen = build.read_papers, []
+    def read_papers(f):
+        if seen: die()
+        seen.append(f)
+        return read(f)
+    build.read_papers = read_papers
+elif point == "embedding":  # after one batch reached the embedding cache
+    embed, calls = FakeEmbedder.embed, []
+    def embed_once(self, texts, batch_size=32):
+        if len(calls) == 1: die()
+        calls.append(len(texts))
+        return embed(self, texts, batch_size)
+    FakeEmbedder.embed = embed_once
+elif point == "chroma":  # a third of the vectors written to the new Chroma collection
+    add = store.ChunkStore.add
+    def add_some(self, chunks, vectors):
+        add(self, chunks[: len(chunks) // 3], vectors[: len(chunks) // 3]); die()
+    store.ChunkStore.add = add_some
+elif point == "bm25":  # BM25 files written, its id list not yet
+    def save(self, path):
+        self._bm25.save(str(path), show_progress=False); die()
+    lexical.LexicalIndex.save = save
+elif point == "manifest":  # everything written and fsynced, the manifest half-written
+    write = layout._atomic_write
+    def atomic_write(path, text):
+        if path.name == layout.MANIFEST:
+            path.with_name(f"{path.name}.{os.getpid()}.tmp").write_text(text[: len(text) // 2]); die()
+        write(path, text)
+    layout._atomic_write = atomic_write
+elif point == "pointer":  # the new CURRENT written to its temporary file, not renamed yet
+    write = layout._atomic_write
+    def atomic_write(path, text):
+        if path.name == layout.POINTER:
+            path.with_name(f"{path.name}.{os.getpid()}.tmp").write_text(text); die()
+        write(path, text)
+    layout._atomic_write = atomic_write
+elif point == "cleanup":  # CURRENT switched, old generations not yet deleted
+    layout.collect_garbage = lambda index_dir: die()
+elif point != "none":
+    raise SystemExit(f"unknown point {point}")
+
+from evals.cli import main
+sys.exit(main(["ingest", "--no-progress", *args]))
+"""
+
+
+def env_for(data: Path) -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(data),
+            "PAPERBOT_INDEX__EMBEDDER": "fake"}  # fmt: skip
+
+
+def settings_for(data: Path) -> Settings:
+    return Settings(index={"data_dir": data, "embedder": "fake"})
+
+
+def snapshot(settings: Settings) -> dict:
+    """What an index answers: paper ids, chunk ids and the rankings of a few queries."""
+    live = open_index(settings)
+    try:
+        with live.use() as idx:
+            chunks = [json.loads(line)["id"] for line in (idx.generation.path / CHUNKS).open()]
+            rankings = {
+                q: [(h.paper.id, round(h.score, 6)) for h in search(idx, q, settings.retrieval, k=10)]
+                for q in QUERIES
+            }
+            return {"generation": idx.generation.name, "papers": sorted(idx.papers), "chunks": chunks,
+                    "rankings": rankings}  # fmt: skip
+    finally:
+        live.close()
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> dict:
+    data = tmp_path_factory.mktemp("clean")
+    s = settings_for(data)
+    ingest(s, [DATA / "papers.jsonl"])
+    ingest(s, [BUNDLED_CORPUS])
+    gen = layout.require_generation(s.index_dir)
+    texts = [json.loads(line)["text"] for line in (gen.path / CHUNKS).open()]
+    return {**snapshot(s), "texts": texts}
+
+
+def cached_count(data: Path, texts: list[str]) -> int:
+    emb = FakeEmbedder()
+    cache = EmbeddingCache(settings_for(data).cache_path, emb.name, emb.dim)
+    try:
+        return len(cache.get_many(texts))
+    finally:
+        cache.close()
+
+
+@pytest.mark.parametrize(
+    "point", ["parsing", "embedding", "chroma", "bm25", "manifest", "pointer", "cleanup"]
+)
+def test_sigkill_at_each_stage(point, tmp_path, clean):
+    data = tmp_path / "data"
+    s = settings_for(data)
+    ingest(s, [DATA / "papers.jsonl"])
+    before = snapshot(s)
+
+    killed = subprocess.run([sys.executable, "-c", KILLER, point, str(BUNDLED_CORPUS)], env=env_for(data),
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    after_kill = snapshot(s)  # the index still answers
+    if point == "cleanup":  # killed after the switch: the new generation is complete
+        assert after_kill["papers"] == clean["papers"]
+    else:
+        assert after_kill == before
+
+    texts = clean["texts"]
+    already = cached_count(data, texts)
+
+    rerun = subprocess.run([sys.executable, "-c", KILLER, "none", "--json", str(BUNDLED_CORPUS)],
+                           env=env_for(data), capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    if point != "cleanup":
+        assert report["embedded"] == len(set(texts)) - already  # only what was not cached yet
+    if point == "embedding":
+        assert 0 < already < len(set(texts))
+
+    final = snapshot(s)
+    assert {k: v for k, v in final.items() if k != "generation"} == {
+        k: v for k, v in clean.items() if k not in ("generation", "texts")
+    }
+    leftovers = sorted(p.name for p in s.index_dir.iterdir() if p.name not in (".lock", layout.POINTER))
+    assert leftovers == [final["generation"]]  # half-written generations and temp files are gone
+
+
+def test_sigkill_from_outside_at_random_moments(tmp_path, clean):
+    """No hooks: SIGKILL from another process after a random delay, six times over."""
+    rng = random.Random(9)
+    data = tmp_path / "data"
+    s = settings_for(data)
+    ingest(s, [DATA / "papers.jsonl"])
+    before = snapshot(s)
+    outcomes = []
+    for _ in range(6):
+        proc = subprocess.Popen([sys.executable, "-c", KILLER, "none", str(BUNDLED_CORPUS)], env=env_for(data),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(rng.uniform(1.0, 6.0))
+        proc.send_signal(signal.SIGKILL)
+        outcomes.append(proc.wait(timeout=60))
+        now = snapshot(s)
+        assert now == before or now["papers"] == clean["papers"]  # old or new, never half
+        if now != before:
+            break  # the ingest finished before the kill: nothing left to interrupt
+    rerun = subprocess.run([sys.executable, "-c", KILLER, "none", str(BUNDLED_CORPUS)], env=env_for(data),
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    final = snapshot(s)
+    assert {k: v for k, v in final.items() if k != "generation"} == {
+        k: v for k, v in clean.items() if k not in ("generation", "texts")
+    }
+    assert -signal.SIGKILL in outcomes

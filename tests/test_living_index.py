@@ -1,0 +1,199 @@
+"""The index under running processes: leases, the switch to new generations, readers that
+never write, the recorded build settings, corrections and removals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evals.cli import main
+from index import layout
+from index.build import ingest, remove
+from index.errors import BadInput, ConfigError
+from index.loaded import CHUNKS, open_index
+from index.settings import Settings
+
+DATA = Path(__file__).parent / "data"
+PAPERBOT = Path(sys.executable).with_name("paperbot")
+
+
+def paper_file(folder: Path, name: str, papers: list[dict]) -> Path:
+    path = folder / name
+    path.write_text("".join(json.dumps(p) + "\n" for p in papers))
+    return path
+
+
+def tree_state(root: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file under ``root``: size, mtime and content hash."""
+    out = {}
+    for folder, _, files in os.walk(root):
+        for name in files:
+            p = Path(folder) / name
+            st = p.stat()
+            out[str(p.relative_to(root))] = (st.st_size, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+    return out
+
+
+def fake_env(data: Path) -> dict[str, str]:
+    return {
+        **os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(data),
+        "PAPERBOT_INDEX__EMBEDDER": "fake", "PAPERBOT_RETRIEVAL__MIN_SIMILARITY": "0.1",
+        "PAPERBOT_ANSWER__CITE_MIN_SIMILARITY": "0.1",
+    }  # fmt: skip
+
+
+def test_a_live_index_moves_to_new_generations_and_lets_old_ones_go(fake_settings, tmp_path):
+    ingest(fake_settings, [DATA / "papers.jsonl"])
+    live = open_index(fake_settings)
+    first = live.generation.name
+    assert len(live.papers) == 2
+
+    with live.use() as pinned:  # a question in flight on the first generation
+        ingest(fake_settings, [DATA / "papers.csv"])
+        ingest(fake_settings, [paper_file(tmp_path, "more.jsonl", [{"title": "Owls", "abstract": "Owls sort mail."}])])
+        assert len(live.papers) == 4  # the next question sees the newest
+        assert (fake_settings.index_dir / first).is_dir()  # still leased by the pinned question
+        assert len(pinned.papers) == 2 and pinned.bm25("tomatoes", 5)  # and still answers
+
+    assert (fake_settings.index_dir / first).is_dir()  # released now, deleted by the next ingest
+    ingest(fake_settings, [paper_file(tmp_path, "owls2.jsonl", [{"title": "Bats", "abstract": "Bats sort mail too."}])])
+    gens = sorted(p.name for p in fake_settings.index_dir.glob("gen-*"))
+    # Gone; the live index still holds the generation it last used, until it moves on.
+    assert first not in gens and len(gens) == 2 and live.generation.name == gens[-1]
+
+
+READER = """
+import sys
+from index.loaded import open_index
+from index.settings import Settings
+from bot.retrieval import search
+s = Settings()
+live = open_index(s)
+with live.use() as idx:
+    print(idx.generation.name, flush=True)
+    sys.stdin.readline()  # the test runs ingests meanwhile
+    hits = search(idx, "gardeners route tomatoes", s.retrieval, k=3)
+    print(len(idx.papers), hits[0].paper.title, flush=True)
+"""
+
+
+def test_a_generation_leased_by_another_process_is_not_deleted(tmp_path):
+    data = tmp_path / "data"
+    env = fake_env(data)
+    settings = Settings(index={"data_dir": data, "embedder": "fake"})
+    ingest(settings, [DATA / "papers.jsonl"])
+    reader = subprocess.Popen([sys.executable, "-c", READER], env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        leased = reader.stdout.readline().strip()
+        assert leased.startswith("gen-"), reader.stderr.read()
+        ingest(settings, [DATA / "papers.csv"])
+        ingest(settings, [paper_file(tmp_path, "o.jsonl", [{"title": "Owls", "abstract": "Owls sort mail."}])])
+        assert (settings.index_dir / leased / layout.MANIFEST).is_file()
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "2 Sparse Mixture of Gardeners"
+        assert reader.wait(timeout=30) == 0
+    finally:
+        reader.kill()
+    # The reader is gone: the next ingest deletes what it held.
+    ingest(settings, [paper_file(tmp_path, "b.jsonl", [{"title": "Bats", "abstract": "Bats sort mail too."}])])
+    assert not (settings.index_dir / leased).exists()
+
+
+def test_opening_with_other_build_settings_is_a_one_line_error(fake_settings):
+    ingest(fake_settings, [DATA / "papers.jsonl"])
+    other = fake_settings.model_copy(deep=True)
+    other.index.chunk_tokens = 128
+    with pytest.raises(ConfigError) as e:
+        open_index(other)
+    msg = str(e.value)
+    assert "\n" not in msg and "chunk_tokens=256" in msg and "PAPERBOT_INDEX__CHUNK_TOKENS=256" in msg
+    other.retrieval.bm25_stemmer = ""
+    other.index.chunk_tokens = 256
+    with pytest.raises(ConfigError, match="PAPERBOT_RETRIEVAL__BM25_STEMMER"):
+        open_index(other)
+
+
+def test_a_corrected_abstract_replaces_the_paper_and_its_chunks(fake_settings, tmp_path):
+    ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv"])
+    fixed = paper_file(tmp_path, "fix.jsonl", [{"id": "u1", "title": "Sparse Mixture of Gardeners",
+                       "abstract": "We study how gardeners route cucumbers to experts with a dense router."}])  # fmt: skip
+    report = ingest(fake_settings, [fixed])
+    assert (report.papers, report.new_papers, report.changed_papers) == (3, 0, 1)
+    live = open_index(fake_settings)
+    assert "cucumbers" in live.papers["u1"].abstract
+    chunks = (live.generation.path / CHUNKS).read_text()
+    assert "cucumbers" in chunks and "tomatoes" not in chunks
+    assert live.current().bm25("tomatoes", 5) == {}
+
+
+def test_remove_papers_by_id(fake_env, capsys):
+    assert main(["ingest", str(DATA / "papers.jsonl"), str(DATA / "papers.csv")]) == 0
+    assert main(["remove", "u1", "nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "nope" in err and "nothing was removed" in err
+    assert main(["remove", "u1"]) == 0
+    assert "Removed 1 paper(s); 2 left" in capsys.readouterr().out
+    assert main(["search", "--json", "gardeners tomatoes"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert "u1" not in {h["paper_id"] for h in hits}
+
+
+def test_removing_every_paper_is_refused(fake_settings):
+    ingest(fake_settings, [DATA / "papers.jsonl"])
+    ids = list(open_index(fake_settings).papers)
+    with pytest.raises(BadInput, match="empty"):
+        remove(fake_settings, ids)
+
+
+def test_a_second_ingest_stops_or_waits_with_a_message(tmp_path):
+    data = tmp_path / "data"
+    env = fake_env(data)
+    settings = Settings(index={"data_dir": data, "embedder": "fake"})
+    ingest(settings, [DATA / "papers.jsonl"])
+    with layout.ingest_lock(settings.index_dir):  # an ingest in progress
+        r = subprocess.run([str(PAPERBOT), "ingest", str(DATA / "papers.csv")], env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert r.returncode == 1 and "Another `paperbot ingest`" in r.stderr and "--wait" in r.stderr
+        assert "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0
+        waiting = subprocess.Popen([str(PAPERBOT), "ingest", "--wait", str(DATA / "papers.csv")], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        time.sleep(5)
+        assert waiting.poll() is None  # still waiting for the lock
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0 and "waiting" in err and "Indexed 3 papers" in out
+
+
+def _strip_volatile(obj: dict) -> dict:
+    obj = dict(obj)
+    obj.pop("run_id", None)
+    obj.pop("timings_ms", None)
+    return obj
+
+
+@pytest.mark.integration
+def test_readers_never_write_and_every_process_answers_alike(real_index_dir):
+    """search/ask --json in separate processes: byte-identical output (less run id and
+    timings), and not one byte of the index changed."""
+    index_dir = real_index_dir / "indexes" / "default"
+    before = tree_state(index_dir)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(real_index_dir)}
+    runs = []
+    for _ in range(2):
+        search = subprocess.run([str(PAPERBOT), "search", "--json", "-k", "5", "parameter-efficient fine-tuning"],
+                                env=env, capture_output=True, text=True, timeout=180)  # fmt: skip
+        ask = subprocess.run([str(PAPERBOT), "ask", "--json", "Which papers make LLMs multiplication-free?"],
+                             env=env, capture_output=True, text=True, timeout=180)  # fmt: skip
+        assert search.returncode == 0 and ask.returncode == 0, search.stderr + ask.stderr
+        runs.append((search.stdout, json.dumps(_strip_volatile(json.loads(ask.stdout)), sort_keys=True)))
+    assert runs[0][0] == runs[1][0]
+    assert runs[0][1] == runs[1][1]
+    assert tree_state(index_dir) == before
