@@ -218,7 +218,9 @@ def cmd_slack(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_env(args)
-    app = create_app(settings, _answerer(settings))
+    answerer = _answerer(settings)
+    answerer.index.embed_query("warm-up")  # load the model now, not on the first question
+    app = create_app(settings, answerer)
     if args.http:
         server = serve_http(app, args.host, args.port)
         print(f"paperbot: Slack HTTP mode on http://{args.host}:{server.server_address[1]}/slack/events", flush=True)

@@ -15,6 +15,8 @@ from index.errors import BadInput
 from index.settings import Settings
 from index.types import Answer
 
+BUSY_TIMEOUT_S = 10.0
+
 _SCHEMA = """CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     created TEXT NOT NULL,
@@ -48,7 +50,12 @@ def traced_settings(settings: Settings) -> dict[str, Any]:
 class TraceStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        # Several processes (a bot, batch `ask`, evals) record into one file: WAL lets
+        # readers and one writer proceed together, and a writer waits for the lock
+        # instead of failing at once.
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+        self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()  # Slack handlers record from several threads
 

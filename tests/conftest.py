@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
+from index.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -67,6 +67,16 @@ def fake_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         for key, value in values.items():
             monkeypatch.setenv(f"PAPERBOT_{section.upper()}__{key.upper()}", str(value))
     return data
+
+
+def fake_process_env(data: Path) -> dict[str, str]:
+    """Environment for a paperbot subprocess with the fake embedder on ``data``."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(data),
+           "PAPERBOT_INDEX__EMBEDDER": "fake"}  # fmt: skip
+    for section, values in FAKE_THRESHOLDS.items():
+        for key, value in values.items():
+            env[f"PAPERBOT_{section.upper()}__{key.upper()}"] = str(value)
+    return env
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from index.cache import EmbeddingCache
 from index.embed import FakeEmbedder
 from index.loaded import CHUNKS, open_index
 from index.settings import BUNDLED_CORPUS, Settings
+from tests.conftest import fake_process_env
 
 pytestmark = pytest.mark.integration
 
@@ -87,11 +88,6 @@ sys.exit(main(["ingest", "--no-progress", *args]))
 """
 
 
-def env_for(data: Path) -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(data),
-            "PAPERBOT_INDEX__EMBEDDER": "fake"}  # fmt: skip
-
-
 def settings_for(data: Path) -> Settings:
     return Settings(index={"data_dir": data, "embedder": "fake"})
 
@@ -141,7 +137,7 @@ def test_sigkill_at_each_stage(point, tmp_path, clean):
     ingest(s, [DATA / "papers.jsonl"])
     before = snapshot(s)
 
-    killed = subprocess.run([sys.executable, "-c", KILLER, point, str(BUNDLED_CORPUS)], env=env_for(data),
+    killed = subprocess.run([sys.executable, "-c", KILLER, point, str(BUNDLED_CORPUS)], env=fake_process_env(data),
                             capture_output=True, text=True, timeout=300)  # fmt: skip
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
@@ -155,7 +151,7 @@ def test_sigkill_at_each_stage(point, tmp_path, clean):
     already = cached_count(data, texts)
 
     rerun = subprocess.run([sys.executable, "-c", KILLER, "none", "--json", str(BUNDLED_CORPUS)],
-                           env=env_for(data), capture_output=True, text=True, timeout=300)  # fmt: skip
+                           env=fake_process_env(data), capture_output=True, text=True, timeout=300)  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
     if point != "cleanup":
@@ -180,7 +176,7 @@ def test_sigkill_from_outside_at_random_moments(tmp_path, clean):
     before = snapshot(s)
     outcomes = []
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-c", KILLER, "none", str(BUNDLED_CORPUS)], env=env_for(data),
+        proc = subprocess.Popen([sys.executable, "-c", KILLER, "none", str(BUNDLED_CORPUS)], env=fake_process_env(data),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         time.sleep(rng.uniform(1.0, 6.0))
         proc.send_signal(signal.SIGKILL)
@@ -189,7 +185,7 @@ def test_sigkill_from_outside_at_random_moments(tmp_path, clean):
         assert now == before or now["papers"] == clean["papers"]  # old or new, never half
         if now != before:
             break  # the ingest finished before the kill: nothing left to interrupt
-    rerun = subprocess.run([sys.executable, "-c", KILLER, "none", str(BUNDLED_CORPUS)], env=env_for(data),
+    rerun = subprocess.run([sys.executable, "-c", KILLER, "none", str(BUNDLED_CORPUS)], env=fake_process_env(data),
                            capture_output=True, text=True, timeout=300)  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
     final = snapshot(s)

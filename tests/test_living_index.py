@@ -19,6 +19,7 @@ from index.build import ingest, remove
 from index.errors import BadInput, ConfigError
 from index.loaded import CHUNKS, open_index
 from index.settings import Settings
+from tests.conftest import fake_process_env
 
 DATA = Path(__file__).parent / "data"
 PAPERBOT = Path(sys.executable).with_name("paperbot")
@@ -39,14 +40,6 @@ def tree_state(root: Path) -> dict[str, tuple[int, int, str]]:
             st = p.stat()
             out[str(p.relative_to(root))] = (st.st_size, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
     return out
-
-
-def fake_env(data: Path) -> dict[str, str]:
-    return {
-        **os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(data),
-        "PAPERBOT_INDEX__EMBEDDER": "fake", "PAPERBOT_RETRIEVAL__MIN_SIMILARITY": "0.1",
-        "PAPERBOT_ANSWER__CITE_MIN_SIMILARITY": "0.1",
-    }  # fmt: skip
 
 
 def test_a_live_index_moves_to_new_generations_and_lets_old_ones_go(fake_settings, tmp_path):
@@ -86,7 +79,7 @@ with live.use() as idx:
 
 def test_a_generation_leased_by_another_process_is_not_deleted(tmp_path):
     data = tmp_path / "data"
-    env = fake_env(data)
+    env = fake_process_env(data)
     settings = Settings(index={"data_dir": data, "embedder": "fake"})
     ingest(settings, [DATA / "papers.jsonl"])
     reader = subprocess.Popen([sys.executable, "-c", READER], env=env, stdin=subprocess.PIPE,
@@ -156,7 +149,7 @@ def test_removing_every_paper_is_refused(fake_settings):
 
 def test_a_second_ingest_stops_or_waits_with_a_message(tmp_path):
     data = tmp_path / "data"
-    env = fake_env(data)
+    env = fake_process_env(data)
     settings = Settings(index={"data_dir": data, "embedder": "fake"})
     ingest(settings, [DATA / "papers.jsonl"])
     with layout.ingest_lock(settings.index_dir):  # an ingest in progress
@@ -197,3 +190,71 @@ def test_readers_never_write_and_every_process_answers_alike(real_index_dir):
     assert runs[0][0] == runs[1][0]
     assert runs[0][1] == runs[1][1]
     assert tree_state(index_dir) == before
+
+
+NEW_PAPERS = [
+    ({"id": "origami", "title": "Lattice Origami Networks for Fast Protein Folding",
+      "abstract": "We introduce Lattice Origami Networks, which fold protein chains along paper-like creases "
+                  "on a lattice. On a small folding benchmark they predict structures 40 times faster than "
+                  "earlier lattice models at equal accuracy."},
+     "Which paper folds protein chains along origami creases on a lattice?"),
+    ({"id": "whales", "title": "Whale Song Transformers",
+      "abstract": "We train a transformer on 10,000 hours of humpback whale song and show that it predicts the "
+                  "next song unit with 71% accuracy. The model discovers phrases shared across whale populations."},
+     "Is there a transformer trained on humpback whale song?"),
+]  # fmt: skip
+
+
+@pytest.mark.integration
+def test_a_running_slack_bot_answers_from_each_new_generation(tmp_path):
+    """`paperbot slack --http` keeps running while two ingests add papers: each new paper is
+    cited on the next question, no reply is the apology, and the first generation is
+    deleted once the bot has moved on."""
+    import socket
+
+    from evals.slack_load import SECRET, WebAPIStandIn, mention_body, send_signed, wait_for
+
+    data = tmp_path / "data"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(data)}
+    settings = Settings(index={"data_dir": data})
+    ingest(settings, [DATA / "papers.jsonl"])
+    first = layout.require_generation(settings.index_dir).name
+    api = WebAPIStandIn()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / ".env").write_text(f"SLACK_BOT_TOKEN=xoxb-live\nSLACK_SIGNING_SECRET={SECRET}\n")
+    bot = subprocess.Popen([str(PAPERBOT), "slack", "--http", "--host", "127.0.0.1", "--port", str(port)],
+                           cwd=tmp_path, env={**env, "PAPERBOT_SLACK__API_URL": api.url},
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/slack/events"
+    delays = []
+    try:
+        assert wait_for(lambda: _up(url, send_signed), timeout=120), "paperbot slack did not start"
+        for n, (paper, question) in enumerate(NEW_PAPERS, start=1):
+            r = subprocess.run([str(PAPERBOT), "ingest", "--no-progress", str(paper_file(tmp_path, f"new{n}.jsonl", [paper]))],
+                               env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+            assert r.returncode == 0, r.stderr
+            done = time.monotonic()
+            before = len(api.posts())
+            assert send_signed(url, mention_body(f"Ev{n}", f"<@UBOT> {question}", f"{n}.1"), secret=SECRET)[0] == 200
+            assert wait_for(lambda: len(api.posts()) > before, timeout=120)
+            delays.append(time.monotonic() - done)
+            reply = json.dumps(api.posts()[-1])
+            assert paper["title"] in reply, reply[:2000]
+        assert not any("Sorry, something went wrong" in json.dumps(p) for p in api.posts())
+        assert not (settings.index_dir / first).exists()  # the bot let it go; the 2nd ingest deleted it
+    finally:
+        bot.terminate()
+        out = bot.communicate(timeout=30)[0]
+        api.shutdown()
+    assert "Traceback" not in out, out[-3000:]
+    print(f"\nseconds from the end of an ingest to the bot's reply citing the new paper: "
+          f"{', '.join(f'{d:.2f}' for d in delays)}")
+
+
+def _up(url: str, send_signed) -> bool:
+    try:
+        return send_signed(url, "{}", secret="nope")[0] == 401
+    except OSError:
+        return False
