@@ -94,16 +94,10 @@ def check_fingerprint(settings: Settings, gen: layout.Generation) -> None:
         )
 
 
-@dataclass(eq=False)
-class LoadedIndex:
-    """One sealed generation. Thread-safe for reading; holds its lease until ``close``."""
+class _Encoding:
+    """The embedding calls of an index, answered by its shared ``encoder``."""
 
-    settings: Settings
-    generation: layout.Generation
-    papers: dict[str, Paper]
     encoder: Encoder
-    lease: layout.Lease | None = field(default=None, repr=False)
-    _init_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def embedder(self) -> Embedder:
@@ -117,6 +111,19 @@ class LoadedIndex:
 
     def forget_cached(self) -> None:
         self.encoder.forget_cached()
+
+
+@dataclass(eq=False)
+class LoadedIndex(_Encoding):
+    """One sealed generation. Thread-safe for reading; holds its lease until ``close``."""
+
+    settings: Settings
+    generation: layout.Generation
+    papers: dict[str, Paper]
+    encoder: Encoder
+    lease: layout.Lease | None = field(default=None, repr=False)
+    _init_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
 
     @contextmanager
     def use(self) -> Iterator["LoadedIndex"]:
@@ -180,7 +187,7 @@ def _load(settings: Settings, lease: layout.Lease, encoder: Encoder) -> LoadedIn
     return LoadedIndex(settings, lease.generation, papers, encoder, lease)
 
 
-class LiveIndex:
+class LiveIndex(_Encoding):
     """The newest generation, followed across ingests with no restart (layout rule 4).
 
     ``use()`` is how a question reads the index: it moves to a newer generation when one
@@ -223,7 +230,7 @@ class LiveIndex:
                     if idx is not self._current:
                         idx.close()
 
-    # The read API of LoadedIndex, on the newest generation.
+    # LoadedIndex's read API, on the newest generation.
     @property
     def generation(self) -> layout.Generation:
         return self.current().generation
@@ -232,18 +239,6 @@ class LiveIndex:
     def papers(self) -> dict[str, Paper]:
         return self.current().papers
 
-    @property
-    def embedder(self) -> Embedder:
-        return self.encoder.embedder
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.encoder.embed_query(text)
-
-    def embed_cached(self, texts: list[str]) -> np.ndarray:
-        return self.encoder.embed_cached(texts)
-
-    def forget_cached(self) -> None:
-        self.encoder.forget_cached()
 
     def close(self) -> None:
         with self._lock:

@@ -9,29 +9,31 @@ from index.types import Paper
 from index.text import normalize
 
 
+def _fill(primary: Paper, secondary: Paper, sources: tuple[str, ...]) -> Paper:
+    """``primary``, with what it lacks (title, url, authors, date) taken from ``secondary``."""
+    return replace(
+        primary,
+        title=primary.title or secondary.title,
+        url=primary.url or secondary.url,
+        authors=primary.authors or secondary.authors,
+        date=primary.date or secondary.date,
+        sources=sources,
+    )
+
+
+def _sources(first: Paper, then: Paper) -> tuple[str, ...]:
+    return first.sources + tuple(s for s in then.sources if s not in first.sources)
+
+
 def _merge(kept: Paper, other: Paper) -> Paper:
     """Fold a second copy into the first: keep the first id (already indexed or cited),
     fill what it lacks — an untitled abstract gains the title of its titled copy."""
-    return replace(
-        kept,
-        title=kept.title or other.title,
-        url=kept.url or other.url,
-        authors=kept.authors or other.authors,
-        date=kept.date or other.date,
-        sources=kept.sources + tuple(s for s in other.sources if s not in kept.sources),
-    )
+    return _fill(kept, other, _sources(kept, other))
 
 
 def _correct(old: Paper, new: Paper) -> Paper:
     """A later record of a known id with another abstract is a correction: it wins."""
-    return replace(
-        new,
-        title=new.title or old.title,
-        url=new.url or old.url,
-        authors=new.authors or old.authors,
-        date=new.date or old.date,
-        sources=old.sources + tuple(s for s in new.sources if s not in old.sources),
-    )
+    return _fill(new, old, _sources(old, new))
 
 
 def merge_papers(existing: Iterable[Paper], incoming: Iterable[Paper]) -> list[Paper]:
