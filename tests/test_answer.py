@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import REFUSAL, answer
-from bot.errors import BadInput
+from index.errors import BadInput
 from index.build import ingest
 from index.loaded import open_index
 
@@ -47,7 +47,7 @@ def test_empty_question(index, fake_settings, q):
 
 def test_quote_prefers_contribution_sentences(index, fake_settings):
     from bot.answer import gather_evidence
-    from bot.types import Hit, Paper
+    from index.types import Hit, Paper
 
     paper = Paper(
         id="z", title="", abstract="Tomato routing is hard for gardeners. We propose a router for tomato gardeners."
@@ -63,7 +63,7 @@ def test_quote_prefers_contribution_sentences(index, fake_settings):
 def test_evidence_score_without_dense_evidence_uses_sentences_alone():
     """BM25-only hits carry no chunk similarity; averaging in a 0 would refuse everything."""
     from bot.answer import Evidence, evidence_score
-    from bot.types import Hit, Paper
+    from index.types import Hit, Paper
 
     paper = Paper(id="p", title="T", abstract="A sentence.")
     dense_hit = Hit(paper=paper, score=1.0, dense=0.8, lexical=0.0, best_chunk="T. A sentence.")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import BadInput
-from bot.settings import Settings
+from index.errors import BadInput
+from index.settings import Settings
 from evals.configs import BASELINES, load_configs, with_baselines
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "evals" / "configs"

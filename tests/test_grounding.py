@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from bot.answer import REFUSAL, Answerer
-from bot.errors import ConfigError
+from index.errors import ConfigError
 from bot.grounding import assemble, check_sentences
 from bot.llm.fake import FakeGenerator
 from bot.prompts import load_prompt
-from bot.types import Paper
+from index.types import Paper
 from index.build import ingest
 from index.embed import FakeEmbedder
 from index.loaded import open_index

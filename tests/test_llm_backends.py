@@ -2,9 +2,9 @@ import sys
 
 import pytest
 
-from bot.errors import ConfigError
+from index.errors import ConfigError
 from bot.llm import load_generator
-from bot.settings import LLMSettings, Settings
+from index.settings import LLMSettings, Settings
 
 
 @pytest.mark.parametrize(

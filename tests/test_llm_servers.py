@@ -50,7 +50,7 @@ def server(gguf: Path):
 
 
 def llm_settings(**kw):
-    from bot.settings import LLMSettings
+    from index.settings import LLMSettings
 
     return LLMSettings(**{"max_tokens": 48, "temperature": 0.0, "retries": 0, "api_key": KEY, **kw})
 
@@ -149,7 +149,7 @@ def test_openai_backend_sends_key_from_openai_api_key(server, real_index, monkey
     (the server rejects other keys), and a rejected key falls back with a notice."""
     from bot.answer import Answerer
     from bot.llm import load_generator
-    from bot.settings import Settings
+    from index.settings import Settings
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     s = Settings(llm={"backend": "openai", "base_url": server, "model": "gpt-4o-mini", "max_tokens": 16, "retries": 0})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
+from index.settings import Settings
 from evals.configs import BASELINES
 from evals.datasets import load_dataset
 from evals.floors import load_floors, violations

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from bot.retrieval import fuse, search
-from bot.settings import RetrievalSettings
+from index.settings import RetrievalSettings
 from index.build import ingest
 from index.loaded import open_index
 

@@ -1,7 +1,7 @@
 import json
 
 from bot.slack_blocks import MAX_BLOCKS, answer_blocks
-from bot.types import Answer, Citation, Hit, Paper
+from index.types import Answer, Citation, Hit, Paper
 
 
 def paper(i: int, url: str = "") -> Paper:
