@@ -97,3 +97,22 @@ def test_lead_sentences_quote_the_strongest_papers_two_best_in_order(index, fake
     assert one.text.split(" [1]")[0] in lead and lead != one.text.split(" [1]")[0]
     assert lead == abstract  # u1 has two sentences: both quoted, in the abstract's order
     assert [c.paper.id for c in two.citations] == [c.paper.id for c in one.citations]
+
+
+def test_a_failed_trace_write_never_loses_the_answer(fake_settings, monkeypatch):
+    import sqlite3
+
+    from bot.answer import Answerer
+    from bot.traces import TraceStore
+    from index.build import ingest
+    from index.loaded import open_index
+
+    ingest(fake_settings, [Path(__file__).parent / "data" / "papers.jsonl"])
+    traces = TraceStore(fake_settings.traces_path)
+
+    def locked(*a, **k):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(traces, "record", locked)
+    a = Answerer(fake_settings, open_index(fake_settings), traces=traces)("how do gardeners route tomatoes?")
+    assert not a.refused and a.citations and a.run_id
