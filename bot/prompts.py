@@ -1,15 +1,19 @@
-"""Prompt files from prompts/: loaded and validated at start, filled per question."""
+"""Prompt files from prompts/: loaded and validated at start, filled per question.
+
+The files ship inside the ``prompts`` package (package data), so an installed paperbot
+finds them wherever it runs from."""
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
-from bot.errors import ConfigError
+from index.errors import ConfigError
 from index.text import content_hash
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_PACKAGE = "prompts"
 
 # The placeholders each prompt may use: the code fills exactly these.
 ALLOWED = {"answer": {"context", "question", "max_sentences"}}
@@ -25,10 +29,15 @@ class Prompt:
         return self.template.format(**values)
 
 
-def load_prompt(name: str, folder: Path = PROMPTS_DIR) -> Prompt:
-    path = folder / f"{name}.txt"
+def load_prompt(name: str, folder: Traversable | None = None) -> Prompt:
+    """The prompt ``name``.txt from ``folder`` (default: the installed ``prompts`` package),
+    checked for placeholders the code does not fill."""
+    path = (files(PROMPTS_PACKAGE) if folder is None else folder) / f"{name}.txt"
     if not path.is_file():
-        raise ConfigError(f"Prompt file {path} is missing; restore it from the repository.")
+        raise ConfigError(
+            f"Prompt file {path} is missing; restore it from the repository (prompts/), "
+            "or reinstall paperbot."
+        )
     template = path.read_text(encoding="utf-8")
     try:
         fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}

@@ -23,15 +23,14 @@ from pathlib import Path
 
 from bot.answer import answer
 from bot.retrieval import search
-from bot.settings import Settings
+from index.settings import Settings
 from evals.metrics import percentile
+from evals.questions import BUNDLED_DEV as DEV
 from evals.questions import load_questions
 from index.build import ingest, read_inputs
 from index.embed import load_embedder
 from index.loaded import open_index
 from index.papers import merge_papers
-
-DEV = Path(__file__).resolve().parent / "questions" / "bundled_dev.jsonl"
 
 
 def main() -> None:

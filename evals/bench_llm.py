@@ -21,11 +21,10 @@ from pathlib import Path
 
 from bot.answer import Answerer
 from bot.llm.llamaindex import bundled_gguf
-from bot.settings import LLMSettings, Settings
+from index.settings import LLMSettings, Settings
+from evals.questions import BUNDLED_DEV as DEV
 from evals.questions import load_questions
 from index.loaded import open_index
-
-DEV = Path(__file__).resolve().parent / "questions" / "bundled_dev.jsonl"
 
 
 def start_llama_server(gguf: Path, api_key: str | None = None, timeout_s: float = 90) -> tuple[subprocess.Popen, str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.errors import BadInput
+from index.errors import BadInput
 
 FLOORS = Path(__file__).resolve().parent / "floors.toml"
 

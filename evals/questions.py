@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import BadInput
+from index.errors import BadInput
 from index.loaded import LoadedIndex
 from index.text import normalize
 

@@ -1,5 +1,6 @@
 """Writes an evaluation run as report.md + report.json + PNG charts in one folder
-(default ``evals/reports/<UTC timestamp>/``)."""
+(default ``evals/reports/<UTC timestamp>/`` under the working directory, never inside the
+installed package)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import re
 import subprocess
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,8 @@ from evals.configs import REFERENCE
 from evals.harness import COMPARED, DEPTH, LOWER_IS_BETTER, RECALL_KS, DatasetRun, by_type
 from evals.metrics import bootstrap_ci
 
-REPORTS = Path(__file__).resolve().parent / "reports"
+# Relative: resolved against the working directory when a report folder is made.
+REPORTS = Path("evals") / "reports"
 RETRIEVAL_COLUMNS = ("nDCG@10", "Recall@10", "Recall@100", "MRR@10", "hit@1", "hit@5")
 ANSWER_COLUMNS = (
     ("refusal_accuracy", "refusal acc."),
@@ -30,7 +33,8 @@ CHART_METRICS = ("nDCG@10", "Recall@10", "MRR@10", "hit@5")
 
 
 def new_report_dir(root: Path | None = None) -> Path:
-    root = root or REPORTS
+    """A new, empty ``<root>/<UTC timestamp>/`` (root: REPORTS under the working directory)."""
+    root = (root or REPORTS).absolute()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     path, n = root / stamp, 1
     while path.exists():
@@ -41,13 +45,23 @@ def new_report_dir(root: Path | None = None) -> Path:
 
 
 def _commit() -> str:
+    """The short commit of the checkout paperbot runs from, or "unknown" when it runs from an
+    installed wheel: this file must be tracked by the repository git finds, so a venv that sits
+    inside some other repository does not lend the installed package that repository's commit."""
+    here = Path(__file__).resolve()
+    git = {"capture_output": True, "text": True, "timeout": 5, "cwd": here.parent}
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).resolve().parent,
-        )  # fmt: skip
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
+        if subprocess.run(["git", "ls-files", "--error-unmatch", here.name], **git).returncode != 0:
+            return "unknown"  # not in a git checkout, or untracked there (site-packages)
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], **git).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):  # no git installed, or it hung
+        return "unknown"
+
+
+def _version() -> str:
+    try:
+        return version("paperbot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
         return "unknown"
 
 
@@ -265,12 +279,12 @@ def _as_run(s) -> str:
 
 def write_report(results: list[DatasetRun], out: Path, reference: str = REFERENCE) -> Path:
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    commit = _commit()
+    commit, paperbot_version = _commit(), _version()
     configs = results[0].runs if results else []
     md = [
         "# paperbot evaluation",
         "",
-        f"{created} · commit `{commit}` · reference configuration `{reference}`",
+        f"{created} · paperbot {paperbot_version} · commit `{commit}` · reference configuration `{reference}`",
         "",
         "| configuration | description | overrides | as run |",
         "|---|---|---|---|",
@@ -286,6 +300,7 @@ def write_report(results: list[DatasetRun], out: Path, reference: str = REFERENC
     payload = {
         "created": created,
         "commit": commit,
+        "version": paperbot_version,
         "reference": reference,
         "datasets": [
             {

@@ -21,7 +21,6 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from evals.metrics import percentile
 
@@ -93,6 +92,14 @@ def mention_body(event_id: str, text: str, ts: str, user: str = "U1", channel: s
                        "event_id": event_id, "event_time": int(time.time()), "event": event})  # fmt: skip
 
 
+def serving(url: str) -> bool:
+    """Whether a Bolt app answers at ``url`` (and checks signatures: a bad one gets 401)."""
+    try:
+        return send_signed(url, "{}", secret="not-the-secret")[0] == 401
+    except OSError:
+        return False
+
+
 def wait_for(pred, timeout: float = 15.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -140,9 +147,9 @@ def run_load(url: str, api: WebAPIStandIn, questions: list[str], reply_timeout: 
 
 def main() -> None:
     from bot.answer import Answerer
-    from bot.settings import Settings
+    from index.settings import Settings
     from bot.slack import create_app, serve_http
-    from evals.questions import load_questions
+    from evals.questions import BUNDLED_DEV, load_questions
     from index.loaded import open_index
 
     ap = argparse.ArgumentParser()
@@ -158,8 +165,7 @@ def main() -> None:
     server = serve_http(create_app(settings, answerer), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
-    dev = Path(__file__).resolve().parent / "questions" / "bundled_dev.jsonl"
-    qs = [q.question for q in load_questions(dev)]
+    qs = [q.question for q in load_questions(BUNDLED_DEV)]
     questions = [qs[i % len(qs)] for i in range(args.events)]
     result = run_load(url, api, questions, reply_timeout=600)
     server.shutdown()

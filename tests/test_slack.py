@@ -17,7 +17,7 @@ from bot.answer import Answerer  # noqa: E402
 from bot.slack import create_app, serve_http  # noqa: E402
 from bot.traces import TraceStore  # noqa: E402
 from evals.questions import feedback_cases  # noqa: E402
-from evals.slack_load import SECRET, WebAPIStandIn, mention_body, run_load, send_signed, wait_for  # noqa: E402
+from evals.slack_load import SECRET, WebAPIStandIn, mention_body, run_load, send_signed, serving, wait_for  # noqa: E402
 from index.build import ingest  # noqa: E402
 from index.loaded import open_index  # noqa: E402
 
@@ -200,7 +200,7 @@ def test_paperbot_slack_http_command(real_index_dir, tmp_path):
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}/slack/events"
-        assert wait_for(lambda: _up(url), timeout=90), "paperbot slack did not start"
+        assert wait_for(lambda: serving(url), timeout=90), "paperbot slack did not start"
         assert send(url, mention("EvCli", "<@UBOT> which paper initializes networks with identity-like matrices?"))[0] == 200
         assert wait_for(lambda: len(api.posts()) == 1, timeout=60)
         assert "IDInit" in json.dumps(api.posts()[0]["blocks"])
@@ -210,9 +210,3 @@ def test_paperbot_slack_http_command(real_index_dir, tmp_path):
         api.shutdown()
     assert "xoxb-cli" not in out and SECRET not in out
 
-
-def _up(url: str) -> bool:
-    try:
-        return send(url, "{}", secret="nope")[0] == 401  # up, and verifying signatures
-    except OSError:
-        return False
