@@ -191,9 +191,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from index import layout
 
     settings = settings_from_env(args)
-    gen = layout.require_generation(settings.index_dir)
-    manifest = gen.manifest()
-    papers = gen.papers()
+    lease = layout.lease_current(settings.index_dir)  # not deleted while we read it
+    try:
+        gen = lease.generation
+        manifest = gen.manifest()
+        papers = gen.papers()
+    finally:
+        lease.release()
     stats = {
         "index": str(settings.index_dir),
         "generation": gen.path.name,
