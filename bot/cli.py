@@ -46,6 +46,8 @@ def _questions(arg: str | None, what: str) -> Iterator[str]:
         return
     if sys.stdin is None or sys.stdin.isatty():
         raise BadInput(f"Give a {what}, e.g. paperbot {what == 'query' and 'search' or 'ask'} \"...\", or pipe one per line on stdin.")
+    if hasattr(sys.stdin, "reconfigure"):  # a non-UTF-8 line must not end the batch
+        sys.stdin.reconfigure(errors="replace")
     for line in sys.stdin:
         if line.strip():
             yield line.rstrip("\n")

@@ -3,6 +3,8 @@ papers), fused into one ranking of papers — each paper once, with its best evi
 
 from __future__ import annotations
 
+import re
+
 from index.errors import BadInput
 from index.settings import RetrievalSettings
 from index.types import Hit
@@ -44,10 +46,27 @@ def fuse(dense: dict[str, float], lexical: dict[str, float], s: RetrievalSetting
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+MAX_QUERY_CHARS = 4_000  # room for a Slack follow-up made standalone from its thread
+# ANSI escape sequences, control characters and invisible marks (zero-width space, bidi
+# overrides, BOM) come from terminals and pastes, never from the question; echoed back they
+# would restyle the user's terminal.
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
 def check_query(text: str) -> str:
-    text = " ".join(text.split())
+    # A lone surrogate (a broken emoji from a paste, a non-UTF-8 byte in argv) can be
+    # neither printed nor stored: it becomes "?".
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = " ".join(_CONTROL.sub(" ", text).split())
     if not text:
         raise BadInput("The question is empty; type a question, e.g. paperbot ask \"what is LoRA?\"")
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadInput(
+            f"The question is {len(text):,} characters long; ask it in at most {MAX_QUERY_CHARS:,} "
+            "(the question itself, not the text it is about)."
+        )
     return text
 
 

@@ -1,12 +1,13 @@
+import json
 from pathlib import Path
 
 import pytest
 
-from bot.errors import BadInput
-from bot.settings import BUNDLED_CORPUS
+from index.errors import BadInput
+from index.settings import BUNDLED_CORPUS
 from index.build import read_inputs
 from index.papers import merge_papers
-from index.sources import read_papers
+from index.sources import MAX_ABSTRACT_CHARS, read_papers
 from index.text import paper_id
 
 DATA = Path(__file__).parent / "data"
@@ -118,3 +119,46 @@ def test_beir_folder_reads_only_corpus(tmp_path: Path):
     (tmp_path / "queries.jsonl").write_text('{"_id": "q1", "text": "a query about the moon"}\n')
     files, records = read_inputs([tmp_path])
     assert [f.name for f in files] == ["corpus.jsonl"] and len(records) == 2
+
+
+def test_valid_edge_cases_still_read(tmp_path: Path):
+    """What the stricter parsers must keep accepting."""
+    # a JSON array, pretty-printed: each record's source is the line its object starts on
+    (tmp_path / "a.json").write_text(
+        json.dumps([{"title": "A", "abstract": "First."}, {"title": "B", "abstract": "Second."}], indent=2)
+    )
+    assert [p.sources[0].rsplit(":", 1)[1] for p in read_papers(tmp_path / "a.json")] == ["2", "6"]
+    # U+2028 is legal inside a JSON string and does not end a JSON line; integer ids; the
+    # authors of Semantic Scholar's API
+    rec = {"id": 7, "title": "T", "abstract": "One\u2028two.", "authors": [{"name": "Ada"}, {"name": "Alan"}]}
+    (tmp_path / "b.jsonl").write_text(json.dumps(rec, ensure_ascii=False) + "\n")
+    [paper] = read_papers(tmp_path / "b.jsonl")
+    assert (paper.id, paper.abstract, paper.authors) == ("7", "One two.", "Ada, Alan")
+    # a quoted CSV field holding commas, quotes and a line break; a blank row; the record's
+    # line is the one it starts on; an abstract at the length limit
+    long = "x" * MAX_ABSTRACT_CHARS
+    (tmp_path / "c.csv").write_text(f'title,abstract\n"A, b","We ""quote"",\nand wrap."\n\n,{long}\n')
+    first, second = read_papers(tmp_path / "c.csv")
+    assert (first.title, first.abstract, first.sources[0][-1]) == ("A, b", 'We "quote", and wrap.', "2")
+    assert second.sources[0].endswith(":5") and len(second.abstract) == MAX_ABSTRACT_CHARS
+
+
+@pytest.mark.parametrize(
+    "name, content, expect",
+    [
+        ("long.jsonl", json.dumps({"abstract": "x" * (MAX_ABSTRACT_CHARS + 1)}), "long.jsonl:1: abstract of 20,001"),
+        ("type.json", '[\n{"abstract": "a"},\n{"title": 5, "abstract": "b"}\n]', "type.json:3: 'title' is a number"),
+        ("cut.json", '[\n{"abstract": "a"},\n{"abstract": "b"', "cut.json:3:"),
+        ("deep.jsonl", '{"abstract": "a"}\n' + "[" * 10_000, "deep.jsonl:2: JSON nested too deeply"),
+        ("quote.csv", 'title,abstract\nA,ok\n"B,never closed\nC,d\n', "quote.csv:3: bad CSV"),
+        ("extra.tsv", "title\tabstract\nA\tB\tC\n", "extra.tsv:2: 3 fields, but the header has 2"),
+        ("mixed.txt", "T\n".encode() + "Abstract: caf\u00e9".encode("latin-1"), "mixed.txt:2: not UTF-8"),
+        ("nul.jsonl", b'{"abstract": "a"}\n{"abstract": "b\x00"}\n', "nul.jsonl:2: NUL byte"),
+    ],
+)
+def test_bad_input_names_line(tmp_path: Path, name: str, content: str | bytes, expect: str):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(BadInput) as e:
+        read_papers(path)
+    assert expect in str(e.value) and "\n" not in str(e.value)
