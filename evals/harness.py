@@ -33,7 +33,7 @@ from evals.questions import Question, resolve_gold
 from index import layout
 from index.build import ingest
 from index.embed import Embedder
-from index.loaded import LoadedIndex, open_index
+from index.loaded import LiveIndex, LoadedIndex, open_index
 
 DEPTH = 100  # ranking depth scored for every question
 RECALL_KS = (1, 2, 3, 5, 10, 20, 50, 100)
@@ -101,14 +101,15 @@ class DatasetRun:
 
 
 def score_question(
-    q: Question, index: LoadedIndex, settings: Settings, answerer: Answerer | None
+    q: Question, index: LiveIndex | LoadedIndex, settings: Settings, answerer: Answerer | None
 ) -> dict[str, Any]:
     """One question, one configuration: its ranking and, with an answerer, its answer, scored.
     A metric is None where it does not apply (ranking metrics on unanswerable questions...)."""
-    gold = resolve_gold(q, index)
-    t0 = time.perf_counter()
-    ranked = [h.paper.id for h in search(index, q.question, settings.retrieval, k=DEPTH)]
-    search_ms = (time.perf_counter() - t0) * 1000
+    with index.use() as idx:  # gold and ranking from one generation (the newest)
+        gold = resolve_gold(q, idx)
+        t0 = time.perf_counter()
+        ranked = [h.paper.id for h in search(idx, q.question, settings.retrieval, k=DEPTH)]
+        search_ms = (time.perf_counter() - t0) * 1000
     scored = q.gold_known and q.answerable
     m: dict[str, float | None] = dict.fromkeys((*RANKING, *ANSWERING))
     if scored:
@@ -200,10 +201,10 @@ class _Indexes:
     the same index (most of them) load nothing twice."""
 
     def __init__(self) -> None:
-        self.opened: dict[str, LoadedIndex] = {}
+        self.opened: dict[str, LiveIndex] = {}
         self.embedders: dict[tuple[str, str, int], Embedder] = {}
 
-    def get(self, settings: Settings) -> LoadedIndex:
+    def get(self, settings: Settings) -> LiveIndex:
         key = str(settings.index_dir.resolve())
         if key not in self.opened:
             model = (settings.index.embedder, settings.index.model, settings.index.max_tokens)

@@ -217,3 +217,36 @@ def test_a_broken_llm_configuration_fails_before_anything_runs(question_file: Pa
     err = capsys.readouterr().err
     assert "PAPERBOT_LLM__BASE_URL" in err and "[1/" not in err  # no configuration ran first
     assert not (tmp_path / "x").exists()
+
+
+def test_eval_run_answers_from_a_generation_published_mid_run(question_file: Path, tmp_path: Path, monkeypatch):
+    """A long `eval run` sees an ingest that finishes between two questions."""
+    import evals.harness as harness
+    from evals.datasets import load_dataset
+    from evals.configs import EvalConfig
+    from index.build import ingest
+    from index.settings import Settings
+
+    owls = tmp_path / "owls.jsonl"
+    owls.write_text(json.dumps({"id": "owl", "title": "Owls Sorting Mail", "abstract": "Owls sort the mail of "
+                                "wizards by postcode with a learned router."}) + "\n")  # fmt: skip
+    questions = tmp_path / "mid.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in [
+        QUESTIONS[0],
+        {"id": "owl", "question": "do owls sort wizards' mail by postcode?", "type": "factual", "gold_ids": ["owl"]},
+    ]))  # fmt: skip
+    settings = Settings()
+    real_search, asked = harness.search, []
+
+    def search_then_ingest(index, query, s, k=None):
+        asked.append(query)
+        if len(asked) == 2:  # after the warm-up question and the first scored one
+            ingest(settings, [owls])
+        return real_search(index, query, s, k)
+
+    monkeypatch.setattr(harness, "search", search_then_ingest)
+    run = harness.run_dataset(load_dataset(str(questions)), [EvalConfig("hybrid")], settings, answers=True,
+                              log=lambda _: None)  # fmt: skip
+    rows = run.runs[0].rows
+    assert "owl" not in rows[0]["top"]
+    assert rows[1]["top"][0] == "owl" and rows[1]["cited"] == ["owl"]
