@@ -21,7 +21,7 @@ from index.types import Chunk, Paper
 from index import layout
 from index.cache import EmbeddingCache
 from index.chunking import chunk_paper
-from index.embed import Embedder, load_embedder
+from index.embed import Embedder, exported_onnx, load_ingest_embedder
 from index.lexical import LexicalIndex
 from index.papers import merge_papers
 from index.sources import expand_paths, read_papers
@@ -177,7 +177,7 @@ def _write_generation(
     """Chunk, embed (cache first), write and publish a whole new generation of ``papers``.
     Returns (generation name, chunks, texts embedded now). Called under the ingest lock."""
     index_dir = settings.index_dir
-    embedder = embedder or load_embedder(settings.index)
+    embedder = embedder or load_ingest_embedder(settings.index)
     chunks: list[Chunk] = []
     for paper in papers:
         chunks.extend(
@@ -191,6 +191,8 @@ def _write_generation(
         vectors, embedded = _embed_missing(chunks, embedder, cache, settings.index.batch_size, progress)
     finally:
         cache.close()
+    if settings.index.embedder == "onnx":
+        exported_onnx(settings.index)  # queries embed with it: export it while torch is loaded
 
     gen = layout.new_generation(index_dir)
     # The vector store is rebuilt from cached vectors each time: simple and never

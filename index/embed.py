@@ -68,9 +68,7 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self._model.max_seq_length = max_tokens
         self._tokenizer = self._model.tokenizer
-        weights = path / "model.safetensors"
-        stamp = f"{path.name}:{weights.stat().st_size if weights.exists() else 0}"
-        self.name = f"st:{stamp}:{max_tokens}"
+        self.name = cache_name(path, max_tokens)
         self.dim = int(self._model.get_embedding_dimension())
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
@@ -88,6 +86,77 @@ class SentenceTransformerEmbedder:
         # tokens are added once per chunk by the caller (see chunking.SPECIAL_TOKENS).
         enc = self._tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
         return [len(ids) for ids in enc]
+
+
+def _stamp(path: Path) -> str:
+    weights = path / "model.safetensors"
+    return f"{path.name}:{weights.stat().st_size if weights.exists() else 0}"
+
+
+def cache_name(path: Path, max_tokens: int) -> str:
+    """The model's name in the embedding cache: the same for its torch and ONNX runs, whose
+    vectors agree (cosine 1.000), so switching runtimes re-embeds nothing."""
+    return f"st:{_stamp(path)}:{max_tokens}"
+
+
+def export_onnx(model_dir: Path, out: Path) -> None:
+    """Write the transformer of a sentence-transformers folder as an fp32 ONNX graph (token
+    embeddings; pooling and normalisation run in numpy). torch's legacy exporter: its
+    dynamo exporter and sentence-transformers' ONNX backend need packages that cannot be
+    installed beside ours."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import warnings
+
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+
+    class TokenEmbeddings(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # keywords: transformers 5
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in range(3))
+    axes = {0: "batch", 1: "tokens"}
+    # The tracer's warnings concern branches on the input shape (padding) that the graph
+    # keeps general through dynamic_axes; vectors are checked against torch's in the tests.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            TokenEmbeddings(), example, str(out),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["token_embeddings"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                          "token_embeddings": axes},
+            opset_version=17, dynamo=False,
+        )  # fmt: skip
+
+
+def exported_onnx(settings: IndexSettings) -> Path:
+    """The model's ONNX file under data_dir/models/, exported now if it is not there yet
+    (ingest calls this, so that queries never need torch)."""
+    from index.onnx_embed import ensure_exported
+
+    path = resolve_model_path(settings.model)
+    onnx_path = settings.data_dir / "models" / f"{_stamp(path).replace(':', '-')}.onnx"
+    return ensure_exported(onnx_path, lambda tmp: export_onnx(path, tmp))
+
+
+def onnx_embedder(settings: IndexSettings) -> Embedder:
+    from index.onnx_embed import OnnxEmbedder
+
+    path = resolve_model_path(settings.model)
+    return OnnxEmbedder(path, exported_onnx(settings), cache_name(path, settings.max_tokens), settings.max_tokens)
 
 
 _WORD = re.compile(r"\w+")
@@ -117,9 +186,16 @@ EMBEDDERS: dict[str, Callable[[IndexSettings], Embedder]] = {
     "sentence-transformers": lambda s: SentenceTransformerEmbedder(
         resolve_model_path(s.model), s.max_tokens
     ),
+    "onnx": onnx_embedder,
     "fake": lambda s: FakeEmbedder(),
 }
 
 
 def load_embedder(settings: IndexSettings) -> Embedder:
+    """The embedder for queries (and answers)."""
     return EMBEDDERS[settings.embedder](settings)
+
+
+def load_ingest_embedder(settings: IndexSettings) -> Embedder:
+    """The embedder for bulk encoding: the same model on the runtime that is faster for batches."""
+    return EMBEDDERS["fake" if settings.embedder == "fake" else settings.ingest_embedder](settings)

@@ -55,7 +55,8 @@ class Encoder:
         return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed([text])[0]
+        # Cached: a question is embedded for retrieval and again to pick sentences.
+        return self.embed_cached([text])[0]
 
     def embed_cached(self, texts: list[str]) -> np.ndarray:
         """Vectors for texts that recur from query to query (abstract sentences, titles, a

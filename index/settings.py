@@ -35,9 +35,19 @@ class IndexSettings(_Section):
         default_factory=lambda: [BUNDLED_CORPUS],
         description="Files or folders ingested when `paperbot ingest` gets no paths.",
     )
-    embedder: Literal["sentence-transformers", "fake"] = Field(
+    embedder: Literal["onnx", "sentence-transformers", "fake"] = Field(
+        "onnx",
+        description="Embedding runtime for the model: 'onnx' (onnxruntime; exported once from the "
+        "model folder into data_dir/models/, no torch at query time) or 'sentence-transformers' "
+        "(torch). Both give the same vectors and share the embedding cache. 'fake' is a hashing "
+        "embedder for fast tests only.",
+    )
+    ingest_embedder: Literal["onnx", "sentence-transformers"] = Field(
         "sentence-transformers",
-        description="Embedding backend; 'fake' is a hashing embedder for fast tests only.",
+        description="Runtime for bulk encoding at ingest (same model, same vectors as 'embedder'): "
+        "torch encodes batches faster than onnxruntime on the 2-core hosts measured "
+        "(`python -m evals.bench` prints both); queries stay on 'embedder'. Ignored when "
+        "embedder is 'fake'.",
     )
     model: str = Field(
         "bundled",
@@ -265,7 +275,8 @@ def index_fingerprint(settings: Settings) -> dict[str, object]:
     generation's manifest, and checked when the index is opened."""
     s = settings.index
     return {
-        "embedder": s.embedder,
+        # onnx and sentence-transformers run the same model to the same vectors.
+        "embedder": "fake" if s.embedder == "fake" else "sentence-transformers",
         "model": s.model,
         "max_tokens": s.max_tokens,
         "chunk_tokens": s.chunk_tokens,
