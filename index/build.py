@@ -25,7 +25,7 @@ from index.embed import Embedder, exported_onnx, load_ingest_embedder
 from index.lexical import LexicalIndex
 from index.papers import merge_papers
 from index.sources import expand_paths, read_papers
-from index.store import ChunkStore
+from index.store import ChunkStore, Server, collection_name, prune_remote
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ def ingest(
             # Same papers, same settings: skip loading the model at all (but finish any
             # cleanup a crashed or leased-over ingest left).
             layout.collect_garbage(index_dir)
+            _prune_server(settings)
             return IngestReport(
                 len(files), len(records), len(merged), 0, 0,
                 current.manifest()["chunks"], 0, time.perf_counter() - start, current.path.name, True,
@@ -167,6 +168,14 @@ def remove(
     )  # fmt: skip
 
 
+def _prune_server(settings: Settings) -> None:
+    """Server mode: drop the collections of generations that are gone (deleted, or left
+    unsealed by a crash); a leased generation keeps its folder and so its collection."""
+    server = Server.of(settings.index)
+    if server is not None:
+        prune_remote(server, settings.index.name, [p.name for p in settings.index_dir.glob("gen-*")])
+
+
 def _waiter(index_dir: Path, log: Callable[[str], None]) -> Callable[[], None]:
     return lambda: log(f"Another ingest is writing {index_dir}; waiting for it to finish...")
 
@@ -197,7 +206,14 @@ def _write_generation(
     gen = layout.new_generation(index_dir)
     # The vector store is rebuilt from cached vectors each time: simple and never
     # inconsistent with papers.jsonl; adding vectors is cheap next to embedding them.
-    ChunkStore(gen.chroma_dir, expected=len(chunks)).add(chunks, vectors)
+    server = Server.of(settings.index)
+    if server is None:
+        ChunkStore.embedded(gen.chroma_dir, expected=len(chunks)).add(chunks, vectors)
+        where: dict[str, str] = {}
+    else:
+        name = collection_name(settings.index.name, gen.name)
+        ChunkStore.remote(server, name, create=True).add(chunks, vectors)
+        where = {"chroma_collection": name}
     write_chunk_vectors(gen.path, chunks, vectors)
     LexicalIndex.build(
         [p.id for p in papers],
@@ -212,9 +228,11 @@ def _write_generation(
             "settings": index_fingerprint(settings),
             "embedder": embedder.name,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **where,
         }
     )
     layout.publish(index_dir, gen)
+    _prune_server(settings)
     return gen.name, len(chunks), embedded
 
 

@@ -87,11 +87,18 @@ def check_fingerprint(settings: Settings, gen: layout.Generation) -> None:
     diff = [k for k in wanted if built.get(k) != wanted[k]]
     if diff:
         k = diff[0]
-        env = f"PAPERBOT_{'RETRIEVAL' if k == 'bm25_stemmer' else 'INDEX'}__{k.upper()}"
+        if k == "format":
+            raise ConfigError(
+                f"{gen.path.parent} was built by an older paperbot; run `paperbot ingest` once to "
+                "rebuild it (embeddings are cached: nothing is embedded again)."
+            )
+        if k == "vector_store":
+            undo = "set PAPERBOT_INDEX__CHROMA_URL" if built.get(k) == "server" else "unset PAPERBOT_INDEX__CHROMA_URL"
+        else:
+            undo = f"set PAPERBOT_{'RETRIEVAL' if k == 'bm25_stemmer' else 'INDEX'}__{k.upper()}={built.get(k)}"
         raise ConfigError(
             f"{gen.path.parent} was built with {k}={built.get(k)!r} but the settings say "
-            f"{wanted[k]!r}; run `paperbot ingest` to rebuild it with the new settings, "
-            f"or set {env}={built.get(k)}."
+            f"{wanted[k]!r}; run `paperbot ingest` to rebuild it with the new settings, or {undo}."
         )
 
 
@@ -149,21 +156,36 @@ class LoadedIndex(_Encoding):
                     texts.append(c["text"])
             return vectors, ids, pids, texts
 
+    @cached_property
+    def _server_store(self):
+        """The generation's collection on the Chroma server (server mode)."""
+        from index.store import ChunkStore, Server
+
+        server = Server.of(self.settings.index)
+        assert server is not None
+        return ChunkStore.remote(server, self.generation.manifest()["chroma_collection"])
+
     def dense(self, query_vector: np.ndarray, n_chunks: int) -> dict[str, DenseEvidence]:
-        """Best chunk per paper among the ``n_chunks`` nearest chunks (exact cosine; ties
-        by chunk id, so every process ranks alike), by paper id."""
+        """Best chunk per paper among the ``n_chunks`` nearest chunks, by paper id: exact
+        cosine over the generation's vectors, or the Chroma server's search in server mode.
+        Ties go by chunk id, so every process ranks alike."""
+        best: dict[str, DenseEvidence] = {}
+        for pid, sim, text in self._nearest(np.asarray(query_vector, dtype=np.float32), n_chunks):
+            if pid in self.papers and pid not in best:
+                best[pid] = DenseEvidence(sim, text)
+        return best
+
+    def _nearest(self, query: np.ndarray, n_chunks: int) -> list[tuple[str, float, str]]:
+        if self.settings.index.chroma_url:
+            return [(m.paper_id, m.similarity, m.text) for m in self._server_store.query(query, n_chunks)]
         vectors, ids, pids, texts = self._chunks
         if not ids:
-            return {}
-        sims = np.asarray(vectors @ np.asarray(query_vector, dtype=np.float32), dtype=np.float32)
+            return []
+        sims = np.asarray(vectors @ query, dtype=np.float32)
         n = min(n_chunks, len(ids))
         top = np.argpartition(-sims, n - 1)[:n]
         order = sorted(top.tolist(), key=lambda i: (-float(sims[i]), ids[i]))
-        best: dict[str, DenseEvidence] = {}
-        for i in order:
-            if pids[i] in self.papers and pids[i] not in best:
-                best[pids[i]] = DenseEvidence(float(sims[i]), texts[i])
-        return best
+        return [(pids[i], float(sims[i]), texts[i]) for i in order]
 
     def bm25(self, query: str, n: int) -> dict[str, float]:
         """Top ``n`` papers by BM25 score (only papers sharing a term with the query)."""

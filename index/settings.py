@@ -69,6 +69,17 @@ class IndexSettings(_Section):
         1, ge=0, description="Sentences repeated at the start of the next chunk of the same abstract."
     )
     batch_size: int = Field(32, ge=1, description="Texts per embedding batch during ingest.")
+    chroma_url: str | None = Field(
+        None,
+        description="A Chroma server (http://host:port, started with `chroma run`) that stores and "
+        "searches the chunk vectors, one collection per index generation, instead of a Chroma "
+        "folder in each generation. Same chromadb version on both sides.",
+    )
+    chroma_headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="HTTP headers sent with every request to the Chroma server, e.g. "
+        '{"Authorization": "Bearer TOKEN"} for a token-checking proxy (JSON in the environment).',
+    )
     progress: bool | None = Field(
         None, description="Show a progress bar during ingest; None means only on a terminal."
     )
@@ -270,11 +281,15 @@ class Settings(BaseSettings):
         return self.index.data_dir / "traces.sqlite"
 
 
+INDEX_FORMAT = 2  # 2: chunk vectors in each generation (vectors.npy), searched by readers
+
+
 def index_fingerprint(settings: Settings) -> dict[str, object]:
     """Everything besides the papers that decides an index's contents: recorded in each
     generation's manifest, and checked when the index is opened."""
     s = settings.index
     return {
+        "format": INDEX_FORMAT,
         # onnx and sentence-transformers run the same model to the same vectors.
         "embedder": "fake" if s.embedder == "fake" else "sentence-transformers",
         "model": s.model,
@@ -282,4 +297,5 @@ def index_fingerprint(settings: Settings) -> dict[str, object]:
         "chunk_tokens": s.chunk_tokens,
         "chunk_overlap_sentences": s.chunk_overlap_sentences,
         "bm25_stemmer": settings.retrieval.bm25_stemmer,
+        "vector_store": "server" if s.chroma_url else "embedded",
     }

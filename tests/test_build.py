@@ -31,7 +31,7 @@ def test_reingest_adds_nothing_and_new_file_embeds_only_new(fake_settings, count
     assert all("Tiny Violins" in t for t in emb.embedded[n:])
 
     index = open_index(fake_settings, embedder=emb)
-    assert len(index.papers) == 3 and ChunkStore(index.generation.chroma_dir).count() == more.chunks
+    assert len(index.papers) == 3 and ChunkStore.embedded(index.generation.chroma_dir).count() == more.chunks
 
 
 def test_bad_input_leaves_index_untouched(fake_settings, tmp_path):

@@ -21,7 +21,7 @@ SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "scifa
 
 def test_bundled_index_is_real(real_index):
     assert len(real_index.papers) == 398
-    assert ChunkStore(real_index.generation.chroma_dir).count() == real_index.generation.manifest()["chunks"]
+    assert ChunkStore.embedded(real_index.generation.chroma_dir).count() == real_index.generation.manifest()["chunks"]
     assert real_index.embedder.dim == 384
 
 

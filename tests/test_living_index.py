@@ -252,3 +252,17 @@ def test_a_running_slack_bot_answers_from_each_new_generation(tmp_path):
     print(f"\nseconds from the end of an ingest to the bot's reply citing the new paper: "
           f"{', '.join(f'{d:.2f}' for d in delays)}")
 
+
+
+def test_an_index_from_an_older_paperbot_asks_for_one_ingest(fake_settings, counting_embedder):
+    ingest(fake_settings, [DATA / "papers.jsonl"], embedder=counting_embedder)
+    gen = layout.require_generation(fake_settings.index_dir)
+    manifest = gen.manifest()
+    del manifest["settings"]["format"]  # as written before the format was recorded
+    (gen.path / layout.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="older paperbot; run `paperbot ingest` once"):
+        open_index(fake_settings)
+    n = len(counting_embedder.embedded)
+    report = ingest(fake_settings, [DATA / "papers.jsonl"], embedder=counting_embedder)
+    assert not report.unchanged and len(counting_embedder.embedded) == n  # rebuilt from the cache
+    assert len(open_index(fake_settings).papers) == 2
