@@ -52,7 +52,7 @@ def resolve_model_path(model: str) -> Path:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a folder on disk, never from a hub."""
 
-    def __init__(self, path: Path, max_tokens: int) -> None:
+    def __init__(self, path: Path, max_tokens: int, device: str = "cpu") -> None:
         # The libraries consult these before any network call; without them an offline
         # machine waits a minute on DNS retries before failing.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,7 +65,12 @@ class SentenceTransformerEmbedder:
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
 
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        if device == "auto":
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = device
+        self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
         self._model.max_seq_length = max_tokens
         self._tokenizer = self._model.tokenizer
         self.name = cache_name(path, max_tokens)
@@ -184,7 +189,7 @@ class FakeEmbedder:
 
 EMBEDDERS: dict[str, Callable[[IndexSettings], Embedder]] = {
     "sentence-transformers": lambda s: SentenceTransformerEmbedder(
-        resolve_model_path(s.model), s.max_tokens
+        resolve_model_path(s.model), s.max_tokens, s.device
     ),
     "onnx": onnx_embedder,
     "fake": lambda s: FakeEmbedder(),

@@ -69,6 +69,11 @@ class IndexSettings(_Section):
         1, ge=0, description="Sentences repeated at the start of the next chunk of the same abstract."
     )
     batch_size: int = Field(32, ge=1, description="Texts per embedding batch during ingest.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="Where torch encodes (bulk encoding at ingest): 'auto' uses a CUDA GPU when torch "
+        "sees one, 'cpu' forces the CPU. Queries embed on the CPU with onnxruntime either way.",
+    )
     chroma_url: str | None = Field(
         None,
         description="A Chroma server (http://host:port, started with `chroma run`) that stores and "
