@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bot.language import non_english
 from bot.grounding import NO_EVIDENCE, assemble, check_sentences, has_markers
 from bot.llm.base import BackendUnavailable, Generator, load_generator
 from bot.prompts import load_prompt
@@ -109,6 +110,21 @@ def extractive_answer(question: str, hits: list[Hit], evidence: list[Evidence], 
 
 def refusal(question: str, hits: list[Hit], **extra) -> Answer:
     return Answer(question=question, text=REFUSAL, citations=(), hits=tuple(hits), refused=True, **extra)
+
+
+def _in_english_only(result: Answer, language: str) -> Answer:
+    """A question in another language: say that the abstracts are English, with the nearest
+    papers (a refusal) or the answer found anyway (the model is English-only)."""
+    note = (
+        f"This question looks like {language}; paperbot answers from English abstracts with an "
+        "English model, so asking in English finds and cites papers best."
+    )
+    if result.refused:
+        return replace(
+            result, text=f"No abstract was close enough to cite for a question in {language}. {note} "
+            "The nearest papers are listed below.", notice=note,
+        )  # fmt: skip
+    return replace(result, notice=note)
 
 
 def _numbered_context(hits: list[Hit]) -> str:
@@ -208,6 +224,9 @@ class Answerer:
                         notice=f"The {self.settings.llm.backend} backend failed ({e}); this is the extractive answer.",
                     )
             t2 = time.perf_counter()
+            language = non_english(question)
+            if language:
+                result = _in_english_only(result, language)
             result = replace(
                 result,
                 run_id=uuid.uuid4().hex[:12],

@@ -116,3 +116,35 @@ def test_a_failed_trace_write_never_loses_the_answer(fake_settings, monkeypatch)
     monkeypatch.setattr(traces, "record", locked)
     a = Answerer(fake_settings, open_index(fake_settings), traces=traces)("how do gardeners route tomatoes?")
     assert not a.refused and a.citations and a.run_id
+
+
+def test_questions_in_other_languages_get_an_english_note_never_a_bare_refusal(fake_settings):
+    from bot.answer import REFUSAL, Answerer
+    from index.build import ingest
+    from index.loaded import open_index
+
+    ingest(fake_settings, [__import__("pathlib").Path(__file__).parent / "data" / "papers.jsonl"])
+    ask = Answerer(fake_settings, open_index(fake_settings))
+    a = ask("Welche Arbeit zeigt, dass die Gärtner Tomaten an Experten weiterleiten?")
+    assert "German" in a.notice and "English" in a.notice and a.hits
+    strict = fake_settings.model_copy(deep=True)
+    strict.retrieval.min_similarity = 2.0  # nothing is close enough: a refusal
+    b = Answerer(strict, open_index(strict))("Quel est le point d'ébullition du tungstène et pourquoi est-il si élevé?")
+    assert b.refused and b.text != REFUSAL and "French" in b.text and b.hits
+    assert not ask("how do gardeners route tomatoes to experts?").notice
+
+
+def test_language_detection_on_the_bundled_question_sets():
+    """Every question written in another language is recognised; no English one is flagged."""
+    import json
+
+    from bot.language import non_english
+    from evals.questions import BUNDLED_DEV, BUNDLED_TEST
+
+    for path in (BUNDLED_DEV, BUNDLED_TEST):
+        for line in path.open():
+            q = json.loads(line)
+            if q["type"] == "adversarial-language":
+                assert non_english(q["question"]), q["question"]
+            elif not q["question"].startswith(("Olvida", "Ignora", "Oubliez", "Vergiss")):  # injections in Spanish…
+                assert non_english(q["question"]) is None, q["question"]
