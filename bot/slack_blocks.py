@@ -1,7 +1,8 @@
 """Block Kit for an Answer: a pure function of the data, like the terminal rendering.
 
-Slack limits: 3,000 characters per section text, 50 blocks per message; long answers
-and long source lists are split to stay inside both."""
+Slack limits: 3,000 characters per section text, 50 blocks and about 12k characters of
+text per message; long answers and long source lists are split to stay inside them, and
+``answer_messages`` continues what does not fit in further messages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from index.types import Answer
 
 SECTION_LIMIT = 2900  # under Slack's 3,000, leaving room for markup
 MAX_BLOCKS = 50
+# Slack rejects a message whose text passes about 12k characters (msg_blocks_too_long).
+TEXT_LIMIT = 11_000
 
 
 def _escape(text: str) -> str:
@@ -35,7 +38,7 @@ def _title(paper) -> str:
     return f"<{paper.url}|{title}>" if paper.url else f"*{title}*"
 
 
-def answer_blocks(a: Answer) -> list[dict[str, Any]]:
+def _body(a: Answer) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if a.notice:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {_escape(a.notice)}"}]})
@@ -49,8 +52,13 @@ def answer_blocks(a: Answer) -> list[dict[str, Any]]:
         blocks.append({"type": "divider"})
         for c in a.citations:
             blocks += _sections(f"*[{c.n}]* {_title(c.paper)}\n> {_escape(c.evidence)}")
+    return blocks
+
+
+def _tail(a: Answer) -> list[dict[str, Any]]:
+    """Feedback buttons and the context line (backend, time, run id): the end of an answer."""
     context = " · ".join(p for p in (a.backend, f"{a.timings.get('total', 0):.1f}s", f"run `{a.run_id}`") if p)
-    tail = [
+    return [
         {
             "type": "actions",
             "block_id": "feedback",
@@ -63,9 +71,37 @@ def answer_blocks(a: Answer) -> list[dict[str, Any]]:
         },  # fmt: skip
         {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
     ]
+
+
+def answer_blocks(a: Answer) -> list[dict[str, Any]]:
+    """One message's blocks; what passes 50 blocks is cut (answer_messages continues instead)."""
+    blocks, tail = _body(a), _tail(a)
     if len(blocks) + len(tail) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - len(tail) - 1] + _sections("_(more sources omitted)_")
     return blocks + tail
+
+
+def _text_size(block: dict[str, Any]) -> int:
+    return len(block.get("text", {}).get("text", "")) + sum(len(e.get("text", "")) for e in block.get("elements", ())
+                                                             if isinstance(e.get("text"), str))  # fmt: skip
+
+
+def answer_messages(a: Answer) -> list[list[dict[str, Any]]]:
+    """The whole answer as messages within Slack's limits (50 blocks, TEXT_LIMIT characters
+    of text each): the first message, then its continuations, the feedback tail on the last."""
+    tail = _tail(a)
+    room_blocks, room_text = MAX_BLOCKS - len(tail), TEXT_LIMIT - sum(map(_text_size, tail))
+    messages: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for block in _body(a):
+        n = _text_size(block)
+        if messages[-1] and (len(messages[-1]) >= room_blocks or size + n > room_text):
+            messages.append([])
+            size = 0
+        messages[-1].append(block)
+        size += n
+    messages[-1] += tail
+    return messages
 
 
 def fallback_text(a: Answer) -> str:

@@ -5,17 +5,15 @@ version, backend/model, raw model output, final answer, timings."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from index.db import open_shared
 from index.errors import BadInput
 from index.settings import Settings
 from index.types import Answer
-
-BUSY_TIMEOUT_S = 10.0
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -49,13 +47,8 @@ def traced_settings(settings: Settings) -> dict[str, Any]:
 
 class TraceStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Several processes (a bot, batch `ask`, evals) record into one file: WAL lets
-        # readers and one writer proceed together, and a writer waits for the lock
-        # instead of failing at once.
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-        self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        self._db.execute("PRAGMA journal_mode=WAL")
+        # Several processes (a bot, batch `ask`, evals) record into one file.
+        self._db = open_shared(path, threads=True)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()  # Slack handlers record from several threads
 

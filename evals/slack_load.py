@@ -28,11 +28,16 @@ SECRET = "load-test-signing-secret"
 
 
 class WebAPIStandIn:
-    """A Slack Web API on 127.0.0.1 that answers ok and records (method, params, time)."""
+    """A Slack Web API on 127.0.0.1 that answers ok and records (method, params, time).
+    ``delays`` holds seconds a method takes (a slow Slack, or a bot kept mid-answer);
+    ``errors`` an error a method answers with (e.g. "not_in_channel"). Posts to
+    ``response_url`` are recorded as method "response"."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict, float]] = []
         self.thread: list[dict] = []  # what conversations.replies returns
+        self.delays: dict[str, float] = {}
+        self.errors: dict[str, str] = {}
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,8 +52,11 @@ class WebAPIStandIn:
                     params = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
                 method = self.path.rsplit("/", 1)[-1]
                 stand_in.calls.append((method, params, time.monotonic()))
+                time.sleep(stand_in.delays.get(method, 0))
                 extra = {"messages": stand_in.thread} if method == "conversations.replies" else {}
-                body = json.dumps({**extra, "ok": True, "ts": f"{time.time():.6f}", "channel": params.get("channel"),
+                if method in stand_in.errors:
+                    extra = {"ok": False, "error": stand_in.errors[method]}
+                body = json.dumps({"ok": True, **extra, "ts": f"{time.time():.6f}", "channel": params.get("channel"),
                                    "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}).encode()  # fmt: skip
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -58,16 +66,36 @@ class WebAPIStandIn:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+        self.response_url = f"http://127.0.0.1:{self._server.server_address[1]}/response"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def posts(self) -> list[dict]:
         return [p for m, p, _ in self.calls if m == "chat.postMessage"]
+
+    def answers(self, thread_ts: str | None = None) -> list[dict]:
+        """Posted answers (messages with blocks), optionally those in one thread."""
+        return [p for p in self.posts() if p.get("blocks") and thread_ts in (None, p.get("thread_ts"))]
 
     def methods(self) -> list[str]:
         return [m for m, _, _ in self.calls]
 
     def shutdown(self) -> None:
         self._server.shutdown()
+
+    def __enter__(self) -> "WebAPIStandIn":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+
+
+def serve_in_thread(app) -> tuple[str, object]:
+    """Serve a Bolt app from paperbot's HTTP mode on a free loopback port: (events URL, server)."""
+    from bot.slack import serve_http
+
+    server = serve_http(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/slack/events", server
 
 
 def send_signed(url: str, body: str, secret: str = SECRET, content_type: str = "application/json",
@@ -90,6 +118,25 @@ def mention_body(event_id: str, text: str, ts: str, user: str = "U1", channel: s
     event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, **extra}
     return json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
                        "event_id": event_id, "event_time": int(time.time()), "event": event})  # fmt: skip
+
+
+def command_body(text: str, user: str = "U1", channel: str = "C2", trigger_id: str = "t",
+                 response_url: str = "http://127.0.0.1:1/x") -> str:  # fmt: skip
+    """A slash command (/paper) as Slack posts it (form-encoded; send with FORM)."""
+    return urllib.parse.urlencode({"command": "/paper", "text": text, "user_id": user, "channel_id": channel,
+                                   "team_id": "T1", "response_url": response_url, "trigger_id": trigger_id})  # fmt: skip
+
+
+def click_body(action_id: str, value: str, user: str = "U1") -> str:
+    """A button click (block_actions) as Slack posts it (form-encoded; send with FORM)."""
+    payload = {"type": "block_actions", "user": {"id": user}, "team": {"id": "T1"}, "api_app_id": "A1",
+               "container": {"type": "message"}, "trigger_id": "t", "channel": {"id": "C1"},
+               "actions": [{"action_id": action_id, "block_id": "feedback", "value": value, "type": "button"}]}  # fmt: skip
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+FORM = "application/x-www-form-urlencoded"
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}  # headers of Slack's retries
 
 
 def serving(url: str) -> bool:
@@ -148,7 +195,7 @@ def run_load(url: str, api: WebAPIStandIn, questions: list[str], reply_timeout: 
 def main() -> None:
     from bot.answer import Answerer
     from index.settings import Settings
-    from bot.slack import create_app, serve_http
+    from bot.slack import create_app
     from evals.questions import BUNDLED_DEV, load_questions
     from index.loaded import open_index
 
@@ -162,9 +209,7 @@ def main() -> None:
     )
     answerer = Answerer(settings, open_index(settings))
     answerer("warm-up question about transformers")  # model loaded before timing
-    server = serve_http(create_app(settings, answerer), "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+    url, server = serve_in_thread(create_app(settings, answerer))
     qs = [q.question for q in load_questions(BUNDLED_DEV)]
     questions = [qs[i % len(qs)] for i in range(args.events)]
     result = run_load(url, api, questions, reply_timeout=600)

@@ -193,7 +193,7 @@ def _write_generation(
             chunk_paper(
                 paper, embedder.count_tokens, settings.index.chunk_tokens,
                 settings.index.chunk_overlap_sentences,
-            )
+            )[: settings.index.max_chunks or None]
         )  # fmt: skip
     cache = EmbeddingCache(settings.cache_path, embedder.name, embedder.dim)
     try:

@@ -6,19 +6,17 @@ Each batch is committed as it is computed, so a crash loses at most one batch of
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import numpy as np
 
+from index.db import open_shared
 from index.text import content_hash
 
 
 class EmbeddingCache:
     def __init__(self, path: Path, model_name: str, dim: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path))
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_shared(path)
         self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
         self._model = model_name
         self._dim = dim

@@ -68,6 +68,12 @@ class IndexSettings(_Section):
     chunk_overlap_sentences: int = Field(
         1, ge=0, description="Sentences repeated at the start of the next chunk of the same abstract."
     )
+    max_chunks: int = Field(
+        0,
+        ge=0,
+        description="Chunks embedded per paper at most (0: every chunk). BM25 always reads the whole "
+        "abstract; 1 embeds each paper once (its first chunk_tokens), the cheapest ingest.",
+    )
     batch_size: int = Field(32, ge=1, description="Texts per embedding batch during ingest.")
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto",
@@ -222,6 +228,25 @@ class SlackSettings(_Section):
     rate_limit_per_minute: int = Field(
         6, ge=1, description="Questions one user may ask per minute; more get a polite wait message."
     )
+    answer_workers: int = Field(
+        4, ge=1, description="Questions answered at once; acks never wait for these threads."
+    )
+    queue_limit: int = Field(
+        100, ge=0, description="Questions that may wait for a worker; more are told to ask again later."
+    )
+    drain_timeout_s: float = Field(
+        25.0, gt=0, description="On SIGTERM, how long to finish queued and running answers before exiting."
+    )
+    recover_after_s: float = Field(
+        600.0, gt=0,
+        description="An unfinished question owned by a process on another host is taken over on start "
+        "after this long without progress (on this host a dead owner is seen at once).",
+    )
+    recover_max_age_s: float = Field(
+        3600.0, gt=0,
+        description="A question left unfinished by a stopped bot is answered on start if younger than "
+        "this, else its thread gets an apology.",
+    )
 
 
 class Settings(BaseSettings):
@@ -301,6 +326,7 @@ def index_fingerprint(settings: Settings) -> dict[str, object]:
         "max_tokens": s.max_tokens,
         "chunk_tokens": s.chunk_tokens,
         "chunk_overlap_sentences": s.chunk_overlap_sentences,
+        "max_chunks": s.max_chunks,
         "bm25_stemmer": settings.retrieval.bm25_stemmer,
         "vector_store": "server" if s.chroma_url else "embedded",
     }

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -14,10 +12,13 @@ import pytest
 pytest.importorskip("slack_bolt")
 
 from bot.answer import Answerer  # noqa: E402
-from bot.slack import create_app, serve_http  # noqa: E402
+from bot.slack import create_app  # noqa: E402
 from bot.traces import TraceStore  # noqa: E402
 from evals.questions import feedback_cases  # noqa: E402
-from evals.slack_load import SECRET, WebAPIStandIn, mention_body, run_load, send_signed, serving, wait_for  # noqa: E402
+from evals.slack_load import (  # noqa: E402
+    FORM, RETRY, SECRET, WebAPIStandIn, click_body, command_body, mention_body, run_load, send_signed,
+    serve_in_thread, serving, wait_for,
+)
 from index.build import ingest  # noqa: E402
 from index.loaded import open_index  # noqa: E402
 
@@ -37,9 +38,8 @@ def bot(fake_settings):
     s = fake_settings
     s.slack = type(s.slack).model_validate({"bot_token": "xoxb-test", "signing_secret": SECRET, "api_url": api.url})
     answerer = Answerer(s, open_index(s), traces=TraceStore(s.traces_path))  # as the CLI builds it
-    server = serve_http(create_app(s, answerer), "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/slack/events", answerer
+    url, server = serve_in_thread(create_app(s, answerer))
+    yield url, answerer
     server.shutdown()
     api.shutdown()
 
@@ -76,7 +76,7 @@ def test_forged_and_stale_requests_are_rejected(bot):
 def test_retries_and_duplicates_get_no_second_reply(bot):
     url, _ = bot
     assert send(url, mention("Ev4"))[0] == 200
-    assert send(url, mention("Ev4"), headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})[0] == 200
+    assert send(url, mention("Ev4"), headers=RETRY)[0] == 200
     assert send(url, mention("Ev4"))[0] == 200  # same event id delivered again
     assert wait_for(lambda: len(posts()) >= 1)
     time.sleep(1.0)
@@ -97,10 +97,7 @@ def test_bots_are_ignored_and_dms_answered(bot):
 
 def test_slash_command_acks_then_answers(bot):
     url, _ = bot
-    body = urllib.parse.urlencode({"command": "/paper", "text": "tiny violins audio", "user_id": "U1",
-                                   "channel_id": "C2", "team_id": "T1", "response_url": "http://127.0.0.1:1/x",
-                                   "trigger_id": "t"})  # fmt: skip
-    status, text = send(url, body, content_type="application/x-www-form-urlencoded")
+    status, text = send(url, command_body("tiny violins audio"), content_type=FORM)
     assert status == 200 and "Looking for papers" in text
     assert wait_for(lambda: len(posts()) == 2)
     assert "asked: tiny violins audio" in posts()[0]["text"]
@@ -126,10 +123,7 @@ def test_feedback_click_is_stored_and_exported(bot):
     blocks = posts()[0]["blocks"]
     (actions,) = [b for b in blocks if b["type"] == "actions"]
     run_id = actions["elements"][1]["value"]
-    payload = {"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"}, "api_app_id": "A1",
-               "container": {"type": "message"}, "trigger_id": "t", "channel": {"id": "C1"},
-               "actions": [{"action_id": "feedback_down", "block_id": "feedback", "value": run_id, "type": "button"}]}  # fmt: skip
-    status, _ = send(url, urllib.parse.urlencode({"payload": json.dumps(payload)}), content_type="application/x-www-form-urlencoded")
+    status, _ = send(url, click_body("feedback_down", run_id), content_type=FORM)
     assert status == 200
     store = TraceStore(answerer.settings.traces_path)
     assert wait_for(lambda: store.feedback(run_id) == [("U1", -1)])
