@@ -25,7 +25,7 @@ from index.embed import Embedder, exported_onnx, load_ingest_embedder
 from index.lexical import LexicalIndex
 from index.papers import merge_papers
 from index.sources import expand_paths, read_papers
-from index.store import ChunkStore, Server, collection_name, prune_remote
+from index.store import ChunkStore, Server, close_embedded, collection_name, prune_remote
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,8 @@ def ingest(
             )  # fmt: skip
         if current is not None and not same_settings:
             log("Settings or model changed since the last ingest: re-chunking every paper.")
-        gen, n_chunks, embedded = _write_generation(settings, merged, embedder, progress)
+        previous = current if same_settings else None  # built alike: only the difference is work
+        gen, n_chunks, embedded = _write_generation(settings, merged, embedder, progress, previous)
     return IngestReport(
         len(files), len(records), len(merged), new, changed, n_chunks, embedded,
         time.perf_counter() - start, gen, False,
@@ -161,7 +162,8 @@ def remove(
                 f"Removing every paper would leave {index_dir} empty; nothing was removed "
                 f"(delete the folder {index_dir} to start over)."
             )
-        gen, n_chunks, embedded = _write_generation(settings, kept, embedder, False)
+        same = current.manifest()["settings"] == index_fingerprint(settings)
+        gen, n_chunks, embedded = _write_generation(settings, kept, embedder, False, current if same else None)
     return IngestReport(
         0, 0, len(kept), 0, 0, n_chunks, embedded, time.perf_counter() - start, gen, False,
         removed=len(papers) - len(kept),
@@ -181,34 +183,48 @@ def _waiter(index_dir: Path, log: Callable[[str], None]) -> Callable[[], None]:
 
 
 def _write_generation(
-    settings: Settings, papers: list[Paper], embedder: Embedder | None, progress: bool
+    settings: Settings,
+    papers: list[Paper],
+    embedder: Embedder | None,
+    progress: bool,
+    previous: layout.Generation | None = None,
 ) -> tuple[str, int, int]:
     """Chunk, embed (cache first), write and publish a whole new generation of ``papers``.
-    Returns (generation name, chunks, texts embedded now). Called under the ingest lock."""
+    With ``previous`` (the current generation, built with the same settings) the work is in
+    proportion to what changed: unchanged papers keep their chunks and vectors, and the
+    embedded Chroma collection is copied and updated by chunk-id difference. Returns
+    (generation name, chunks, texts embedded now). Called under the ingest lock."""
     index_dir = settings.index_dir
     embedder = embedder or load_ingest_embedder(settings.index)
+    before = _PreviousChunks.read(previous) if previous is not None else _PreviousChunks.empty()
     chunks: list[Chunk] = []
     for paper in papers:
+        kept = before.of(paper)
         chunks.extend(
-            chunk_paper(
+            kept if kept is not None else chunk_paper(
                 paper, embedder.count_tokens, settings.index.chunk_tokens,
                 settings.index.chunk_overlap_sentences,
             )[: settings.index.max_chunks or None]
         )  # fmt: skip
+    fresh = [c for c in chunks if not before.has(c)]
     cache = EmbeddingCache(settings.cache_path, embedder.name, embedder.dim)
     try:
-        vectors, embedded = _embed_missing(chunks, embedder, cache, settings.index.batch_size, progress)
+        fresh_vectors, embedded = _embed_missing(fresh, embedder, cache, settings.index.batch_size, progress)
     finally:
         cache.close()
+    vectors = before.vectors_for(chunks, dict(zip((c.id for c in fresh), fresh_vectors)), embedder.dim)
     if settings.index.embedder == "onnx":
         exported_onnx(settings.index)  # queries embed with it: export it while torch is loaded
 
     gen = layout.new_generation(index_dir)
-    # The vector store is rebuilt from cached vectors each time: simple and never
-    # inconsistent with papers.jsonl; adding vectors is cheap next to embedding them.
     server = Server.of(settings.index)
     if server is None:
-        ChunkStore.embedded(gen.chroma_dir, expected=len(chunks)).add(chunks, vectors)
+        if previous is not None and previous.chroma_dir.is_dir():
+            stale = before.ids - {c.id for c in chunks if before.has(c)}
+            ChunkStore.update_copy(previous.chroma_dir, gen.chroma_dir, sorted(stale), fresh, fresh_vectors)
+        else:
+            ChunkStore.embedded(gen.chroma_dir, expected=len(chunks)).add(chunks, vectors)
+            close_embedded(gen.chroma_dir)
         where: dict[str, str] = {}
     else:
         name = collection_name(settings.index.name, gen.name)
@@ -234,6 +250,51 @@ def _write_generation(
     layout.publish(index_dir, gen)
     _prune_server(settings)
     return gen.name, len(chunks), embedded
+
+
+class _PreviousChunks:
+    """The chunks and vectors of the generation an ingest builds on, by paper."""
+
+    def __init__(self, papers: dict[str, Paper], by_paper: dict[str, list[Chunk]], rows: dict[str, int],
+                 vectors: np.ndarray | None) -> None:  # fmt: skip
+        self._papers, self._by_paper, self._rows, self._vectors = papers, by_paper, rows, vectors
+        self.ids = set(rows)
+
+    @classmethod
+    def empty(cls) -> "_PreviousChunks":
+        return cls({}, {}, {}, None)
+
+    @classmethod
+    def read(cls, gen: layout.Generation) -> "_PreviousChunks":
+        by_paper: dict[str, list[Chunk]] = {}
+        rows: dict[str, int] = {}
+        with (gen.path / CHUNKS).open(encoding="utf-8") as f:
+            for row, line in enumerate(f):
+                c = json.loads(line)
+                chunk = Chunk(c["id"], c["paper_id"], int(c["id"].rsplit(":", 1)[1]), c["text"])
+                by_paper.setdefault(chunk.paper_id, []).append(chunk)
+                rows[chunk.id] = row
+        vectors = np.load(gen.path / VECTORS, mmap_mode="r")
+        return cls({p.id: p for p in gen.papers()}, by_paper, rows, vectors)
+
+    def of(self, paper: Paper) -> list[Chunk] | None:
+        """The paper's chunks as they were, when its text has not changed."""
+        old = self._papers.get(paper.id)
+        if old is None or (old.title, old.abstract) != (paper.title, paper.abstract):
+            return None
+        return self._by_paper.get(paper.id, [])
+
+    def has(self, chunk: Chunk) -> bool:
+        """Whether this very chunk (id and text) is in the previous generation."""
+        return chunk.id in self._rows and any(
+            c.text == chunk.text for c in self._by_paper.get(chunk.paper_id, ()) if c.id == chunk.id
+        )
+
+    def vectors_for(self, chunks: list[Chunk], fresh: dict[str, np.ndarray], dim: int) -> np.ndarray:
+        out = np.zeros((len(chunks), dim), dtype=np.float32)
+        for i, c in enumerate(chunks):
+            out[i] = fresh[c.id] if c.id in fresh else self._vectors[self._rows[c.id]]
+        return out
 
 
 def write_chunk_vectors(folder: Path, chunks: list[Chunk], vectors: np.ndarray) -> None:

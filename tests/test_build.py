@@ -79,3 +79,49 @@ def test_chunks_fit_the_model_and_carry_the_title(fake_settings):
         assert emb.count_tokens([c.text])[0] + 2 <= 64
     # one sentence of overlap between neighbours
     assert chunks[0].text.split(". ")[-1].rstrip(".") in chunks[1].text
+
+
+def test_an_incremental_build_equals_a_build_from_scratch(fake_settings, tmp_path):
+    """Ingests that add, correct and remove papers (copying the previous generation's chunks,
+    vectors and Chroma collection) end where one ingest of the final papers does."""
+    import json
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from index.build import remove
+    from index.loaded import CHUNKS, VECTORS
+    from index.settings import BUNDLED_CORPUS
+
+    ingest(fake_settings, [DATA / "papers.jsonl"])
+    ingest(fake_settings, [BUNDLED_CORPUS])
+    fix = tmp_path / "fix.jsonl"
+    fix.write_text(json.dumps({"id": "u1", "title": "Sparse Mixture of Gardeners", "abstract": "Gardeners route cucumbers."}) + "\n")
+    ingest(fake_settings, [fix])
+    some = sorted(open_index(fake_settings).papers)[:3]
+    remove(fake_settings, [p for p in some if p != "u1"])
+    a = layout.require_generation(fake_settings.index_dir)
+
+    scratch = fake_settings.model_copy(deep=True)
+    scratch.index.data_dir = tmp_path / "scratch"
+    final = tmp_path / "final.jsonl"
+    final.write_text("".join(json.dumps(p.to_dict()) + "\n" for p in a.papers()))
+    ingest(scratch, [final])
+    b = layout.require_generation(scratch.index_dir)
+
+    assert (a.path / CHUNKS).read_text() == (b.path / CHUNKS).read_text()
+    assert np.array_equal(np.load(a.path / VECTORS), np.load(b.path / VECTORS))
+
+    def chroma(gen):
+        got = ChunkStore.embedded(gen.chroma_dir)._collection.get(include=["documents", "embeddings"])
+        return {i: (d, np.round(e, 5).tolist()) for i, d, e in zip(got["ids"], got["documents"], got["embeddings"])}
+
+    assert chroma(a) == chroma(b)
+    # Chroma's HNSW files of the updated copy are complete: opening it rewrites none of them.
+    hnsw = sorted(p for p in a.chroma_dir.rglob("*.bin"))
+    before = [p.read_bytes() for p in hnsw]
+    probe = ("import sys, chromadb; c = chromadb.PersistentClient(path=sys.argv[1]); "
+             "col = c.get_collection('chunks'); col.query(query_embeddings=[[0.1] * 256], n_results=3)")  # fmt: skip
+    subprocess.run([sys.executable, "-c", probe, str(a.chroma_dir)], check=True, capture_output=True)
+    assert [p.read_bytes() for p in hnsw] == before
