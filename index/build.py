@@ -6,16 +6,15 @@ was embedded before; only new or changed chunks reach the model."""
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from index.errors import BadInput
-from index.loaded import CHUNKS, VECTORS
+from index.loaded import read_chunks, write_chunks
 from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper
 from index import layout
@@ -131,7 +130,7 @@ def ingest(
         if current is not None and not same_settings:
             log("Settings or model changed since the last ingest: re-chunking every paper.")
         previous = current if same_settings else None  # built alike: only the difference is work
-        gen, n_chunks, embedded = _write_generation(settings, merged, embedder, progress, previous)
+        gen, n_chunks, embedded = _write_generation(settings, merged, embedder, progress, previous, existing)
     return IngestReport(
         len(files), len(records), len(merged), new, changed, n_chunks, embedded,
         time.perf_counter() - start, gen, False,
@@ -163,7 +162,9 @@ def remove(
                 f"(delete the folder {index_dir} to start over)."
             )
         same = current.manifest()["settings"] == index_fingerprint(settings)
-        gen, n_chunks, embedded = _write_generation(settings, kept, embedder, False, current if same else None)
+        gen, n_chunks, embedded = _write_generation(
+            settings, kept, embedder, False, current if same else None, papers
+        )
     return IngestReport(
         0, 0, len(kept), 0, 0, n_chunks, embedded, time.perf_counter() - start, gen, False,
         removed=len(papers) - len(kept),
@@ -188,6 +189,7 @@ def _write_generation(
     embedder: Embedder | None,
     progress: bool,
     previous: layout.Generation | None = None,
+    previous_papers: Iterable[Paper] = (),
 ) -> tuple[str, int, int]:
     """Chunk, embed (cache first), write and publish a whole new generation of ``papers``.
     With ``previous`` (the current generation, built with the same settings) the work is in
@@ -196,7 +198,7 @@ def _write_generation(
     (generation name, chunks, texts embedded now). Called under the ingest lock."""
     index_dir = settings.index_dir
     embedder = embedder or load_ingest_embedder(settings.index)
-    before = _PreviousChunks.read(previous) if previous is not None else _PreviousChunks.empty()
+    before = _PreviousChunks.of_generation(previous, previous_papers)
     chunks: list[Chunk] = []
     for paper in papers:
         kept = before.of(paper)
@@ -230,7 +232,7 @@ def _write_generation(
         name = collection_name(settings.index.name, gen.name)
         ChunkStore.remote(server, name, create=True).add(chunks, vectors)
         where = {"chroma_collection": name}
-    write_chunk_vectors(gen.path, chunks, vectors)
+    write_chunks(gen.path, chunks, vectors)
     LexicalIndex.build(
         [p.id for p in papers],
         [f"{p.title}. {p.abstract}" if p.title else p.abstract for p in papers],
@@ -255,27 +257,22 @@ def _write_generation(
 class _PreviousChunks:
     """The chunks and vectors of the generation an ingest builds on, by paper."""
 
-    def __init__(self, papers: dict[str, Paper], by_paper: dict[str, list[Chunk]], rows: dict[str, int],
-                 vectors: np.ndarray | None) -> None:  # fmt: skip
-        self._papers, self._by_paper, self._rows, self._vectors = papers, by_paper, rows, vectors
-        self.ids = set(rows)
+    def __init__(self, papers: Iterable[Paper], chunks: list[Chunk], vectors: np.ndarray | None) -> None:
+        self._papers = {p.id: p for p in papers}
+        self._by_paper: dict[str, list[Chunk]] = {}
+        for c in chunks:
+            self._by_paper.setdefault(c.paper_id, []).append(c)
+        self._rows = {c.id: row for row, c in enumerate(chunks)}
+        self._texts = {c.id: c.text for c in chunks}
+        self._vectors = vectors
+        self.ids = set(self._rows)
 
     @classmethod
-    def empty(cls) -> "_PreviousChunks":
-        return cls({}, {}, {}, None)
-
-    @classmethod
-    def read(cls, gen: layout.Generation) -> "_PreviousChunks":
-        by_paper: dict[str, list[Chunk]] = {}
-        rows: dict[str, int] = {}
-        with (gen.path / CHUNKS).open(encoding="utf-8") as f:
-            for row, line in enumerate(f):
-                c = json.loads(line)
-                chunk = Chunk(c["id"], c["paper_id"], int(c["id"].rsplit(":", 1)[1]), c["text"])
-                by_paper.setdefault(chunk.paper_id, []).append(chunk)
-                rows[chunk.id] = row
-        vectors = np.load(gen.path / VECTORS, mmap_mode="r")
-        return cls({p.id: p for p in gen.papers()}, by_paper, rows, vectors)
+    def of_generation(cls, gen: layout.Generation | None, papers: Iterable[Paper]) -> "_PreviousChunks":
+        """``gen``'s chunks (``papers``: its papers, already read by the caller); none without one."""
+        if gen is None:
+            return cls([], [], None)
+        return cls(papers, *read_chunks(gen.path))
 
     def of(self, paper: Paper) -> list[Chunk] | None:
         """The paper's chunks as they were, when its text has not changed."""
@@ -286,21 +283,10 @@ class _PreviousChunks:
 
     def has(self, chunk: Chunk) -> bool:
         """Whether this very chunk (id and text) is in the previous generation."""
-        return chunk.id in self._rows and any(
-            c.text == chunk.text for c in self._by_paper.get(chunk.paper_id, ()) if c.id == chunk.id
-        )
+        return self._texts.get(chunk.id) == chunk.text
 
     def vectors_for(self, chunks: list[Chunk], fresh: dict[str, np.ndarray], dim: int) -> np.ndarray:
         out = np.zeros((len(chunks), dim), dtype=np.float32)
         for i, c in enumerate(chunks):
             out[i] = fresh[c.id] if c.id in fresh else self._vectors[self._rows[c.id]]
         return out
-
-
-def write_chunk_vectors(folder: Path, chunks: list[Chunk], vectors: np.ndarray) -> None:
-    """What readers search: chunk rows (chunks.jsonl) and their vectors (vectors.npy)."""
-    with (folder / CHUNKS).open("w", encoding="utf-8") as f:
-        for c in chunks:
-            f.write(json.dumps({"id": c.id, "paper_id": c.paper_id, "text": c.text}, ensure_ascii=False) + "\n")
-    with (folder / VECTORS).open("wb") as f:
-        np.save(f, np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), -1))

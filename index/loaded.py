@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from index.embed import Embedder, load_embedder
 from index.errors import ConfigError
 from index.lexical import LexicalIndex
 from index.settings import Settings, index_fingerprint
-from index.types import Paper
+from index.types import Chunk, Paper
 
 MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
 VECTORS = "vectors.npy"
@@ -34,6 +35,27 @@ CHUNKS = "chunks.jsonl"
 class DenseEvidence:
     similarity: float
     chunk: str
+
+
+def write_chunks(folder: Path, chunks: list[Chunk], vectors: np.ndarray) -> None:
+    """What readers search, written at ingest: chunk rows (chunks.jsonl) and their vectors
+    (vectors.npy), row for row."""
+    with (folder / CHUNKS).open("w", encoding="utf-8") as f:
+        for c in chunks:
+            f.write(json.dumps({"id": c.id, "paper_id": c.paper_id, "text": c.text}, ensure_ascii=False) + "\n")
+    with (folder / VECTORS).open("wb") as f:
+        np.save(f, np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), -1))
+
+
+def read_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
+    """The chunks ``write_chunks`` wrote (a chunk's position is its id's suffix) and their
+    vectors, memory-mapped."""
+    chunks = []
+    with (folder / CHUNKS).open(encoding="utf-8") as f:
+        for line in f:
+            c = json.loads(line)
+            chunks.append(Chunk(c["id"], c["paper_id"], int(c["id"].rsplit(":", 1)[1]), c["text"]))
+    return chunks, np.load(folder / VECTORS, mmap_mode="r")
 
 
 class Encoder:
@@ -132,7 +154,6 @@ class LoadedIndex(_Encoding):
     lease: layout.Lease | None = field(default=None, repr=False)
     _init_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-
     @contextmanager
     def use(self) -> Iterator["LoadedIndex"]:
         yield self
@@ -146,15 +167,8 @@ class LoadedIndex(_Encoding):
     def _chunks(self) -> tuple[np.ndarray, list[str], list[str], list[str]]:
         """(vectors, chunk ids, paper ids, texts), rows aligned; vectors memory-mapped."""
         with self._init_lock:
-            vectors = np.load(self.generation.path / VECTORS, mmap_mode="r")
-            ids, pids, texts = [], [], []
-            with (self.generation.path / CHUNKS).open(encoding="utf-8") as f:
-                for line in f:
-                    c = json.loads(line)
-                    ids.append(c["id"])
-                    pids.append(c["paper_id"])
-                    texts.append(c["text"])
-            return vectors, ids, pids, texts
+            chunks, vectors = read_chunks(self.generation.path)
+            return vectors, [c.id for c in chunks], [c.paper_id for c in chunks], [c.text for c in chunks]
 
     @cached_property
     def _server_store(self):
