@@ -51,14 +51,19 @@ def grouped_bars(
     return path
 
 
-def curves(path: Path, title: str, xs: list[int], series: dict[str, list[float | None]], xlabel: str, ylabel: str) -> Path:
+def curves(
+    path: Path, title: str, xs: list[int], series: dict[str, list[float | None]], xlabel: str, ylabel: str,
+    ylim: tuple[float, float] | None = (0, 1.02),
+) -> Path:  # fmt: skip
+    """One line per series over a log-scaled x axis (``ylim`` None: fit to the data)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name, ys in series.items():
         ax.plot(xs, [y if y is not None else float("nan") for y in ys], marker="o", label=name)
     ax.set_xscale("log")
     ax.set_xticks(xs, [str(x) for x in xs])
-    ax.set_ylim(0, 1.02)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -235,8 +235,10 @@ def _write_generation(
     write_chunks(gen.path, chunks, vectors)
     LexicalIndex.build(
         [p.id for p in papers],
-        [f"{p.title}. {p.abstract}" if p.title else p.abstract for p in papers],
+        lambda i: f"{papers[i].title}. {papers[i].abstract}" if papers[i].title else papers[i].abstract,
         settings.retrieval.bm25_stemmer,
+        previous=LexicalIndex.load(previous.bm25_dir, settings.retrieval.bm25_stemmer) if previous else None,
+        unchanged=before.unchanged,
     ).save(gen.bm25_dir)
     gen.write_papers(papers)
     gen.seal(
@@ -266,6 +268,7 @@ class _PreviousChunks:
         self._texts = {c.id: c.text for c in chunks}
         self._vectors = vectors
         self.ids = set(self._rows)
+        self._same: set[str] = set()
 
     @classmethod
     def of_generation(cls, gen: layout.Generation | None, papers: Iterable[Paper]) -> "_PreviousChunks":
@@ -279,7 +282,13 @@ class _PreviousChunks:
         old = self._papers.get(paper.id)
         if old is None or (old.title, old.abstract) != (paper.title, paper.abstract):
             return None
+        self._same.add(paper.id)
         return self._by_paper.get(paper.id, [])
+
+    def unchanged(self, paper_id: str) -> bool:
+        """Whether the paper was in the previous generation and its text is the same
+        (asked after ``of`` was asked for every paper of the new generation)."""
+        return paper_id in self._same
 
     def has(self, chunk: Chunk) -> bool:
         """Whether this very chunk (id and text) is in the previous generation."""

@@ -1,14 +1,30 @@
-"""The lexical index: BM25 over each paper's title and abstract (bm25s, with a Snowball
-stemmer; stemming is worth ~2.5 nDCG points on SciFact). bm25s and PyStemmer live here."""
+"""The lexical index: BM25 over each paper's title and abstract, with a Snowball stemmer
+(stemming is worth ~2.5 nDCG points on SciFact). bm25s (its tokenizer) and PyStemmer live
+here.
+
+The index stores term counts, not scores: a term's postings (paper rows and counts) in
+column order (CSC), plus each paper's length. Scores are computed at query time with
+Lucene's BM25 — the formula bm25s uses, so the numbers equal bm25s' (tested) — which is
+what makes ingest incremental: a new generation keeps the postings of unchanged papers and
+tokenizes only new or changed ones, where bm25s would re-tokenize and re-score the whole
+corpus (40 s of a 89 s one-percent add at 100k papers, profiled).
+
+Files of ``bm25/``: ``paper_ids.json`` (row order), ``terms.json`` (term ids; a term whose
+papers are all gone keeps its id with no postings), ``indptr.npy``, ``rows.npy``,
+``counts.npy``, ``lengths.npy``. Readers memory-map them."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-_META = "paper_ids.json"
+_IDS = "paper_ids.json"
+_TERMS = "terms.json"
+_ARRAYS = ("indptr", "rows", "counts", "lengths")
+K1, B = 1.5, 0.75  # bm25s' defaults, and Lucene's
 
 
 def _stemmer(language: str):
@@ -19,45 +35,118 @@ def _stemmer(language: str):
     return Stemmer.Stemmer(language)
 
 
+def tokenize(texts: list[str], stemmer) -> list[list[str]]:
+    """Lower-cased words of two or more characters, English stopwords removed, stemmed."""
+    if not texts:
+        return []
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+
+
 class LexicalIndex:
     """BM25 scores for every paper of one index generation, rows in ``paper_ids`` order."""
 
-    def __init__(self, retriever, paper_ids: list[str], stemmer_language: str) -> None:
-        self._bm25 = retriever
+    def __init__(
+        self, paper_ids: list[str], terms: list[str], arrays: dict[str, np.ndarray], stemmer_language: str
+    ) -> None:
         self.paper_ids = paper_ids
+        self.terms = terms
+        self._term_ids = {t: i for i, t in enumerate(terms)}
+        self._indptr, self._rows, self._counts, self._lengths = (arrays[k] for k in _ARRAYS)
         self._stemmer = _stemmer(stemmer_language)
+        self._norm: np.ndarray | None = None
 
     @classmethod
-    def build(cls, paper_ids: list[str], texts: list[str], stemmer_language: str) -> "LexicalIndex":
-        import bm25s
-
-        tokens = bm25s.tokenize(
-            texts, stopwords="en", stemmer=_stemmer(stemmer_language), show_progress=False
-        )
-        retriever = bm25s.BM25()
-        retriever.index(tokens, show_progress=False)
-        return cls(retriever, paper_ids, stemmer_language)
+    def build(
+        cls,
+        paper_ids: list[str],
+        texts: Callable[[int], str],
+        stemmer_language: str,
+        previous: "LexicalIndex | None" = None,
+        unchanged: Callable[[str], bool] = lambda _: False,
+    ) -> "LexicalIndex":
+        """The index of ``paper_ids`` (``texts(i)``: paper i's text). Papers of ``previous``
+        for which ``unchanged(id)`` holds keep their postings; only the others are
+        tokenized, so the work is in proportion to what changed (plus array copies)."""
+        old_row = {pid: r for r, pid in enumerate(previous.paper_ids)} if previous is not None else {}
+        reuse = {i: old_row[pid] for i, pid in enumerate(paper_ids) if pid in old_row and unchanged(pid)}
+        terms = list(previous.terms) if previous is not None else []
+        term_ids = {t: i for i, t in enumerate(terms)}
+        # Postings as (term, row, count) triples: the previous generation's, renumbered to
+        # the new rows (papers gone or changed dropped), then the newly tokenized papers'.
+        parts_term, parts_row, parts_count = [], [], []
+        if previous is not None and reuse:
+            new_of_old = np.full(len(previous.paper_ids), -1, dtype=np.int64)
+            new_of_old[list(reuse.values())] = list(reuse.keys())
+            counts_per_term = np.diff(previous._indptr)
+            term = np.repeat(np.arange(len(previous.terms), dtype=np.int64), counts_per_term)
+            row = new_of_old[np.asarray(previous._rows, dtype=np.int64)]
+            keep = row >= 0
+            parts_term.append(term[keep])
+            parts_row.append(row[keep])
+            parts_count.append(np.asarray(previous._counts)[keep])
+        todo = [i for i in range(len(paper_ids)) if i not in reuse]
+        stemmer = _stemmer(stemmer_language)
+        new_term, new_row, new_count = [], [], []
+        for i, tokens in zip(todo, tokenize([texts(i) for i in todo], stemmer)):
+            bag: dict[int, int] = {}
+            for t in tokens:
+                tid = term_ids.get(t)
+                if tid is None:
+                    tid = term_ids[t] = len(terms)
+                    terms.append(t)
+                bag[tid] = bag.get(tid, 0) + 1
+            new_term.extend(bag)
+            new_row.extend([i] * len(bag))
+            new_count.extend(bag.values())
+        parts_term.append(np.asarray(new_term, dtype=np.int64))
+        parts_row.append(np.asarray(new_row, dtype=np.int64))
+        parts_count.append(np.asarray(new_count, dtype=np.float32))
+        term = np.concatenate(parts_term)
+        row = np.concatenate(parts_row)
+        count = np.concatenate(parts_count).astype(np.float32)
+        # The kept postings are already in term order: a stable sort only merges in the new.
+        order = np.argsort(term, kind="stable")
+        arrays = {
+            "indptr": np.concatenate([[0], np.cumsum(np.bincount(term, minlength=len(terms)))]).astype(np.int64),
+            "rows": row[order].astype(np.int32),
+            "counts": count[order],
+            "lengths": np.bincount(row, weights=count, minlength=len(paper_ids)).astype(np.float32),
+        }
+        return cls(list(paper_ids), terms, arrays, stemmer_language)
 
     def save(self, path: Path) -> None:
-        self._bm25.save(str(path), show_progress=False)
-        (path / _META).write_text(json.dumps(self.paper_ids))
+        path.mkdir(parents=True, exist_ok=True)
+        arrays = (self._indptr, self._rows, self._counts, self._lengths)
+        for name, array in zip(_ARRAYS, arrays):
+            np.save(path / f"{name}.npy", np.ascontiguousarray(array))
+        (path / _TERMS).write_text(json.dumps(self.terms, ensure_ascii=False), encoding="utf-8")
+        (path / _IDS).write_text(json.dumps(self.paper_ids))
 
     @classmethod
     def load(cls, path: Path, stemmer_language: str) -> "LexicalIndex":
-        import bm25s
-
-        retriever = bm25s.BM25.load(str(path))
-        paper_ids = json.loads((path / _META).read_text())
-        return cls(retriever, paper_ids, stemmer_language)
+        arrays = {k: np.load(path / f"{k}.npy", mmap_mode="r") for k in _ARRAYS}
+        terms = json.loads((path / _TERMS).read_text(encoding="utf-8"))
+        return cls(json.loads((path / _IDS).read_text()), terms, arrays, stemmer_language)
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every paper for the query (0 where no query term occurs)."""
-        import bm25s
-
-        tokens = bm25s.tokenize(
-            [query], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
-        )[0]
-        known = [t for t in tokens if t in self._bm25.vocab_dict]
-        if not known:
-            return np.zeros(len(self.paper_ids), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        """BM25 score of every paper for the query (0 where no query term occurs). A term
+        repeated in the query counts once per occurrence, as in bm25s."""
+        n = len(self.paper_ids)
+        out = np.zeros(n, dtype=np.float32)
+        ids = [self._term_ids[t] for t in tokenize([query], self._stemmer)[0] if t in self._term_ids]
+        if not ids or n == 0:
+            return out
+        if self._norm is None:  # per paper, the length part of BM25's denominator
+            lengths = np.asarray(self._lengths)
+            self._norm = (K1 * ((1 - B) + B * lengths / max(float(lengths.mean()), 1e-9))).astype(np.float32)
+        for tid in ids:
+            start, end = int(self._indptr[tid]), int(self._indptr[tid + 1])
+            if start == end:
+                continue
+            rows = self._rows[start:end]
+            counts = self._counts[start:end]
+            idf = np.log(1 + (n - (end - start) + 0.5) / (end - start + 0.5))
+            out[rows] += (idf * counts / (self._norm[rows] + counts)).astype(np.float32)
+        return out

@@ -311,7 +311,8 @@ class Settings(BaseSettings):
         return self.index.data_dir / "traces.sqlite"
 
 
-INDEX_FORMAT = 2  # 2: chunk vectors in each generation (vectors.npy), searched by readers
+INDEX_FORMAT = 3  # 2: chunk vectors in each generation (vectors.npy), searched by readers;
+# 3: BM25 as term counts scored at query time (index/lexical.py), updated incrementally
 
 
 def index_fingerprint(settings: Settings) -> dict[str, object]:

@@ -6,7 +6,7 @@ results, numpy arrays) are converted to them at the module that wraps the librar
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -27,9 +27,11 @@ class Paper:
         return self.title or f"(untitled) {self.abstract[:70].rstrip()}…"
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["sources"] = list(self.sources)
-        return d
+        # Field by field: dataclasses.asdict deep-copies, 12 s of a 100k-paper ingest.
+        return {
+            "id": self.id, "title": self.title, "abstract": self.abstract, "url": self.url,
+            "authors": self.authors, "date": self.date, "sources": list(self.sources),
+        }  # fmt: skip
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Paper":

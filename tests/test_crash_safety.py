@@ -60,10 +60,12 @@ elif point == "chroma":  # a third of the vectors written to the new Chroma coll
     def add_some(self, chunks, vectors):
         add(self, chunks[: len(chunks) // 3], vectors[: len(chunks) // 3]); die()
     store.ChunkStore.add = add_some
-elif point == "bm25":  # BM25 files written, its id list not yet
-    def save(self, path):
-        self._bm25.save(str(path), show_progress=False); die()
-    lexical.LexicalIndex.save = save
+elif point == "bm25":  # BM25 arrays written, its term list and paper ids not yet
+    save = lexical.LexicalIndex.save
+    def save_arrays(self, path):
+        lexical.Path.write_text = lambda *a, **k: die()
+        save(self, path)
+    lexical.LexicalIndex.save = save_arrays
 elif point == "manifest":  # everything written and fsynced, the manifest half-written
     write = layout._atomic_write
     def atomic_write(path, text):
