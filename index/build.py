@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import BadInput
-from index.loaded import read_chunks, write_chunks
+from index.loaded import CHUNKS, read_chunks, write_chunks
 from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper
 from index import layout
@@ -24,7 +24,7 @@ from index.embed import Embedder, exported_onnx, load_ingest_embedder
 from index.lexical import LexicalIndex
 from index.papers import merge_papers
 from index.sources import expand_paths, read_papers
-from index.store import ChunkStore, Server, close_embedded, collection_name, prune_remote
+from index.store import ChunkStore, Server, close_embedded, collection_name, prune_remote, stored_id
 
 
 @dataclass(frozen=True)
@@ -172,11 +172,15 @@ def remove(
 
 
 def _prune_server(settings: Settings) -> None:
-    """Server mode: drop the collections of generations that are gone (deleted, or left
-    unsealed by a crash); a leased generation keeps its folder and so its collection."""
+    """Server mode: drop the chunks of generations that are gone (deleted, or left unsealed
+    by a crash); a leased generation keeps its folder and so its chunks."""
     server = Server.of(settings.index)
     if server is not None:
-        prune_remote(server, settings.index.name, [p.name for p in settings.index_dir.glob("gen-*")])
+        keep = {
+            stored_id(c) for gen in settings.index_dir.glob("gen-*") if (gen / CHUNKS).is_file()
+            for c in read_chunks(gen)[0]
+        }  # fmt: skip
+        prune_remote(server, settings.index.name, keep)
 
 
 def _waiter(index_dir: Path, log: Callable[[str], None]) -> Callable[[], None]:
@@ -229,8 +233,14 @@ def _write_generation(
             close_embedded(gen.chroma_dir)
         where: dict[str, str] = {}
     else:
-        name = collection_name(settings.index.name, gen.name)
-        ChunkStore.remote(server, name, create=True).add(chunks, vectors)
+        # Upload only what the server lacks: unchanged chunks are there from earlier
+        # generations, and a rerun after a crash finds what the crashed ingest uploaded.
+        name = collection_name(settings.index.name)
+        store = ChunkStore.remote(server, name, create=True)
+        ids = [stored_id(c) for c in chunks]
+        there = store.present(ids)
+        todo = [i for i, sid in enumerate(ids) if sid not in there]
+        store.add([chunks[i] for i in todo], vectors[todo], ids=[ids[i] for i in todo])
         where = {"chroma_collection": name}
     write_chunks(gen.path, chunks, vectors)
     LexicalIndex.build(

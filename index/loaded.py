@@ -179,6 +179,14 @@ class LoadedIndex(_Encoding):
         assert server is not None
         return ChunkStore.remote(server, self.generation.manifest()["chroma_collection"])
 
+    @cached_property
+    def _stored_ids(self) -> set[str]:
+        """This generation's chunks by their ids on the server (server mode)."""
+        from index.store import stored_id
+
+        with self._init_lock:
+            return {stored_id(c) for c in read_chunks(self.generation.path)[0]}
+
     def dense(self, query_vector: np.ndarray, n_chunks: int) -> dict[str, DenseEvidence]:
         """Best chunk per paper among the ``n_chunks`` nearest chunks, by paper id: exact
         cosine over the generation's vectors, or the Chroma server's search in server mode.
@@ -191,7 +199,11 @@ class LoadedIndex(_Encoding):
 
     def _nearest(self, query: np.ndarray, n_chunks: int) -> list[tuple[str, float, str]]:
         if self.settings.index.chroma_url:
-            return [(m.paper_id, m.similarity, m.text) for m in self._server_store.query(query, n_chunks)]
+            # The collection holds the chunks of every generation on disk: ask for as many
+            # more as there are chunks not ours, keep ours (ties by chunk id, as below).
+            store, ours = self._server_store, self._stored_ids
+            matches = store.query(query, n_chunks + max(0, store.count() - len(ours)))
+            return [(m.paper_id, m.similarity, m.text) for m in matches if m.stored_id in ours][:n_chunks]
         vectors, ids, pids, texts = self._chunks
         if not ids:
             return []

@@ -1,5 +1,5 @@
 """The Chroma store of chunk vectors, embedded (a folder in each generation) or on a Chroma
-server (``index.chroma_url``: one collection per generation). chromadb and llama-index's
+server (``index.chroma_url``: one collection per index, shared by its generations). chromadb and llama-index's
 ChromaVectorStore live here and nowhere else: llama-index turns chunks into nodes and adds
 them at ingest; queries talk to chromadb directly (importing llama-index's Chroma store
 costs a second that a query does not need)."""
@@ -10,7 +10,6 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 
 from index.errors import PaperbotError
 from index.settings import IndexSettings
+from index.text import content_hash
 from index.types import Chunk
 
 COLLECTION = "chunks"
@@ -39,6 +39,7 @@ class DenseMatch:
     paper_id: str
     text: str
     similarity: float  # cosine
+    stored_id: str = ""  # the id in the collection (a server's: ``stored_id``)
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,17 @@ class _unavailable:
         ) from error
 
 
-def collection_name(index_name: str, generation: str) -> str:
-    """A generation's collection on a server (Chroma allows [A-Za-z0-9._-])."""
-    return f"{PREFIX}-{re.sub(r'[^A-Za-z0-9._-]', '-', index_name)}-{generation}"
+def collection_name(index_name: str) -> str:
+    """An index's collection on a server (Chroma allows [A-Za-z0-9._-])."""
+    return f"{PREFIX}-{re.sub(r'[^A-Za-z0-9._-]', '-', index_name)}"
+
+
+def stored_id(chunk: Chunk) -> str:
+    """A chunk's id in a server's collection, which all generations of an index share:
+    addressed by content too, so a paper corrected in a newer generation never changes the
+    vectors that readers of an older one search, and an ingest uploads only chunks the
+    server lacks."""
+    return f"{chunk.id}@{content_hash(chunk.text)[:16]}"
 
 
 class ChunkStore:
@@ -175,18 +184,41 @@ class ChunkStore:
         with _unavailable(self._where):
             return int(self._collection.count())
 
-    def add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+    def add(self, chunks: list[Chunk], vectors: np.ndarray, ids: list[str] | None = None) -> None:
+        """Add chunks under their ids (or ``ids``: a server's ``stored_id``s)."""
         from llama_index.core.schema import TextNode
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         store = ChromaVectorStore(chroma_collection=self._collection)
         nodes = [
-            TextNode(id_=c.id, text=c.text, embedding=v.tolist(), metadata={"paper_id": c.paper_id, "position": c.position})
-            for c, v in zip(chunks, vectors)
+            TextNode(id_=i, text=c.text, embedding=v.tolist(), metadata={"paper_id": c.paper_id, "position": c.position})
+            for i, c, v in zip(ids or [c.id for c in chunks], chunks, vectors)
         ]
         with _unavailable(self._where):
             for i in range(0, len(nodes), self._max_batch):
                 store.add(nodes[i : i + self._max_batch])
+
+    def present(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` the collection holds."""
+        found: set[str] = set()
+        with _unavailable(self._where):
+            for i in range(0, len(ids), self._max_batch):
+                found.update(self._collection.get(ids=ids[i : i + self._max_batch], include=[])["ids"])
+        return found
+
+    def all_ids(self) -> list[str]:
+        out: list[str] = []
+        with _unavailable(self._where):
+            while True:
+                page = self._collection.get(include=[], limit=self._max_batch, offset=len(out))["ids"]
+                out.extend(page)
+                if len(page) < self._max_batch:
+                    return out
+
+    def delete(self, ids: list[str]) -> None:
+        with _unavailable(self._where):
+            for i in range(0, len(ids), self._max_batch):
+                self._collection.delete(ids=ids[i : i + self._max_batch])
 
     def query(self, vector: np.ndarray, k: int) -> list[DenseMatch]:
         """The ``k`` nearest chunks, nearest first (ties by chunk id)."""
@@ -199,7 +231,8 @@ class ChunkStore:
                 include=["distances", "documents", "metadatas"],
             )  # fmt: skip
         matches = [
-            DenseMatch(chunk_id=i, paper_id=str(m["paper_id"]), text=d, similarity=1.0 - float(dist))
+            DenseMatch(chunk_id=i.split("@", 1)[0], paper_id=str(m["paper_id"]), text=d,
+                       similarity=1.0 - float(dist), stored_id=i)  # fmt: skip
             for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
         ]
         return sorted(matches, key=lambda m: (-m.similarity, m.chunk_id))
@@ -234,16 +267,17 @@ def _metadata(expected: int | None) -> dict[str, str | int]:
     return metadata
 
 
-def prune_remote(server: Server, index_name: str, keep: Iterable[str]) -> list[str]:
-    """Delete this index's collections whose generation is gone (deleted, or never sealed:
-    a crashed ingest); returns their names."""
-    prefix = collection_name(index_name, "")
-    wanted = {collection_name(index_name, g) for g in keep}
+def prune_remote(server: Server, index_name: str, keep: set[str]) -> int:
+    """Delete from the index's collection every chunk no generation on disk uses (a deleted
+    generation's, or a crashed ingest's), and the per-generation collections of index
+    format 2; returns how many chunks went."""
+    name = collection_name(index_name)
     client = server.client()
     with _unavailable(server.url):
-        names = [c.name for c in client.list_collections() if c.name.startswith(prefix)]
-        gone = [n for n in names if n not in wanted]
-        for name in gone:
-            client.delete_collection(name)
-    return gone
+        for legacy in [c.name for c in client.list_collections() if c.name.startswith(f"{name}-gen-")]:
+            client.delete_collection(legacy)
+    store = ChunkStore.remote(server, name, create=True)
+    gone = [i for i in store.all_ids() if i not in keep]
+    store.delete(gone)
+    return len(gone)
 

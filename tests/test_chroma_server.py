@@ -1,6 +1,8 @@
 """Chroma as a server (`PAPERBOT_INDEX__CHROMA_URL`): a real `chroma run` on loopback. The
-same top-10 as embedded mode; `kill -9` of the server mid-ingest is a one-line error and a
-rerun after its restart completes; a server that is down is a one-line error on `ask`."""
+same top-10 as embedded mode; an ingest uploads only chunks the server lacks, and a reader
+of an older generation keeps its own chunks until it lets go; `kill -9` of the server
+mid-ingest is a one-line error and a rerun after its restart completes; a server that is
+down is a one-line error on `ask`."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from index import layout
 from index.build import ingest
 from index.loaded import open_index
 from index.settings import BUNDLED_CORPUS, Settings
-from index.store import PREFIX, Server
+from index.loaded import read_chunks
+from index.store import PREFIX, ChunkStore, Server, stored_id
 from tests.conftest import fake_process_env
 
 pytestmark = pytest.mark.integration
@@ -61,6 +64,13 @@ class ChromaServer:
     def collections(self) -> list[str]:
         return sorted(c.name for c in Server(self.url, {}).client().list_collections())
 
+    def ids(self) -> set[str]:
+        return set(ChunkStore.remote(Server(self.url, {}), f"{PREFIX}-default").all_ids())
+
+
+def _stored(settings: Settings) -> set[str]:
+    return {stored_id(c) for c in read_chunks(layout.require_generation(settings.index_dir).path)[0]}
+
 
 @pytest.fixture
 def server(tmp_path):
@@ -87,17 +97,45 @@ def test_server_mode_ranks_like_embedded_mode(server, real_index, real_index_dir
         ours = [h.paper.id for h in search(remote, q, settings.retrieval, k=10)]
         embedded = [h.paper.id for h in search(real_index, q, real_index.settings.retrieval, k=10)]
         assert ours == embedded, q
-    assert server.collections() == [f"{PREFIX}-default-{remote.generation.name}"]
+    assert server.collections() == [f"{PREFIX}-default"]
+    assert server.ids() == _stored(settings)
+
+
+def test_server_ingest_uploads_only_the_difference(server, tmp_path, monkeypatch):
+    settings = Settings(index={"data_dir": tmp_path / "data", "embedder": "fake", "chroma_url": server.url})
+    ingest(settings, [DATA / "papers.jsonl"])
+    first = _stored(settings)
+    uploaded: list[str] = []
+    add = ChunkStore.add
+    monkeypatch.setattr(ChunkStore, "add", lambda self, chunks, vectors, ids=None: (uploaded.extend(ids or []), add(self, chunks, vectors, ids))[1])
+    old = open_index(settings)
+    with old.use() as pinned:  # a reader in the middle of a question on the first generation
+        query = pinned.embed_query("gardeners route tomatoes")
+        before = pinned.dense(query, 10)
+        corrected = tmp_path / "corrected.jsonl"
+        corrected.write_text(json.dumps({"id": "u1", "title": "Sparse Mixture of Gardeners",
+                                         "abstract": "Gardeners now route cucumbers, not tomatoes, to experts."}) + "\n")  # fmt: skip
+        ingest(settings, [corrected, DATA / "papers.csv"])
+        second = _stored(settings)
+        assert set(uploaded) == second - first and uploaded  # only new or changed chunks went up
+        assert server.ids() == first | second  # the pinned generation's chunks stay
+        assert pinned.dense(query, 10) == before  # ... and it sees only its own
+    new = open_index(settings)
+    with new.use() as current:
+        assert "cucumbers" in current.dense(query, 10)["u1"].chunk
+    old.close()
+    ingest(settings, [DATA / "papers.csv"])  # nothing new: cleans up the released generation
+    assert server.ids() == second
 
 
 KILL_SERVER_MID_INGEST = r"""
 import os, signal, sys
 import index.store as store
 add, pid = store.ChunkStore.add, int(sys.argv[1])
-def add_then_kill(self, chunks, vectors):
-    add(self, chunks[:100], vectors[:100])
+def add_then_kill(self, chunks, vectors, ids=None):
+    add(self, chunks[:100], vectors[:100], ids[:100])
     os.kill(pid, signal.SIGKILL)  # the server dies with the ingest half-way through its writes
-    add(self, chunks[100:], vectors[100:])
+    add(self, chunks[100:], vectors[100:], ids[100:])
 store.ChunkStore.add = add_then_kill
 from evals.cli import main
 sys.exit(main(["ingest", "--no-progress", sys.argv[2]]))
@@ -122,7 +160,8 @@ def test_server_killed_mid_ingest_then_restarted(server, tmp_path):
                        capture_output=True, text=True, timeout=300)  # fmt: skip
     assert r.returncode == 0, r.stderr
     current = json.loads(r.stdout)["generation"]
-    assert server.collections() == [f"{PREFIX}-default-{current}"]  # the half-written one was dropped
+    assert server.collections() == [f"{PREFIX}-default"]
+    assert server.ids() == _stored(settings)  # nothing of the crashed ingest is left over
     ask = subprocess.run([str(PAPERBOT), "ask", "--json", "how do gardeners route tomatoes?"], env=env,
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert ask.returncode == 0 and json.loads(ask.stdout)["generation"] == current, ask.stderr
