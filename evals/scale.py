@@ -29,7 +29,6 @@ import json
 import os
 import random
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -185,8 +184,6 @@ def run_size(n: int, embedder_name: str, seed_base: bool, sentences: list[str], 
         fresh = settings.model_copy(deep=True)
         fresh.index.data_dir = root / "fresh"
         (root / "fresh").mkdir()
-        if (root / "data" / "models").is_dir():  # the ONNX export is once per data folder, not per add
-            shutil.copytree(root / "data" / "models", root / "fresh" / "models")
         if not seed_base and (root / "data" / "embeddings.sqlite").exists():
             # The same vectors: neither pays for encoding (the fake embedder's is ~free anyway).
             (root / "fresh" / "embeddings.sqlite").write_bytes((root / "data" / "embeddings.sqlite").read_bytes())

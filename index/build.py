@@ -20,7 +20,7 @@ from index.types import Chunk, Paper
 from index import layout
 from index.cache import EmbeddingCache
 from index.chunking import chunk_paper
-from index.embed import Embedder, exported_onnx, load_ingest_embedder
+from index.embed import Embedder, IngestEmbedder, exported_onnx, load_ingest_embedder
 from index.lexical import LexicalIndex
 from index.papers import merge_papers
 from index.sources import expand_paths, read_papers
@@ -81,6 +81,8 @@ def _embed_missing(
     texts = [c.text for c in chunks]
     found = cache.get_many(texts)
     missing = list(dict.fromkeys(t for t in texts if t not in found))
+    if missing and isinstance(embedder, IngestEmbedder):
+        embedder.plan(len(missing))
     with tqdm(
         total=len(missing), desc="Embedding", unit="chunk", disable=not progress or not missing
     ) as bar:

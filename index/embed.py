@@ -147,14 +147,18 @@ def export_onnx(model_dir: Path, out: Path) -> None:
         )  # fmt: skip
 
 
+def onnx_path(settings: IndexSettings) -> Path:
+    """Where the model's ONNX export is (or will be): one file per model, in export_dir."""
+    return Path(settings.export_dir).expanduser() / f"{_stamp(resolve_model_path(settings.model)).replace(':', '-')}.onnx"
+
+
 def exported_onnx(settings: IndexSettings) -> Path:
-    """The model's ONNX file under data_dir/models/, exported now if it is not there yet
-    (ingest calls this, so that queries never need torch)."""
+    """The model's ONNX file, exported now if it is not there yet (ingest calls this, so
+    that queries never need torch)."""
     from index.onnx_embed import ensure_exported
 
     path = resolve_model_path(settings.model)
-    onnx_path = settings.data_dir / "models" / f"{_stamp(path).replace(':', '-')}.onnx"
-    return ensure_exported(onnx_path, lambda tmp: export_onnx(path, tmp))
+    return ensure_exported(onnx_path(settings), lambda tmp: export_onnx(path, tmp))
 
 
 def onnx_embedder(settings: IndexSettings) -> Embedder:
@@ -202,5 +206,48 @@ def load_embedder(settings: IndexSettings) -> Embedder:
 
 
 def load_ingest_embedder(settings: IndexSettings) -> Embedder:
-    """The embedder for bulk encoding: the same model on the runtime that is faster for batches."""
-    return EMBEDDERS["fake" if settings.embedder == "fake" else settings.ingest_embedder](settings)
+    """The embedder for ingest: the same model on the runtime that suits the work."""
+    if settings.embedder == "fake":
+        return FakeEmbedder()
+    if settings.ingest_embedder == "auto":
+        return IngestEmbedder(settings)
+    return EMBEDDERS[settings.ingest_embedder](settings)
+
+
+class IngestEmbedder:
+    """The model at ingest with ``ingest_embedder='auto'``. Chunking (token counts) and the
+    cache (name, width) run on the light onnxruntime session when the export exists; the
+    texts that need the model go through it as well when they are few (``plan``), and
+    through torch otherwise — so a daily feed of a few papers never pays torch's import,
+    and a big first ingest gets torch's faster batches."""
+
+    def __init__(self, settings: IndexSettings) -> None:
+        self._settings = settings
+        self._light = onnx_embedder(settings) if onnx_path(settings).is_file() else None
+        self._torch: Embedder | None = None
+        self._runtime: Embedder | None = None
+        first = self._light or self._torch_embedder()
+        self.name, self.dim = first.name, first.dim
+
+    def _torch_embedder(self) -> Embedder:
+        if self._torch is None:
+            self._torch = EMBEDDERS["sentence-transformers"](self._settings)
+        return self._torch
+
+    def plan(self, texts: int) -> None:
+        """Choose the runtime for the ``texts`` that need the model."""
+        few = texts < self._settings.ingest_onnx_below and self._settings.device != "cuda"
+        self._runtime = self._light if self._light is not None and few else self._torch_embedder()
+
+    @property
+    def runtime(self) -> str:
+        return "onnx" if self._runtime is not None and self._runtime is self._light else "sentence-transformers"
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if self._runtime is None:
+            self.plan(len(texts))
+        assert self._runtime is not None
+        return self._runtime.embed(texts, batch_size=batch_size)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return (self._light or self._torch_embedder()).count_tokens(texts)

@@ -38,16 +38,25 @@ class IndexSettings(_Section):
     embedder: Literal["onnx", "sentence-transformers", "fake"] = Field(
         "onnx",
         description="Embedding runtime for the model: 'onnx' (onnxruntime; exported once from the "
-        "model folder into data_dir/models/, no torch at query time) or 'sentence-transformers' "
+        "model folder into export_dir, no torch at query time) or 'sentence-transformers' "
         "(torch). Both give the same vectors and share the embedding cache. 'fake' is a hashing "
         "embedder for fast tests only.",
     )
-    ingest_embedder: Literal["onnx", "sentence-transformers"] = Field(
-        "sentence-transformers",
-        description="Runtime for bulk encoding at ingest (same model, same vectors as 'embedder'): "
-        "torch encodes batches faster than onnxruntime on the 2-core hosts measured "
-        "(`python -m evals.bench` prints both); queries stay on 'embedder'. Ignored when "
-        "embedder is 'fake'.",
+    ingest_embedder: Literal["auto", "onnx", "sentence-transformers"] = Field(
+        "auto",
+        description="Runtime for encoding at ingest (same model, same vectors as 'embedder'). "
+        "'auto': onnxruntime when fewer than ingest_onnx_below texts need the model and the ONNX "
+        "export exists (no torch import: ~7 s saved), torch otherwise (it encodes big batches "
+        "faster on the 2-core hosts measured; `python -m evals.bench` prints both). Queries stay "
+        "on 'embedder'. Ignored when embedder is 'fake'.",
+    )
+    ingest_onnx_below: int = Field(
+        400, ge=0, description="With ingest_embedder 'auto': the most texts to encode with onnxruntime."
+    )
+    export_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "paperbot" / "models",
+        description="Where the model's ONNX export is kept, shared by every data_dir of this "
+        "user: exported once (needs torch, ~10 s), then reused.",
     )
     model: str = Field(
         "bundled",

@@ -83,9 +83,8 @@ def server(tmp_path):
 def test_server_mode_ranks_like_embedded_mode(server, real_index, real_index_dir, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    # The embedding cache and the exported model: nothing is embedded or exported again.
+    # The embedding cache (the ONNX export is shared): nothing is embedded or exported again.
     shutil.copy(real_index_dir / "embeddings.sqlite", data / "embeddings.sqlite")
-    shutil.copytree(real_index_dir / "models", data / "models")
     settings = Settings(index={"data_dir": data, "chroma_url": server.url})
     report = ingest(settings)
     assert report.embedded == 0 and report.papers == 398

@@ -1,0 +1,62 @@
+"""ingest_embedder='auto': a small ingest with the ONNX export in place never imports torch;
+a big one encodes with torch; the vectors are the same either way (one embedding cache)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embed import IngestEmbedder, exported_onnx
+from index.settings import IndexSettings
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).parent / "data"
+INGEST = r"""
+import json, sys
+from index.build import ingest
+from index.settings import Settings
+from pathlib import Path
+report = ingest(Settings(), [Path(sys.argv[1])])
+print(json.dumps({"embedded": report.embedded, "torch": "torch" in sys.modules}))
+"""
+
+
+def _ingest(data: Path, export: Path, corpus: Path, **env: str) -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(data),
+           "PAPERBOT_INDEX__EXPORT_DIR": str(export), **env}  # fmt: skip
+    r = subprocess.run([sys.executable, "-c", INGEST, str(corpus)], env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.splitlines()[-1])
+
+
+def test_small_ingest_skips_torch_big_one_uses_it(tmp_path):
+    export = tmp_path / "export"
+    exported_onnx(IndexSettings(export_dir=export))  # once per machine (make demo/test does it)
+    small = _ingest(tmp_path / "a", export, DATA / "papers.jsonl")
+    assert small == {"embedded": small["embedded"], "torch": False} and small["embedded"] > 0
+    big = _ingest(tmp_path / "b", export, DATA / "papers.jsonl", PAPERBOT_INDEX__INGEST_ONNX_BELOW="0")
+    assert big["torch"] is True and big["embedded"] == small["embedded"]
+    # no export yet: torch encodes, and the export is made for the queries
+    fresh_export = tmp_path / "export2"
+    first = _ingest(tmp_path / "c", fresh_export, DATA / "papers.jsonl")
+    assert first["torch"] is True and any(fresh_export.glob("*.onnx"))
+
+
+def test_both_runtimes_fill_one_cache_alike(tmp_path):
+    settings = IndexSettings(export_dir=tmp_path / "export")
+    exported_onnx(settings)
+    texts = [json.loads(line)["abstract"] for line in (DATA / "papers.jsonl").open()]
+    light, heavy = IngestEmbedder(settings), IngestEmbedder(settings.model_copy(update={"ingest_onnx_below": 0}))
+    light.plan(len(texts))
+    heavy.plan(len(texts))
+    assert (light.runtime, heavy.runtime) == ("onnx", "sentence-transformers")
+    assert light.name == heavy.name and light.count_tokens(texts) == heavy.count_tokens(texts)
+    assert (light.embed(texts) * heavy.embed(texts)).sum(axis=1).min() > 0.9999
+    assert np.allclose(np.linalg.norm(light.embed(texts), axis=1), 1.0, atol=1e-5)
