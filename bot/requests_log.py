@@ -38,8 +38,11 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS requests (
     owner TEXT NOT NULL,        -- host:pid of the process answering it
     created REAL NOT NULL,
     updated REAL NOT NULL,
-    response_url TEXT           -- a slash command's reply URL: works where the bot is not a member
+    response_url TEXT,          -- a slash command's reply URL: works where the bot is not a member
+    team TEXT                   -- the asker's team: streaming a reply into a channel names its recipient
 )"""
+# Columns added after the first release: (name, declaration), appended to older files on open.
+_ADDED = (("team", "TEXT"),)
 
 
 def this_process() -> str:
@@ -60,6 +63,7 @@ class Request:
     created: float = 0.0
     updated: float = 0.0
     response_url: str | None = None
+    team: str = ""
 
 
 class RequestLog:
@@ -67,6 +71,14 @@ class RequestLog:
         self.owner = owner or this_process()
         self._db = open_shared(path, threads=True)  # two bot processes may share the file
         self._db.execute(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+        for name, decl in _ADDED:
+            if name not in have:
+                try:
+                    with self._db:
+                        self._db.execute(f"ALTER TABLE requests ADD COLUMN {name} {decl}")
+                except Exception:  # noqa: BLE001 - another process added it first
+                    pass
         self._lock = threading.Lock()  # acks and workers write from several threads
 
     def claim(self, r: Request) -> bool:
@@ -74,9 +86,9 @@ class RequestLog:
         now = time.time()
         with self._lock, self._db:
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                 (r.event_id, r.kind, r.channel, r.thread_ts, r.react_ts, r.user, r.text, self.owner, now, now,
-                 r.response_url),  # fmt: skip
+                 r.response_url, r.team),  # fmt: skip
             )
         return cur.rowcount == 1
 

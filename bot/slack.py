@@ -1,15 +1,16 @@
-"""The Slack bot (slack-bolt lives here and nowhere else).
+"""The Slack bot (slack-bolt lives here and in the bot/slack_*.py modules, nowhere else).
 
-Ways to ask: @-mention in a channel, a direct message, the slash command. A listener only
-records the question in the SQLite request log (bot/requests_log.py), queues it and acks,
-in the request's own thread, so an ack never waits for answering; a bounded pool of
-workers answers in the thread. Slack's retries and repeated event ids never produce a
-second answer, across restarts and across bots sharing the log, while a retry of an
-event never recorded is answered. On start, questions a dead bot left are answered (or,
-when old, apologised for); on SIGTERM (HTTP mode) the bot answers what it holds, turns
-new events away with 503 so Slack retries them later, then exits. The bot ignores its
-own and other bots' messages, shows a reaction while working, and turns an internal
-error into a short apology with the run id."""
+Ways to ask: @-mention in a channel, a direct message (also in Slack's assistant view,
+which offers suggested prompts), the slash command. A listener only records the question
+in the SQLite request log (bot/requests_log.py), queues it and acks, in the request's
+own thread, so an ack never waits for answering; a bounded pool of workers answers in the
+thread (bot/slack_reply.py: loading status, a streamed or posted answer, feedback
+buttons). Slack's retries and repeated event ids never produce a second answer, across
+restarts and across bots sharing the log, while a retry of an event never recorded is
+answered. On start, questions a dead bot left are answered (or, when old, apologised
+for); on SIGTERM (HTTP and Socket Mode) the bot answers what it holds, turns new events
+away unacked so Slack delivers them again later, then exits. The bot ignores its own
+and other bots' messages and turns an internal error into a short apology with the run id."""
 
 from __future__ import annotations
 
@@ -26,14 +27,16 @@ from typing import Any, Callable
 
 from bot.answer import Answerer
 from bot.requests_log import AnswerPool, PoolClosed, PoolFull, Request, RequestLog
-from index.settings import Settings
-from bot.slack_blocks import answer_messages, fallback_text
+from bot.slack_blocks import FEEDBACK_ACTION, feedback_vote
+from bot.slack_client import web_client
+from bot.slack_reply import INVITE_HINT, NOT_A_MEMBER, Replier  # noqa: F401 - re-exported for callers
 from bot.traces import TraceStore
+from index.settings import Settings
 
 log = logging.getLogger("paperbot.slack")
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 REQUESTS_FILE = "slack_requests.sqlite"
-# Each app's answering pool and drain timeout, for serve_http's SIGTERM handler.
+# Each app's answering pool and drain timeout, for the SIGTERM handlers.
 _POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -67,10 +70,7 @@ def standalone_question(followup: str, earlier: list[str]) -> str:
 
 def create_app(settings: Settings, answerer: Answerer, token_verification: bool = True):
     """A Bolt App wired to ``answerer``; nothing is built at import time."""
-    from slack_bolt import App, BoltResponse
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
-    from slack_sdk.webhook import WebhookClient
+    from slack_bolt import App, Assistant, BoltResponse
 
     s = settings.slack
     if s.bot_token is None or s.signing_secret is None:
@@ -80,8 +80,7 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
             "Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (environment or .env); "
             "see the README's Slack section."
         )
-    token = s.bot_token.get_secret_value()
-    client = WebClient(token=token, base_url=s.api_url)
+    client = web_client(s)  # retries 429 (after Retry-After) and connection errors
     try:
         app = App(
             client=client,
@@ -102,11 +101,12 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
     requests = RequestLog(settings.index.data_dir / REQUESTS_FILE)
     pool = AnswerPool(s.answer_workers, s.queue_limit)
     _POOLS[app] = (pool, s.drain_timeout_s)
-    # Notices (queue position, rate limit) are Web API calls: never on the ack's thread.
+    # Notices (queue position, rate limit, prompts) are Web API calls: never on the ack's thread.
     notices = ThreadPoolExecutor(2, thread_name_prefix="paperbot-notice")
     limiter = RateLimiter(s.rate_limit_per_minute)
     # Feedback goes with the traces when the answerer records them, else into its own file.
     feedback_store = answerer.traces or TraceStore(settings.traces_path)
+    replier = Replier(client, s, answerer, requests)
 
     @app.middleware
     def refuse_while_draining(body: dict, next):  # noqa: A002 - Bolt's name
@@ -120,65 +120,8 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": RESTARTING})
         return next()  # button clicks are quick and still recorded
 
-    def post(channel: str, thread_ts: str | None, text: str) -> None:
-        _safe(client.chat_postMessage, channel=channel, thread_ts=thread_ts, text=text)
-
     def answer_job(r: Request) -> Callable[[], None]:
-        def job() -> None:
-            requests.set_state(r.event_id, "answering")
-            thread_ts = r.thread_ts
-            try:
-                if thread_ts is None:  # a slash command: its thread starts with the question
-                    try:
-                        posted = client.chat_postMessage(channel=r.channel, text=f"<@{r.user}> asked: {r.text}")
-                    except SlackApiError as e:
-                        if e.response.get("error") not in NOT_A_MEMBER or not r.response_url:
-                            raise
-                        respond_privately(r)
-                        return
-                    thread_ts = posted["ts"]
-                    requests.set_state(r.event_id, "answering", thread_ts)
-                if r.react_ts:
-                    _safe(client.reactions_add, channel=r.channel, timestamp=r.react_ts, name=s.busy_reaction)
-                a = answerer(with_history(r.channel, thread_ts, r.react_ts, r.text))
-                for i, blocks in enumerate(answer_messages(a)):  # a long answer continues in the thread
-                    client.chat_postMessage(
-                        channel=r.channel, thread_ts=thread_ts, text=fallback_text(a) if i == 0 else "(continued)",
-                        blocks=blocks, unfurl_links=False,
-                    )  # fmt: skip
-                requests.set_state(r.event_id, "done")
-            except Exception:
-                run_id = uuid.uuid4().hex[:12]
-                log.exception("answering failed (run %s)", run_id)
-                post(r.channel, thread_ts, f":warning: Sorry, something went wrong while answering (run `{run_id}`). "
-                     "Please try again.")  # fmt: skip
-                requests.set_state(r.event_id, "failed")
-            finally:
-                if r.react_ts:
-                    _safe(client.reactions_remove, channel=r.channel, timestamp=r.react_ts, name=s.busy_reaction)
-
-        return job
-
-    def respond_privately(r: Request) -> None:
-        """``/paper`` where the bot may not post (not a member): the answer goes to the asker
-        alone through the command's response_url, with how to get threaded answers."""
-        a = answerer(r.text)
-        hint = {"type": "context", "elements": [{"type": "mrkdwn", "text": INVITE_HINT}]}
-        WebhookClient(r.response_url).send(
-            text=fallback_text(a), blocks=[hint, *answer_messages(a)[0]][:50], response_type="ephemeral"
-        )
-        requests.set_state(r.event_id, "done")
-
-    def apology_job(r: Request) -> Callable[[], None]:
-        def job() -> None:
-            mention = "" if r.thread_ts else f"<@{r.user}> "  # a command that never got its thread
-            post(r.channel, r.thread_ts, f"{mention}:warning: Sorry, I restarted and lost track of your question "
-                 f"“{r.text}”. Please ask again.")  # fmt: skip
-            requests.set_state(r.event_id, "failed")
-            if r.react_ts:
-                _safe(client.reactions_remove, channel=r.channel, timestamp=r.react_ts, name=s.busy_reaction)
-
-        return job
+        return lambda: replier.answer(r, with_history(r))
 
     def accept(r: Request) -> tuple[str, str] | None:
         """Record and queue a question (before its ack). What to tell the asker now, if anything:
@@ -201,20 +144,20 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
     def question_of(event: dict) -> str:
         return " ".join(_MENTION.sub(" ", event.get("text") or "").split())
 
-    def with_history(channel: str, thread_ts: str, ts: str | None, question: str) -> str:
-        """The question, made standalone when it is a reply inside a thread."""
-        if not ts or thread_ts == ts or s.history_turns == 0:
-            return question
+    def with_history(r: Request) -> str:
+        """The question, made standalone when it is a reply inside a thread (on the worker)."""
+        if not r.react_ts or r.thread_ts in (None, r.react_ts) or s.history_turns == 0:
+            return r.text
         try:
-            replies = client.conversations_replies(channel=channel, ts=thread_ts, limit=50)
+            replies = client.conversations_replies(channel=r.channel, ts=r.thread_ts, limit=50)
         except Exception as e:  # noqa: BLE001 - history is a nicety; answer the question anyway
             log.warning("conversations.replies failed: %s", e)
-            return question
+            return r.text
         earlier = [
             question_of(m) for m in replies.get("messages", [])
-            if not m.get("bot_id") and m.get("ts") != ts and float(m.get("ts", 0)) < float(ts)
+            if not m.get("bot_id") and m.get("ts") != r.react_ts and float(m.get("ts", 0)) < float(r.react_ts)
         ][-s.history_turns :]  # fmt: skip
-        return standalone_question(question, earlier)
+        return standalone_question(r.text, earlier)
 
     def on_event(ack, event: dict, body: dict) -> None:
         ack()  # the HTTP response leaves when this function returns: after the log has the question
@@ -226,19 +169,20 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         ts = event["ts"]
         event_id = body.get("event_id") or f"{event['channel']}-{ts}"
         r = Request(event_id, "event", event["channel"], event.get("thread_ts") or ts, ts,
-                    event.get("user", ""), question_of(event) or "help")  # fmt: skip
+                    event.get("user", ""), question_of(event) or "help",
+                    team=event.get("team") or body.get("team_id") or "")  # fmt: skip
         notice = accept(r)
         if notice and notice[0] == "reply":
-            notices.submit(post, r.channel, r.thread_ts, notice[1])
+            notices.submit(replier.post, r.channel, r.thread_ts, notice[1])
         elif notice:  # queued: only the asker needs to know, and the thread keeps one reply
-            notices.submit(_safe, client.chat_postEphemeral, channel=r.channel, user=r.user,
+            notices.submit(replier.safe, client.chat_postEphemeral, channel=r.channel, user=r.user,
                            thread_ts=r.thread_ts, text=notice[1])  # fmt: skip
 
     def on_command(ack, command: dict) -> None:
         question = command.get("text", "").strip()
         r = Request(f"command-{command.get('trigger_id') or uuid.uuid4().hex}", "command", command["channel_id"],
                     None, None, command.get("user_id", ""), question,
-                    response_url=command.get("response_url"))  # fmt: skip
+                    response_url=command.get("response_url"), team=command.get("team_id", ""))  # fmt: skip
         notice = accept(r)
         text = f":mag: Looking for papers on “{question}”…"
         if notice:
@@ -246,13 +190,41 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         ack(response_type="ephemeral", text=text)
 
     def on_feedback(ack, body: dict, action: dict) -> None:
+        """Slack's feedback_buttons (value "up:<run id>"), and the plain buttons of answers
+        posted before them (action feedback_up / feedback_down, value the run id)."""
         ack()
-        vote = 1 if action["action_id"] == "feedback_up" else -1
-        feedback_store.add_feedback(action["value"], body.get("user", {}).get("id", ""), vote)
+        if action["action_id"] == FEEDBACK_ACTION:
+            vote = feedback_vote(action.get("value", ""))
+            if vote is None:
+                return
+            run_id, v = vote
+        else:
+            run_id, v = action["value"], 1 if action["action_id"] == "feedback_up" else -1
+        feedback_store.add_feedback(run_id, body.get("user", {}).get("id", ""), v)
 
+    # The assistant view in DMs: suggested prompts when a thread opens; its messages are
+    # questions like any DM. The channel the user is looking at (thread context) is not used.
+    assistant = Assistant()
+
+    def on_thread_started(ack, event: dict) -> None:
+        ack()
+        thread = event.get("assistant_thread", {})
+        prompts = [{"title": p, "message": p} for p in s.suggested_prompts]
+        if thread.get("channel_id") and thread.get("thread_ts") and prompts:
+            notices.submit(replier.safe, client.assistant_threads_setSuggestedPrompts, channel_id=thread["channel_id"],
+                           thread_ts=thread["thread_ts"], title=PROMPTS_TITLE, prompts=prompts)  # fmt: skip
+
+    def on_context_changed(ack) -> None:
+        ack()
+
+    assistant.thread_started(on_thread_started)
+    assistant.thread_context_changed(on_context_changed)
+    assistant.user_message(on_event)
+    app.assistant(assistant)
     app.event("app_mention")(on_event)
     app.event("message")(on_event)
     app.command(s.slash_command)(on_command)
+    app.action(FEEDBACK_ACTION)(on_feedback)
     app.action("feedback_up")(on_feedback)
     app.action("feedback_down")(on_feedback)
 
@@ -261,10 +233,11 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         if requests.take_over(r):
             fresh = time.time() - r.created < s.recover_max_age_s
             log.info("taking over question %s left %s by %s", r.event_id, r.state, r.owner)
+            job = answer_job(r) if fresh else (lambda r=r: replier.apologise(r))
             try:
-                pool.submit(answer_job(r) if fresh else apology_job(r))
+                pool.submit(job)
             except PoolFull:
-                notices.submit(apology_job(r))
+                notices.submit(replier.apologise, r)
     return app
 
 
@@ -273,10 +246,8 @@ def queued(ahead: int) -> str:
 
 
 BUSY = ":warning: I'm answering too many questions right now; please ask again in a few minutes."
-NOT_A_MEMBER = ("not_in_channel", "channel_not_found")
-INVITE_HINT = ":information_source: I can't post in this channel, so only you see this answer. " \
-    "Invite me with `/invite @paperbot` to get answers in threads."
 RESTARTING = ":arrows_counterclockwise: I'm restarting; please ask again in a minute."
+PROMPTS_TITLE = "Ask about ML papers — I answer from their abstracts, with citations:"
 
 
 def drain(app, server=None, timeout: float | None = None) -> bool:
@@ -291,14 +262,6 @@ def drain(app, server=None, timeout: float | None = None) -> bool:
     if server is not None:
         server.shutdown()
     return finished
-
-
-def _safe(call, **kwargs: Any) -> None:
-    """Cosmetic calls (reactions) must never stop an answer."""
-    try:
-        call(**kwargs)
-    except Exception as e:  # noqa: BLE001
-        log.warning("%s failed: %s", getattr(call, "__name__", "call"), e)
 
 
 def serve_http(app, host: str, port: int):
@@ -338,11 +301,29 @@ def serve_http(app, host: str, port: int):
     return make_server(host, port, wsgi, server_class=ThreadingServer, handler_class=QuietHandler)
 
 
-def run_socket_mode(app, settings: Settings) -> None:  # pragma: no cover - needs Slack itself
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+def run_socket_mode(app, settings: Settings, handler=None, stop: threading.Event | None = None) -> bool:
+    """Socket Mode until SIGTERM (or ``stop``), then the drain: new events go unacked (Slack
+    delivers them again, to another connection or after the restart), the connection
+    closes, and the questions in hand are answered. ``handler`` replaces Bolt's
+    SocketModeHandler (tests). Returns whether the drain finished in time."""
+    if handler is None:  # pragma: no cover - needs Slack itself
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    if settings.slack.app_token is None:
-        from index.errors import ConfigError
+        if settings.slack.app_token is None:
+            from index.errors import ConfigError
 
-        raise ConfigError("Socket Mode needs SLACK_APP_TOKEN (xapp-…); or run `paperbot slack --http`.")
-    SocketModeHandler(app, settings.slack.app_token.get_secret_value()).start()
+            raise ConfigError("Socket Mode needs SLACK_APP_TOKEN (xapp-…); or run `paperbot slack --http`.")
+        handler = SocketModeHandler(app, settings.slack.app_token.get_secret_value())
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    handler.connect()
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    pool, timeout = _POOLS[app]
+    pool.close()  # the middleware now leaves events unacked
+    handler.close()
+    return drain(app, timeout=timeout)

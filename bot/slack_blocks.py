@@ -1,5 +1,10 @@
 """Block Kit for an Answer: a pure function of the data, like the terminal rendering.
 
+The answer's prose goes in ``markdown`` blocks (standard markdown, which Slack renders
+for AI apps as the model wrote it; the same text a stream carries), the sources in
+mrkdwn sections (links with titles), and the end in a ``context_actions`` block with
+Slack's ``feedback_buttons``, whose values carry the run id.
+
 Slack limits: 3,000 characters per section text, 50 blocks and about 12k characters of
 text per message; long answers and long source lists are split to stay inside them, and
 ``answer_messages`` continues what does not fit in further messages."""
@@ -33,6 +38,11 @@ def _sections(text: str) -> list[dict[str, Any]]:
     return out
 
 
+def _markdown(text: str) -> list[dict[str, Any]]:
+    """Prose as markdown blocks, cut like sections so a long answer splits across messages."""
+    return [{"type": "markdown", "text": b["text"]["text"]} for b in _sections(text)]
+
+
 def _title(paper) -> str:
     title = _escape(paper.display_title)
     return f"<{paper.url}|{title}>" if paper.url else f"*{title}*"
@@ -48,26 +58,46 @@ def _body(a: Answer) -> list[dict[str, Any]]:
         if nearest:
             blocks += _sections("*Nearest papers (not close enough to cite):*\n" + nearest)
     else:
-        blocks += _sections(_escape(a.text))
-        blocks.append({"type": "divider"})
-        for c in a.citations:
-            blocks += _sections(f"*[{c.n}]* {_title(c.paper)}\n> {_escape(c.evidence)}")
+        blocks += _markdown(a.text)
+        blocks += source_blocks(a)
     return blocks
 
 
-def _tail(a: Answer) -> list[dict[str, Any]]:
+def source_blocks(a: Answer) -> list[dict[str, Any]]:
+    """The sources list under an answer (also what a streamed answer ends with)."""
+    blocks: list[dict[str, Any]] = [{"type": "divider"}]
+    for c in a.citations:
+        blocks += _sections(f"*[{c.n}]* {_title(c.paper)}\n> {_escape(c.evidence)}")
+    return blocks
+
+
+FEEDBACK_ACTION = "feedback"
+UP, DOWN = "up", "down"
+
+
+def feedback_vote(value: str) -> tuple[str, int] | None:
+    """(run id, +1/-1) from a clicked feedback button's value ("up:<run id>"); None if foreign."""
+    kind, _, run_id = value.partition(":")
+    return (run_id, 1 if kind == UP else -1) if kind in (UP, DOWN) and run_id else None
+
+
+def tail_blocks(a: Answer) -> list[dict[str, Any]]:
     """Feedback buttons and the context line (backend, time, run id): the end of an answer."""
     context = " · ".join(p for p in (a.backend, f"{a.timings.get('total', 0):.1f}s", f"run `{a.run_id}`") if p)
+
+    def button(text: str, kind: str, label: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": text}, "value": f"{kind}:{a.run_id}",
+                "accessibility_label": label}  # fmt: skip
+
     return [
         {
-            "type": "actions",
+            "type": "context_actions",
             "block_id": "feedback",
-            "elements": [
-                {"type": "button", "action_id": "feedback_up", "value": a.run_id,
-                 "text": {"type": "plain_text", "emoji": True, "text": ":+1:"}},
-                {"type": "button", "action_id": "feedback_down", "value": a.run_id,
-                 "text": {"type": "plain_text", "emoji": True, "text": ":-1:"}},
-            ],
+            "elements": [{
+                "type": "feedback_buttons", "action_id": FEEDBACK_ACTION,
+                "positive_button": button("Good answer", UP, "This answer was helpful"),
+                "negative_button": button("Bad answer", DOWN, "This answer was wrong or unhelpful"),
+            }],
         },  # fmt: skip
         {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
     ]
@@ -75,26 +105,28 @@ def _tail(a: Answer) -> list[dict[str, Any]]:
 
 def answer_blocks(a: Answer) -> list[dict[str, Any]]:
     """One message's blocks; what passes 50 blocks is cut (answer_messages continues instead)."""
-    blocks, tail = _body(a), _tail(a)
+    blocks, tail = _body(a), tail_blocks(a)
     if len(blocks) + len(tail) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - len(tail) - 1] + _sections("_(more sources omitted)_")
     return blocks + tail
 
 
-def _text_size(block: dict[str, Any]) -> int:
-    return len(block.get("text", {}).get("text", "")) + sum(len(e.get("text", "")) for e in block.get("elements", ())
-                                                             if isinstance(e.get("text"), str))  # fmt: skip
+def text_size(block: dict[str, Any]) -> int:
+    """Characters of text a block carries, as Slack counts them towards a message's limit."""
+    text = block.get("text", "")
+    own = len(text) if isinstance(text, str) else len(text.get("text", ""))
+    return own + sum(len(e["text"]) for e in block.get("elements", ()) if isinstance(e.get("text"), str))
 
 
 def answer_messages(a: Answer) -> list[list[dict[str, Any]]]:
     """The whole answer as messages within Slack's limits (50 blocks, TEXT_LIMIT characters
     of text each): the first message, then its continuations, the feedback tail on the last."""
-    tail = _tail(a)
-    room_blocks, room_text = MAX_BLOCKS - len(tail), TEXT_LIMIT - sum(map(_text_size, tail))
+    tail = tail_blocks(a)
+    room_blocks, room_text = MAX_BLOCKS - len(tail), TEXT_LIMIT - sum(map(text_size, tail))
     messages: list[list[dict[str, Any]]] = [[]]
     size = 0
     for block in _body(a):
-        n = _text_size(block)
+        n = text_size(block)
         if messages[-1] and (len(messages[-1]) >= room_blocks or size + n > room_text):
             messages.append([])
             size = 0

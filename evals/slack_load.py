@@ -1,11 +1,14 @@
-"""Slack load test on loopback, and the pieces the Slack tests share: a Slack Web API
-stand-in that records calls, and a signer for Slack's request signatures.
+"""Slack load test on loopback, and the pieces the Slack tests share: the Slack Web API
+stand-in (evals/slack_standin.py), a signer for Slack's request signatures, and builders
+of signed events, commands and clicks.
 
 Sends N concurrent signed app_mention events to paperbot's HTTP mode and reports ack
 latency p50/p99, time from event to posted reply, and that every event got exactly one
-reply. Bounded in count and time; loopback only.
+reply. With ``--mixed`` the N events are mentions, DMs, ``/paper`` commands and feedback
+clicks in turn, answers are made slow (``--slow-answer-s``), and every question must get
+exactly one reply. Bounded in count and time; loopback only.
 
-    python -m evals.slack_load [--events 50]
+    python -m evals.slack_load [--events 50] [--mixed --slow-answer-s 2 --workers 4] [--json]
 """
 
 from __future__ import annotations
@@ -20,73 +23,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from evals.metrics import percentile
+from evals.slack_standin import DROP, RATE_LIMITED, WebAPIStandIn  # noqa: F401 - the tests import them from here
 
 SECRET = "load-test-signing-secret"
-
-
-class WebAPIStandIn:
-    """A Slack Web API on 127.0.0.1 that answers ok and records (method, params, time).
-    ``delays`` holds seconds a method takes (a slow Slack, or a bot kept mid-answer);
-    ``errors`` an error a method answers with (e.g. "not_in_channel"). Posts to
-    ``response_url`` are recorded as method "response"."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict, float]] = []
-        self.thread: list[dict] = []  # what conversations.replies returns
-        self.delays: dict[str, float] = {}
-        self.errors: dict[str, str] = {}
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                if "json" in (self.headers.get("Content-Type") or ""):
-                    params = json.loads(raw or "{}")
-                else:
-                    params = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
-                method = self.path.rsplit("/", 1)[-1]
-                stand_in.calls.append((method, params, time.monotonic()))
-                time.sleep(stand_in.delays.get(method, 0))
-                extra = {"messages": stand_in.thread} if method == "conversations.replies" else {}
-                if method in stand_in.errors:
-                    extra = {"ok": False, "error": stand_in.errors[method]}
-                body = json.dumps({"ok": True, **extra, "ts": f"{time.time():.6f}", "channel": params.get("channel"),
-                                   "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}).encode()  # fmt: skip
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
-        self.response_url = f"http://127.0.0.1:{self._server.server_address[1]}/response"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def posts(self) -> list[dict]:
-        return [p for m, p, _ in self.calls if m == "chat.postMessage"]
-
-    def answers(self, thread_ts: str | None = None) -> list[dict]:
-        """Posted answers (messages with blocks), optionally those in one thread."""
-        return [p for p in self.posts() if p.get("blocks") and thread_ts in (None, p.get("thread_ts"))]
-
-    def methods(self) -> list[str]:
-        return [m for m, _, _ in self.calls]
-
-    def shutdown(self) -> None:
-        self._server.shutdown()
-
-    def __enter__(self) -> "WebAPIStandIn":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
 
 
 def serve_in_thread(app) -> tuple[str, object]:
@@ -127,12 +68,21 @@ def command_body(text: str, user: str = "U1", channel: str = "C2", trigger_id: s
                                    "team_id": "T1", "response_url": response_url, "trigger_id": trigger_id})  # fmt: skip
 
 
-def click_body(action_id: str, value: str, user: str = "U1") -> str:
-    """A button click (block_actions) as Slack posts it (form-encoded; send with FORM)."""
+def click_body(action_id: str, value: str, user: str = "U1", kind: str = "button") -> str:
+    """A button click (block_actions) as Slack posts it (form-encoded; send with FORM).
+    ``kind`` "feedback_buttons" with ``value`` "up:<run id>" is a click on Slack's feedback buttons."""
     payload = {"type": "block_actions", "user": {"id": user}, "team": {"id": "T1"}, "api_app_id": "A1",
                "container": {"type": "message"}, "trigger_id": "t", "channel": {"id": "C1"},
-               "actions": [{"action_id": action_id, "block_id": "feedback", "value": value, "type": "button"}]}  # fmt: skip
+               "actions": [{"action_id": action_id, "block_id": "feedback", "value": value, "type": kind}]}  # fmt: skip
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def dm_body(event_id: str, text: str, ts: str, user: str = "U1", channel: str = "D1", **extra) -> str:
+    """A direct message to the bot (message.im); with ``thread_ts`` one in the assistant view."""
+    event = {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts, "channel": channel,
+             "team": "T1", **extra}  # fmt: skip
+    return json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
+                       "event_id": event_id, "event_time": int(time.time()), "event": event})  # fmt: skip
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -192,32 +142,143 @@ def run_load(url: str, api: WebAPIStandIn, questions: list[str], reply_timeout: 
     }
 
 
-def main() -> None:
+KINDS = ("mention", "dm", "command", "click")
+
+
+def run_mixed_load(url: str, api: WebAPIStandIn, questions: list[str], reply_timeout: float) -> dict[str, float]:
+    """One event per question, all at once: mentions, DMs, ``/paper`` commands and feedback
+    clicks in turn (a click asks nothing). Ack latency over all events and per kind; every
+    question must get exactly one reply in its thread (a command's thread is the bot's
+    "asked:" message, found by the asker's user id)."""
+    n = len(questions)
+    acks: dict[str, list[float]] = {k: [] for k in KINDS}
+    sent_at: dict[str, float] = {}  # thread ts (or, for a command, the asker) -> when sent
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        kind, ts, user = KINDS[i % len(KINDS)], f"{5000 + i}.0001", f"UM{i}"
+        ctype = "application/json"
+        if kind == "mention":
+            key, body = ts, mention_body(f"EvMix{i}", f"<@UBOT> {questions[i]}", ts, user=user)
+        elif kind == "dm":
+            key, body = ts, dm_body(f"EvMix{i}", questions[i], ts, user=user, channel=f"D{i}")
+        elif kind == "command":
+            key, body, ctype = user, command_body(questions[i], user=user, trigger_id=f"tmix{i}"), FORM
+        else:
+            key, body, ctype = None, click_body("feedback", f"up:run{i}", user=user, kind="feedback_buttons"), FORM
+        start = time.monotonic()
+        status, _ = send_signed(url, body, content_type=ctype)
+        took = time.monotonic() - start
+        if status != 200:
+            raise RuntimeError(f"{kind} event {i} got HTTP {status}")
+        with lock:
+            acks[kind].append(took)
+            if key is not None:
+                sent_at[key] = start
+
+    with ThreadPoolExecutor(max_workers=min(n, 32)) as pool:
+        list(pool.map(one, range(n)))
+    asked = len(sent_at)
+    wait_for(lambda: len(_replies(api, sent_at)[0]) >= asked, timeout=reply_timeout)
+    time.sleep(0.5)  # a duplicate would arrive now
+    per_question, reply_times = _replies(api, sent_at)
+    every = [t for k in KINDS for t in acks[k]]
+    result: dict[str, float] = {
+        "events": n,
+        "questions": asked,
+        "questions_with_exactly_one_reply": sum(1 for c in per_question.values() if c == 1),
+        "ack_p50_ms": percentile(every, 0.5) * 1e3,
+        "ack_p99_ms": percentile(every, 0.99) * 1e3,
+        "ack_max_ms": max(every) * 1e3,
+    }
+    for kind in KINDS:
+        result[f"{kind}s"] = len(acks[kind])
+        if acks[kind]:
+            result[f"{kind}_ack_p99_ms"] = percentile(acks[kind], 0.99) * 1e3
+    result["reply_p50_s"] = percentile(reply_times, 0.5) if reply_times else float("nan")
+    result["reply_p95_s"] = percentile(reply_times, 0.95) if reply_times else float("nan")
+    return result
+
+
+def _replies(api: WebAPIStandIn, sent_at: dict[str, float]) -> tuple[dict[str, int], list[float]]:
+    """Answers (posted with blocks, or streamed) per question key, and event-to-answer times."""
+    roots = {}  # a command's thread root ts -> the asker
+    for method, p, _ in list(api.calls):
+        if method == "chat.postMessage" and " asked: " in (p.get("text") or "") and not p.get("thread_ts"):
+            roots[p["_ts"]] = p["text"].split(">", 1)[0].lstrip("<@")
+    counts: dict[str, int] = {}
+    times = []
+    for method, p, at in list(api.calls):
+        if method == "chat.startStream" or (method == "chat.postMessage" and p.get("thread_ts") and p.get("blocks")
+                                            and p.get("text") != "(continued)"):  # fmt: skip
+            key = roots.get(p["thread_ts"], p["thread_ts"])
+            if key in sent_at:
+                counts[key] = counts.get(key, 0) + 1
+                times.append(at - sent_at[key])
+    return counts, times
+
+
+def slowed(answerer, seconds: float):
+    """A copy of ``answerer`` that takes ``seconds`` longer per question (slow answers, as
+    from a slow LLM, without needing one)."""
+    import copy
+
+    class Slow(type(answerer)):
+        def __call__(self, question, *args, **kwargs):
+            time.sleep(seconds)
+            return super().__call__(question, *args, **kwargs)
+
+    slow = copy.copy(answerer)
+    slow.__class__ = Slow
+    return slow
+
+
+def main(argv: list[str] | None = None) -> None:
+    import tempfile
+    from pathlib import Path
+
     from bot.answer import Answerer
-    from index.settings import Settings
     from bot.slack import create_app
+    from bot.traces import TraceStore
+    from index.settings import Settings
     from evals.questions import BUNDLED_DEV, load_questions
     from index.loaded import open_index
 
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(prog="python -m evals.slack_load")
     ap.add_argument("--events", type=int, default=50)
-    args = ap.parse_args()
+    ap.add_argument("--mixed", action="store_true",
+                    help="mentions, DMs, /paper commands and feedback clicks in turn, with slow answers")  # fmt: skip
+    ap.add_argument("--slow-answer-s", type=float, default=0.0, help="seconds added to every answer")
+    ap.add_argument("--workers", type=int, default=None, help="answering workers (default: slack.answer_workers)")
+    ap.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    args = ap.parse_args(argv)
     api = WebAPIStandIn()
     settings = Settings()
+    overrides = {"answer_workers": args.workers} if args.workers else {}
     settings.slack = type(settings.slack).model_validate(
-        {"bot_token": "xoxb-load", "signing_secret": SECRET, "api_url": api.url}
+        {"bot_token": "xoxb-load", "signing_secret": SECRET, "api_url": api.url, **overrides}
     )
-    answerer = Answerer(settings, open_index(settings))
+    # The load's answers and feedback clicks go to a throwaway trace file, not the team's.
+    scratch = tempfile.TemporaryDirectory(prefix="paperbot-slack-load-")
+    answerer = Answerer(settings, open_index(settings), traces=TraceStore(Path(scratch.name) / "traces.sqlite"))
     answerer("warm-up question about transformers")  # model loaded before timing
+    if args.slow_answer_s:
+        answerer = slowed(answerer, args.slow_answer_s)
     url, server = serve_in_thread(create_app(settings, answerer))
     qs = [q.question for q in load_questions(BUNDLED_DEV)]
     questions = [qs[i % len(qs)] for i in range(args.events)]
-    result = run_load(url, api, questions, reply_timeout=600)
+    run = run_mixed_load if args.mixed else run_load
+    result = run(url, api, questions, reply_timeout=600)
     server.shutdown()
     api.shutdown()
+    scratch.cleanup()
+    if args.json:
+        print(json.dumps(result))
+        return
     for k, v in result.items():
         print(f"{k:<32} {v:10.2f}" if isinstance(v, float) else f"{k:<32} {v:10d}")
-    print("(extractive backend, bundled index, HTTP mode on loopback, 2 CPU cores)")
+    print(f"({settings.llm.backend} backend, {settings.slack.answer_workers} answering workers, "
+          f"answers slowed by {args.slow_answer_s:g} s, HTTP mode on loopback)")  # fmt: skip
 
 
 if __name__ == "__main__":

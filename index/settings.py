@@ -230,7 +230,37 @@ class SlackSettings(_Section):
         "https://slack.com/api/", description="Slack Web API base URL (a proxy, or a stand-in in tests)."
     )
     slash_command: str = Field("/paper", description="The slash command the bot answers.")
-    busy_reaction: str = Field("hourglass_flowing_sand", description="Reaction shown while answering.")
+    busy_reaction: str = Field(
+        "",
+        description="Reaction shown on the question while answering; empty (the default) shows none, since "
+        "the loading status (assistant.threads.setStatus) replaces it. A name such as hourglass_flowing_sand "
+        "needs the reactions:write scope in the app manifest.",
+    )
+    loading_status: bool = Field(
+        True,
+        description="Show Slack's loading status under the question while answering (\"Searching 398 "
+        "abstracts…\", \"Checking citations…\"); needs the assistant:write scope.",
+    )
+    stream_answers: bool = Field(
+        True,
+        description="With an LLM backend that streams (llm.stream), stream the answer into Slack "
+        "(chat.startStream/appendStream/stopStream) a sentence at a time, only sentences that passed the "
+        "grounding check, then finish with the sources.",
+    )
+    suggested_prompts: list[str] = Field(
+        default_factory=lambda: [
+            "Which papers make LLM inference faster?",
+            "What are alternatives to attention for long sequences?",
+            "Which papers study retrieval-augmented generation?",
+        ],
+        max_length=4,
+        description="Prompts offered when someone opens paperbot's assistant view (at most 4, Slack's limit).",
+    )
+    api_retries: int = Field(
+        2, ge=0, le=10,
+        description="Retries of a Web API call that Slack rate-limited (HTTP 429, after its Retry-After) or "
+        "that failed to connect; slack-sdk's retry handlers do the waiting.",
+    )
     history_turns: int = Field(
         3, ge=0, description="Earlier questions of a thread taken into account for a follow-up."
     )

@@ -53,7 +53,7 @@ def mention(event_id="Ev1", text="<@UBOT> how do gardeners route tomatoes?", ts=
 
 
 def test_mention_gets_one_threaded_reply_with_sources(bot):
-    url, _ = bot
+    url, answerer = bot
     status, _ = send(url, mention())
     assert status == 200
     assert wait_for(lambda: len(posts()) == 1)
@@ -61,8 +61,14 @@ def test_mention_gets_one_threaded_reply_with_sources(bot):
     assert p["channel"] == "C1" and p["thread_ts"] == "111.1"
     blocks = json.dumps(p["blocks"])
     assert "[1]" in blocks and "Sparse Mixture of Gardeners" in blocks and "run `" in blocks
-    assert wait_for(lambda: "reactions.remove" in API.methods())
-    assert "reactions.add" in API.methods()
+    # Slack's loading status under the question while answering, set before the answer; no reaction.
+    methods = API.methods()
+    assert methods.index("assistant.threads.setStatus") < methods.index("chat.postMessage")
+    (status,) = [c for m, c, _ in API.calls if m == "assistant.threads.setStatus"]
+    assert status["channel_id"] == "C1" and status["thread_ts"] == "111.1"
+    assert status["status"] == f"Searching {len(answerer.index.papers)} abstracts…"
+    assert "Checking citations…" in status["loading_messages"]
+    assert not [m for m in methods if m.startswith("reactions.")]
 
 
 def test_forged_and_stale_requests_are_rejected(bot):
@@ -121,12 +127,18 @@ def test_feedback_click_is_stored_and_exported(bot):
     send(url, mention("Ev8"))
     assert wait_for(lambda: len(posts()) == 1)
     blocks = posts()[0]["blocks"]
-    (actions,) = [b for b in blocks if b["type"] == "actions"]
-    run_id = actions["elements"][1]["value"]
-    status, _ = send(url, click_body("feedback_down", run_id), content_type=FORM)
-    assert status == 200
+    (actions,) = [b for b in blocks if b["type"] == "context_actions"]
+    (buttons,) = actions["elements"]
+    assert buttons["type"] == "feedback_buttons" and buttons["action_id"] == "feedback"
+    run_id = buttons["negative_button"]["value"].removeprefix("down:")
+    assert buttons["positive_button"]["value"] == f"up:{run_id}" and run_id in json.dumps(blocks[-1])
     store = TraceStore(answerer.settings.traces_path)
-    assert wait_for(lambda: store.feedback(run_id) == [("U1", -1)])
+    # A click on the plain buttons of an answer posted before feedback_buttons still counts.
+    assert send(url, click_body("feedback_up", run_id), content_type=FORM)[0] == 200
+    assert wait_for(lambda: store.feedback(run_id) == [("U1", 1)])
+    status, _ = send(url, click_body("feedback", f"down:{run_id}", kind="feedback_buttons"), content_type=FORM)
+    assert status == 200
+    assert wait_for(lambda: store.feedback(run_id) == [("U1", -1)])  # the later click replaces the earlier
     (case,) = feedback_cases(store.downvoted())
     assert case["id"] == f"fb-{run_id}" and case["gold_ids"] is None and case["question"].startswith("how do gardeners")
 
@@ -154,7 +166,8 @@ def test_thread_follow_up_uses_history(bot):
     assert replies and replies[0]["ts"] == "300.1"
     p = posts()[0]
     assert p["thread_ts"] == "300.1" and "Sparse Mixture of Gardeners" in json.dumps(p["blocks"])
-    run_id = [b for b in p["blocks"] if b["type"] == "actions"][0]["elements"][0]["value"]
+    run_id = [b for b in p["blocks"] if b["type"] == "context_actions"][0]["elements"][0]["negative_button"]["value"]
+    run_id = run_id.removeprefix("down:")
     assert answerer.traces.get(run_id)["question"] == "how do gardeners route tomatoes? and what about its cost?"
 
 

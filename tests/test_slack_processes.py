@@ -20,7 +20,7 @@ pytest.importorskip("slack_bolt")
 from bot.slack import REQUESTS_FILE  # noqa: E402
 from evals.slack_load import RETRY, SECRET, WebAPIStandIn, mention_body, send_signed, serving, wait_for  # noqa: E402
 from index.build import ingest  # noqa: E402
-from tests.conftest import fake_process_env  # noqa: E402
+from conftest import fake_process_env  # noqa: E402 - tests/ is on the path, as pytest runs it
 
 DATA = Path(__file__).parent / "data"
 
@@ -89,7 +89,7 @@ def test_two_processes_on_one_log_answer_each_event_once(start, api):
 
 def test_question_of_a_killed_bot_is_answered_by_the_next_start(start, api, fake_settings):
     ((first, url),) = start(1)
-    api.delays["reactions.add"] = 30  # keeps the bot mid-answer
+    api.delays["assistant.threads.setStatus"] = 30  # keeps the bot mid-answer
     assert send_signed(url, mention(1))[0] == 200
     assert wait_for(lambda: state(fake_settings, "Ev1") == "answering")
     first.kill()  # -9: no chance to clean up
@@ -104,7 +104,7 @@ def test_question_of_a_killed_bot_is_answered_by_the_next_start(start, api, fake
 
 def test_sigterm_drains_the_answer_in_hand_and_turns_new_events_away(start, api, fake_settings):
     ((proc, url),) = start(1)
-    api.delays["reactions.add"] = 2  # an answer takes 2 s
+    api.delays["assistant.threads.setStatus"] = 2  # an answer takes 2 s
     assert send_signed(url, mention(1))[0] == 200
     assert wait_for(lambda: state(fake_settings, "Ev1") == "answering")
     proc.send_signal(signal.SIGTERM)
