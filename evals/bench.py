@@ -1,8 +1,11 @@
 """Speed numbers for the closing note, measured on this machine:
 
 - the whole `paperbot ingest` command (process start to exit) on the bundled corpus from
-  an empty cache: seconds and papers/s, against the raw encode rate of the same model on
-  the same papers (each paper once, title + abstract) with torch and with onnxruntime;
+  an empty embedding cache: seconds and papers/s, against the raw encode rate of the same
+  model on the same papers (each paper once, title + abstract) with torch and with
+  onnxruntime; once on a machine that has not exported the model to ONNX yet (first use),
+  once with the export in place (every later data folder);
+- adding 10 new papers to the built index (`paperbot ingest FILE`: onnxruntime, no torch);
 - query embedding latency with each runtime;
 - `search` and `ask` latency p50/p95 in a warm process;
 - cold `paperbot ask` wall time (a new process each time, index built) and `paperbot --help`.
@@ -33,6 +36,8 @@ from index.embed import load_embedder
 from index.loaded import open_index
 from index.papers import merge_papers
 
+SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "scifact"
+
 
 def _run(cmd: list[str], env: dict[str, str]) -> float:
     t = time.perf_counter()
@@ -47,11 +52,18 @@ def main() -> None:
     out: dict[str, float] = {}
     exe = str(Path(sys.executable).with_name("paperbot"))
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(index={"data_dir": Path(tmp)})
+        settings = Settings(index={"data_dir": Path(tmp), "export_dir": Path(tmp) / "export"})
         env = {**os.environ, "PAPERBOT_INDEX__DATA_DIR": tmp, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-        out["ingest_s"] = _run([exe, "ingest", "--no-progress"], env)
+        first = {**env, "PAPERBOT_INDEX__DATA_DIR": f"{tmp}/first", "PAPERBOT_INDEX__EXPORT_DIR": f"{tmp}/export"}
+        out["ingest_first_use_s"] = _run([exe, "ingest", "--no-progress"], first)
+        out["ingest_s"] = _run([exe, "ingest", "--no-progress"], {**env, "PAPERBOT_INDEX__EXPORT_DIR": f"{tmp}/export"})
         papers = len(open_index(settings).papers)
         out["ingest_papers_per_s"] = papers / out["ingest_s"]
+        new = Path(tmp) / "new.jsonl"
+        with (SCIFACT / "corpus.jsonl").open() as f:
+            docs = [json.loads(next(f)) for _ in range(10)]
+        new.write_text("".join(json.dumps({"id": f"scifact-{d['_id']}", "title": d["title"], "abstract": d["text"]}) + "\n" for d in docs))
+        out["add_10_papers_s"] = _run([exe, "ingest", "--no-progress", str(new)], {**env, "PAPERBOT_INDEX__EXPORT_DIR": f"{tmp}/export"})
 
         _, records = read_inputs(settings.index.corpus)
         texts = [f"{p.title}. {p.abstract}" if p.title else p.abstract for p in merge_papers([], records)]

@@ -94,3 +94,42 @@ def real_index(real_index_dir: Path):
     from index.loaded import open_index
 
     return open_index(Settings(index={"data_dir": real_index_dir}))
+
+
+@pytest.fixture
+def api():
+    """The loopback Slack Web API stand-in (evals/slack_standin.py)."""
+    from evals.slack_standin import WebAPIStandIn
+
+    with WebAPIStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def make_bot(fake_settings, api):
+    """Start a bot (the real Bolt app, HTTP mode on loopback) with SlackSettings overrides;
+    all share one data dir. Returns (events URL, answerer, app)."""
+    from bot.answer import Answerer
+    from bot.slack import create_app
+    from bot.traces import TraceStore
+    from evals.slack_load import SECRET, serve_in_thread
+    from index.build import ingest
+    from index.loaded import open_index
+
+    ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv"])
+    servers = []
+
+    def start(**slack):
+        s = fake_settings.model_copy(deep=True)
+        s.slack = type(s.slack).model_validate(
+            {"bot_token": "xoxb-test", "signing_secret": SECRET, "api_url": api.url, **slack}
+        )
+        answerer = Answerer(s, open_index(s), traces=TraceStore(s.traces_path))
+        app = create_app(s, answerer)
+        url, server = serve_in_thread(app)
+        servers.append(server)
+        return url, answerer, app
+
+    yield start
+    for server in servers:
+        server.shutdown()

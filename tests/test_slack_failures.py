@@ -7,49 +7,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("slack_bolt")
 
-from bot.answer import Answerer  # noqa: E402
-from bot.slack import create_app  # noqa: E402
-from bot.traces import TraceStore  # noqa: E402
 from evals.slack_load import (  # noqa: E402
-    DROP, FORM, RATE_LIMITED, SECRET, WebAPIStandIn, command_body, mention_body, send_signed, serve_in_thread, wait_for,
+    DROP, FORM, RATE_LIMITED, WebAPIStandIn, command_body, mention_body, send_signed, wait_for,
 )
 from evals.slack_standin import message_text_size  # noqa: E402
-from index.build import ingest  # noqa: E402
-from index.loaded import open_index  # noqa: E402
-
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture
-def api():
-    with WebAPIStandIn() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture
-def make_bot(fake_settings, api):
-    ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv"])
-    servers = []
-
-    def start(**slack):
-        s = fake_settings.model_copy(deep=True)
-        s.slack = type(s.slack).model_validate(
-            {"bot_token": "xoxb-test", "signing_secret": SECRET, "api_url": api.url, **slack}
-        )
-        answerer = Answerer(s, open_index(s), traces=TraceStore(s.traces_path))
-        url, server = serve_in_thread(create_app(s, answerer))
-        servers.append(server)
-        return url, answerer
-
-    yield start
-    for server in servers:
-        server.shutdown()
 
 
 def mention(i: int = 1) -> str:
@@ -61,7 +27,7 @@ def attempts(api: WebAPIStandIn, method: str) -> list[tuple[dict, float]]:
 
 
 def test_rate_limited_post_waits_retry_after_then_answers_once(make_bot, api):
-    url, _ = make_bot()
+    url, _, _ = make_bot()
     api.inject("chat.postMessage", RATE_LIMITED, times=1, retry_after=1)
     assert send_signed(url, mention())[0] == 200
     assert wait_for(lambda: len(api.succeeded("chat.postMessage")) == 1)
@@ -74,7 +40,7 @@ def test_rate_limited_post_waits_retry_after_then_answers_once(make_bot, api):
 
 
 def test_dropped_connection_is_retried(make_bot, api):
-    url, _ = make_bot()
+    url, _, _ = make_bot()
     api.inject("chat.postMessage", DROP)
     assert send_signed(url, mention())[0] == 200
     assert wait_for(lambda: len(api.succeeded("chat.postMessage")) == 1)
@@ -82,7 +48,7 @@ def test_dropped_connection_is_retried(make_bot, api):
 
 
 def test_rate_limit_past_the_retries_becomes_an_apology(make_bot, api):
-    url, _ = make_bot(api_retries=1)
+    url, _, _ = make_bot(api_retries=1)
     api.inject("chat.postMessage", RATE_LIMITED, times=2, retry_after=0)
     assert send_signed(url, mention())[0] == 200
     assert wait_for(lambda: len(api.succeeded("chat.postMessage")) == 1)
@@ -93,7 +59,7 @@ def test_rate_limit_past_the_retries_becomes_an_apology(make_bot, api):
 
 @pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found"])
 def test_paper_where_the_bot_cannot_post_answers_privately_through_response_url(make_bot, api, error):
-    url, _ = make_bot()
+    url, _, _ = make_bot()
     api.errors["chat.postMessage"] = error
     api.inject("response", RATE_LIMITED, retry_after=0)  # the response_url client retries too
     body = command_body("tiny violins audio", trigger_id="tn", response_url=api.response_url)
@@ -124,7 +90,7 @@ def test_the_stand_in_refuses_messages_slack_would(api):
 
 
 def test_a_huge_answer_is_split_into_messages_slack_accepts(make_bot, api, monkeypatch):
-    url, answerer = make_bot()
+    url, answerer, _ = make_bot()
     real = type(answerer).__call__
 
     def huge(this, question, *a, **k):

@@ -18,17 +18,12 @@ import pytest
 pytest.importorskip("slack_bolt")
 
 from bot.slack import REQUESTS_FILE  # noqa: E402
-from evals.slack_load import RETRY, SECRET, WebAPIStandIn, mention_body, send_signed, serving, wait_for  # noqa: E402
+from evals.slack_load import RETRY, SECRET, mention_body, send_signed, serving, wait_for  # noqa: E402
 from index.build import ingest  # noqa: E402
 from conftest import fake_process_env  # noqa: E402 - tests/ is on the path, as pytest runs it
 
 DATA = Path(__file__).parent / "data"
 
-
-@pytest.fixture
-def api():
-    with WebAPIStandIn() as stand_in:
-        yield stand_in
 
 
 @pytest.fixture

@@ -12,24 +12,17 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("slack_bolt")
 
-from bot.answer import Answerer  # noqa: E402
 from bot.requests_log import Request, RequestLog  # noqa: E402
-from bot.slack import BUSY, REQUESTS_FILE, RESTARTING, create_app, drain  # noqa: E402
-from bot.traces import TraceStore  # noqa: E402
+from bot.slack import BUSY, REQUESTS_FILE, RESTARTING, drain  # noqa: E402
 from evals.metrics import percentile  # noqa: E402
 from evals.slack_load import (  # noqa: E402
-    FORM, RETRY, SECRET, WebAPIStandIn, click_body, command_body, mention_body, send_signed, serve_in_thread, wait_for,
+    FORM, RETRY, click_body, command_body, mention_body, send_signed, wait_for,
 )
-from index.build import ingest  # noqa: E402
-from index.loaded import open_index  # noqa: E402
-
-DATA = Path(__file__).parent / "data"
 
 
 class Gate:
@@ -48,34 +41,6 @@ class Gate:
             return real(this, question, *a, **k)
 
         monkeypatch.setattr(type(answerer), "__call__", slow)
-
-
-@pytest.fixture
-def api():
-    with WebAPIStandIn() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture
-def make_bot(fake_settings, api):
-    """Start a bot (HTTP mode on loopback) with SlackSettings overrides; all share one data dir."""
-    ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv"])
-    servers = []
-
-    def start(**slack):
-        s = fake_settings.model_copy(deep=True)
-        s.slack = type(s.slack).model_validate(
-            {"bot_token": "xoxb-test", "signing_secret": SECRET, "api_url": api.url, **slack}
-        )
-        answerer = Answerer(s, open_index(s), traces=TraceStore(s.traces_path))
-        app = create_app(s, answerer)
-        url, server = serve_in_thread(app)
-        servers.append(server)
-        return url, answerer, app
-
-    yield start
-    for server in servers:
-        server.shutdown()
 
 
 def mention(i: int, **extra) -> str:
