@@ -12,7 +12,8 @@ is what a Chroma server searches); peak RSS of this process (the ingests) and of
 serving process; disk size. A Markdown report and PNG charts go to
 ``evals/reports/<timestamp>-scale/``.
 
-Papers have 8–17 SciFact sentences: about 1.8 chunks each, like the bundled corpus.
+Papers have 5–11 SciFact sentences: about 1.8 chunks each with the model's tokenizer, like
+the bundled corpus.
 
 ``--embedder fake`` measures the pipeline without the model (the 1% add then costs no
 encoding in either case; recall on its hashed vectors is not the model's). ``--seed-base``
@@ -67,7 +68,9 @@ for q in queries:
     t = time.perf_counter()
     search(index, q, s.retrieval)
     lat.append(time.perf_counter() - t)
-print(json.dumps({"lat": lat, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak (kept across exec).
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"lat": lat, "rss_mb": hwm / 1024}))
 """
 
 
@@ -110,7 +113,7 @@ def synthetic(n: int, seed: int, prefix: str, sentences: list[str], used: set[st
     papers = []
     for i in range(n):
         title = " ".join(rng.choice(sentences).split()[:8])
-        drawn = [rng.choice(sentences) for _ in range(rng.randint(8, 17))]
+        drawn = [rng.choice(sentences) for _ in range(rng.randint(5, 11))]
         if used is not None:
             used.update(drawn)
         papers.append({"id": f"{prefix}{i}", "title": title, "abstract": " ".join(drawn)})
@@ -164,9 +167,12 @@ def hnsw_recall(settings: Settings, queries: np.ndarray, k: int = 10) -> float:
     return float(np.mean(found))
 
 
-def run_size(n: int, embedder_name: str, seed_base: bool, sentences: list[str], queries: list[str]) -> dict:
+def run_size(
+    n: int, embedder_name: str, seed_base: bool, sentences: list[str], queries: list[str], keep: Path | None = None
+) -> dict:  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(tmp) if keep is None else keep / str(n)
+        root.mkdir(parents=True, exist_ok=True)
         used: set[str] = set()
         base = _write(root / "base.jsonl", synthetic(n, 1, "s", sentences, used))
         more = _write(root / "more.jsonl", synthetic(max(n // 100, 1), 2, "m", sentences))
@@ -244,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="stand-in vectors for the base corpus via the cache; only the 1%% added is encoded")  # fmt: skip
     ap.add_argument("--json", action="store_true", help="one JSON object a line")
     ap.add_argument("--no-report", action="store_true", help="skip the Markdown/PNG report")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="build under DIR/<size>/ and keep it (default: a temporary folder)")
     args = ap.parse_args(argv)
     sentences: list[str] = []
     with (SCIFACT / "corpus.jsonl").open() as f:
@@ -253,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
         queries = [json.loads(line)["text"] for line in f][:100]
     rows = []
     for n in (int(x) for x in args.sizes.split(",")):
-        row = run_size(n, args.embedder, args.seed_base, sentences, queries)
+        row = run_size(n, args.embedder, args.seed_base, sentences, queries, args.keep)
         rows.append(row)
         if args.json:
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
