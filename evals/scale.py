@@ -196,9 +196,7 @@ def run_size(
         t = time.perf_counter()
         ingest(fresh, [more], embedder=embedder)
         fresh_s = time.perf_counter() - t
-        env = {**os.environ, "PAPERBOT_INDEX__DATA_DIR": str(root / "data"), "PAPERBOT_INDEX__EMBEDDER": embedder_name}
-        served = json.loads(subprocess.run([sys.executable, "-c", SERVE, json.dumps(queries)], env=env,
-                                           check=True, capture_output=True, text=True).stdout)  # fmt: skip
+        served = serve(root / "data", embedder_name, queries)
         query_vectors = embedder.embed(queries)
         return {
             "papers": n, "chunks": report.chunks, "ingest_papers_per_s": n / ingest_s,
@@ -209,6 +207,13 @@ def run_size(
             "serve_rss_mb": served["rss_mb"], "disk_mb": _du(root / "data" / "indexes"),
             "embedder": embedder_name + (" (base vectors seeded)" if seed_base else ""),
         }  # fmt: skip
+
+
+def serve(data: Path, embedder_name: str, queries: list[str]) -> dict:
+    """Warm search latencies (s) and peak RSS (MB) of a new process serving the index in ``data``."""
+    env = {**os.environ, "PAPERBOT_INDEX__DATA_DIR": str(data), "PAPERBOT_INDEX__EMBEDDER": embedder_name}
+    run = subprocess.run([sys.executable, "-c", SERVE, json.dumps(queries)], env=env, check=True, capture_output=True, text=True)
+    return json.loads(run.stdout)
 
 
 def write_report(rows: list[dict], command: str) -> Path:
@@ -251,6 +256,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", action="store_true", help="one JSON object a line")
     ap.add_argument("--no-report", action="store_true", help="skip the Markdown/PNG report")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="build under DIR/<size>/ and keep it (default: a temporary folder)")
+    ap.add_argument("--serve", type=Path, metavar="DIR",
+                    help="only measure search and serving RSS again on the indexes a --keep DIR run left")  # fmt: skip
     args = ap.parse_args(argv)
     sentences: list[str] = []
     with (SCIFACT / "corpus.jsonl").open() as f:
@@ -258,6 +265,13 @@ def main(argv: list[str] | None = None) -> None:
             sentences += split_sentences(json.loads(line)["text"])
     with (SCIFACT / "queries.jsonl").open() as f:
         queries = [json.loads(line)["text"] for line in f][:100]
+    if args.serve:
+        for n in (int(x) for x in args.sizes.split(",")):
+            served = serve(args.serve / str(n) / "data", args.embedder, queries)
+            print(json.dumps({"papers": n, "search_p50_ms": round(percentile(served["lat"], 0.5) * 1e3, 3),
+                              "search_p95_ms": round(percentile(served["lat"], 0.95) * 1e3, 3),
+                              "serve_rss_mb": round(served["rss_mb"], 1)}), flush=True)  # fmt: skip
+        return
     rows = []
     for n in (int(x) for x in args.sizes.split(",")):
         row = run_size(n, args.embedder, args.seed_base, sentences, queries, args.keep)

@@ -37,8 +37,7 @@ def _ingest(data: Path, export: Path, corpus: Path, **env: str) -> dict:
 
 
 def test_small_ingest_skips_torch_big_one_uses_it(tmp_path):
-    export = tmp_path / "export"
-    exported_onnx(IndexSettings(export_dir=export))  # once per machine (make demo/test does it)
+    export = exported_onnx(IndexSettings()).parent  # the user's export, shared with the other tests
     small = _ingest(tmp_path / "a", export, DATA / "papers.jsonl")
     assert small == {"embedded": small["embedded"], "torch": False} and small["embedded"] > 0
     big = _ingest(tmp_path / "b", export, DATA / "papers.jsonl", PAPERBOT_INDEX__INGEST_ONNX_BELOW="0")
@@ -50,7 +49,7 @@ def test_small_ingest_skips_torch_big_one_uses_it(tmp_path):
 
 
 def test_both_runtimes_fill_one_cache_alike(tmp_path):
-    settings = IndexSettings(export_dir=tmp_path / "export")
+    settings = IndexSettings()
     exported_onnx(settings)
     texts = [json.loads(line)["abstract"] for line in (DATA / "papers.jsonl").open()]
     light, heavy = IngestEmbedder(settings), IngestEmbedder(settings.model_copy(update={"ingest_onnx_below": 0}))
