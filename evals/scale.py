@@ -148,12 +148,17 @@ def hnsw_recall(settings: Settings, queries: np.ndarray, k: int = 10) -> float:
     exact k-th counts as found: with tied similarities either is a right answer."""
     from index import layout
     from index.loaded import read_chunks
-    from index.store import ChunkStore, close_embedded
+    from index.store import SEARCH_EF, ChunkStore, close_embedded
 
     gen = layout.require_generation(settings.index_dir)
     chunks, vectors = read_chunks(gen.path)
     row = {c.id: i for i, c in enumerate(chunks)}
     store = ChunkStore.embedded(gen.chroma_dir)
+    if store._collection.configuration["hnsw"]["ef_search"] != SEARCH_EF:  # built by an older paperbot
+        store.configure({"hnsw": {"ef_search": SEARCH_EF}})
+        del store
+        close_embedded(gen.chroma_dir)
+        store = ChunkStore.embedded(gen.chroma_dir)
     try:
         found = []
         for q in queries:
@@ -257,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-report", action="store_true", help="skip the Markdown/PNG report")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="build under DIR/<size>/ and keep it (default: a temporary folder)")
     ap.add_argument("--serve", type=Path, metavar="DIR",
-                    help="only measure search and serving RSS again on the indexes a --keep DIR run left")  # fmt: skip
+                    help="only measure search, serving RSS and recall again on the indexes a --keep DIR run left")  # fmt: skip
     args = ap.parse_args(argv)
     sentences: list[str] = []
     with (SCIFACT / "corpus.jsonl").open() as f:
@@ -267,10 +272,13 @@ def main(argv: list[str] | None = None) -> None:
         queries = [json.loads(line)["text"] for line in f][:100]
     if args.serve:
         for n in (int(x) for x in args.sizes.split(",")):
-            served = serve(args.serve / str(n) / "data", args.embedder, queries)
+            data = args.serve / str(n) / "data"
+            served = serve(data, args.embedder, queries)
+            settings = Settings(index={"data_dir": data, "embedder": args.embedder})
+            recall = hnsw_recall(settings, load_ingest_embedder(settings.index).embed(queries))
             print(json.dumps({"papers": n, "search_p50_ms": round(percentile(served["lat"], 0.5) * 1e3, 3),
                               "search_p95_ms": round(percentile(served["lat"], 0.95) * 1e3, 3),
-                              "serve_rss_mb": round(served["rss_mb"], 1)}), flush=True)  # fmt: skip
+                              "serve_rss_mb": round(served["rss_mb"], 1), "recall_at_10": round(recall, 4)}), flush=True)  # fmt: skip
         return
     rows = []
     for n in (int(x) for x in args.sizes.split(",")):
