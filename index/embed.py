@@ -161,11 +161,12 @@ def exported_onnx(settings: IndexSettings) -> Path:
     return ensure_exported(onnx_path(settings), lambda tmp: export_onnx(path, tmp))
 
 
-def onnx_embedder(settings: IndexSettings) -> Embedder:
+def onnx_embedder(settings: IndexSettings, bulk: bool = False) -> Embedder:
+    """The model on onnxruntime: for queries (one thread), or ``bulk`` batches (all cores)."""
     from index.onnx_embed import OnnxEmbedder
 
     path = resolve_model_path(settings.model)
-    return OnnxEmbedder(path, exported_onnx(settings), cache_name(path, settings.max_tokens), settings.max_tokens)
+    return OnnxEmbedder(path, exported_onnx(settings), cache_name(path, settings.max_tokens), settings.max_tokens, bulk)
 
 
 _WORD = re.compile(r"\w+")
@@ -195,7 +196,7 @@ EMBEDDERS: dict[str, Callable[[IndexSettings], Embedder]] = {
     "sentence-transformers": lambda s: SentenceTransformerEmbedder(
         resolve_model_path(s.model), s.max_tokens, s.device
     ),
-    "onnx": onnx_embedder,
+    "onnx": lambda s: onnx_embedder(s),
     "fake": lambda s: FakeEmbedder(),
 }
 
@@ -211,6 +212,8 @@ def load_ingest_embedder(settings: IndexSettings) -> Embedder:
         return FakeEmbedder()
     if settings.ingest_embedder == "auto":
         return IngestEmbedder(settings)
+    if settings.ingest_embedder == "onnx":
+        return onnx_embedder(settings, bulk=True)
     return EMBEDDERS[settings.ingest_embedder](settings)
 
 
@@ -223,7 +226,7 @@ class IngestEmbedder:
 
     def __init__(self, settings: IndexSettings) -> None:
         self._settings = settings
-        self._light = onnx_embedder(settings) if onnx_path(settings).is_file() else None
+        self._light = onnx_embedder(settings, bulk=True) if onnx_path(settings).is_file() else None
         self._torch: Embedder | None = None
         self._runtime: Embedder | None = None
         first = self._light or self._torch_embedder()
