@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bot.spelling import corrected
 from index.errors import BadInput
 from index.settings import RetrievalSettings
 from index.types import Hit
@@ -79,6 +80,7 @@ def search(index: LiveIndex | LoadedIndex, query: str, s: RetrievalSettings, k: 
 
 def _search(index: LoadedIndex, query: str, s: RetrievalSettings, k: int | None) -> list[Hit]:
     k = k or s.top_k
+    query = corrected(index, query, s)  # misspelt words as the corpus spells them
     want = max(s.candidates, k)
     dense: dict[str, DenseEvidence] = {}
     if s.mode != "bm25":

@@ -11,9 +11,20 @@ from typing import Literal
 from index.errors import BadInput
 from index.settings import Settings
 from evals.beir import BeirSet, beir_settings, load_beir
-from evals.questions import BUNDLED_DEV, BUNDLED_TEST, Question, load_questions
+from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, BUNDLED_TEST, Question, load_questions
 
-NAMED = {"bundled": BUNDLED_TEST, "bundled-test": BUNDLED_TEST, "bundled-dev": BUNDLED_DEV}
+# 'bundled' is the test set's first name, kept because reports and floors files use it.
+NAMED = {
+    "bundled": BUNDLED_TEST,
+    "bundled-test": BUNDLED_TEST,
+    "bundled-dev": BUNDLED_DEV,
+    "bundled-dev-typos": BUNDLED_DEV_TYPOS,
+}
+
+
+def same_dataset(a: str, b: str) -> bool:
+    """Whether two dataset names are the same set ('bundled' and 'bundled-test' are)."""
+    return NAMED.get(a, a) == NAMED.get(b, b)
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,7 @@ def _from_beir(data: BeirSet, split: str) -> tuple[Question, ...]:
 
 
 def load_dataset(spec: str, split: str = "test") -> Dataset:
-    """``spec``: 'bundled' (the repo's test questions), 'bundled-dev', a JSONL question file,
+    """``spec``: 'bundled-dev' (the dev questions), 'bundled-test' or 'bundled' (the test questions), a JSONL question file,
     or a BEIR folder (with ``split`` choosing qrels/<split>.tsv)."""
     path = NAMED.get(spec, Path(spec))
     if path.is_dir():
@@ -68,6 +79,6 @@ def load_dataset(spec: str, split: str = "test") -> Dataset:
         name = spec if spec in NAMED else path.stem
         return Dataset(name, "questions", path.resolve(), questions)
     raise BadInput(
-        f"{spec}: no such dataset; give 'bundled', 'bundled-dev', a JSONL question file, "
+        f"{spec}: no such dataset; give 'bundled-dev', 'bundled-test' ('bundled'), a JSONL question file, "
         "or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)."
     )

@@ -18,6 +18,7 @@ from evals.configs import REFERENCE, EvalConfig
 from evals.datasets import Dataset
 from evals.metrics import (
     citation_precision,
+    citation_precision_with_refusals,
     citation_recall,
     fact_coverage,
     hit_at,
@@ -47,9 +48,17 @@ ANSWERING = (
     "fact_coverage",
     "grounding_kept",
     "fallback_rate",
+    "citation_precision_with_refusals",
 )
 # The metrics compared between configurations with bootstrap intervals.
 COMPARED = ("nDCG@10", "Recall@10", "MRR@10", "hit@5", *ANSWERING[:5])
+# Ranking metrics down to this depth are scored on the very ranking the bot serves: the same
+# candidate pools (retrieval.candidates per retriever) fused the same way. Deeper metrics
+# (Recall@20/50/100) need deeper pools (DEPTH per retriever); those papers are appended
+# after the served ten, so a deeper pool never reorders what the bot shows. (The pools are the
+# bot's when retrieval.candidates >= max(10, top_k), as by default; each answer's
+# ``served_same`` checks it.)
+SERVED_DEPTH = 10
 LOWER_IS_BETTER = {"false_refusal_rate", "fallback_rate"}
 
 
@@ -108,8 +117,11 @@ def score_question(
     with index.use() as idx:  # gold and ranking from one generation (the newest)
         gold = resolve_gold(q, idx)
         t0 = time.perf_counter()
-        ranked = [h.paper.id for h in search(idx, q.question, settings.retrieval, k=DEPTH)]
+        served = [h.paper.id for h in search(idx, q.question, settings.retrieval, k=SERVED_DEPTH)]
         search_ms = (time.perf_counter() - t0) * 1000
+        deep = [h.paper.id for h in search(idx, q.question, settings.retrieval, k=DEPTH)]
+    head = set(served)
+    ranked = served + [p for p in deep if p not in head]
     scored = q.gold_known and q.answerable
     m: dict[str, float | None] = dict.fromkeys((*RANKING, *ANSWERING))
     if scored:
@@ -134,6 +146,7 @@ def score_question(
             m["refusal_accuracy" if not q.answerable else "false_refusal_rate"] = float(a.refused)
         if scored:
             m["citation_precision"] = citation_precision(cited, gold)
+            m["citation_precision_with_refusals"] = citation_precision_with_refusals(cited, gold, a.refused)
             m["citation_recall"] = citation_recall(cited, gold)
             m["fact_coverage"] = fact_coverage(a.text, q.facts)
         m["grounding_kept"] = kept_share(a.kept_sentences, a.removed_sentences)
@@ -147,6 +160,8 @@ def score_question(
             backend=a.backend,
             notice=a.notice,
             answer_ms=round(a.timings["total"] * 1000, 1),
+            # The papers the answerer was shown are the served ranking's head (same candidates).
+            served_same=[h.paper.id for h in a.hits] == served[: len(a.hits)],
         )
     row["metrics"] = m
     return row
@@ -165,6 +180,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out[name] = mean_defined(r["metrics"][name] for r in rows)
     # Of all sentences the LLM wrote, the share kept (not a mean of per-answer shares).
     out["grounding_kept"] = kept_share(sum(r.get("kept", 0) for r in rows), sum(r.get("removed", 0) for r in rows))
+    # Share of answers whose papers were exactly the head of the scored ranking (None: no answers).
+    served = [r["served_same"] for r in rows if "served_same" in r]
+    out["served_ranking_scored"] = sum(served) / len(served) if served else None
     for key, label in (("search_ms", "search"), ("answer_ms", "answer")):
         values = [r[key] for r in rows if key in r]
         out[f"{label}_p50_ms"] = percentile(values, 0.5) if values else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 
@@ -72,9 +73,29 @@ def has_fact(text: str, fact: str) -> bool:
     return fact.lower() in text.replace("\\", "").lower()
 
 
-def fact_coverage(text: str, facts: Sequence[str]) -> float | None:
-    """Share of the required facts the answer states; None when none are required."""
-    return sum(1 for f in facts if has_fact(text, f)) / len(facts) if facts else None
+FACT_WORDS = 80  # the length of a short answer: a fact counts only if it is stated this early
+_MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
+
+
+def first_words(text: str, n: int = FACT_WORDS) -> str:
+    """The answer's first ``n`` words, citation markers ("[2]") not counted as words."""
+    return " ".join(_MARKER.sub(" ", text).split()[:n])
+
+
+def fact_coverage(text: str, facts: Sequence[str], max_words: int = FACT_WORDS) -> float | None:
+    """Share of the required facts stated within the answer's first ``max_words`` words; None
+    when none are required. The cut keeps the metric honest: quoting more of an abstract
+    cannot raise it, only putting the asked fact first can."""
+    head = first_words(text, max_words)
+    return sum(1 for f in facts if has_fact(head, f)) / len(facts) if facts else None
+
+
+def citation_precision_with_refusals(cited: Sequence[str], gold: Iterable[str], refused: bool) -> float | None:
+    """Citation precision with a refusal of an answerable question counted as 0 (it cites no
+    right paper), so that refusing the hard questions cannot raise precision."""
+    if refused:
+        return 0.0 if set(gold) else None
+    return citation_precision(cited, gold)
 
 
 def kept_share(kept: int, removed: int) -> float | None:

@@ -15,6 +15,8 @@ from index.text import normalize
 
 BUNDLED_TEST = Path(__file__).resolve().parent / "questions" / "bundled_test.jsonl"
 BUNDLED_DEV = Path(__file__).resolve().parent / "questions" / "bundled_dev.jsonl"
+# The dev questions with typing errors, written by `python -m evals.typo_set`.
+BUNDLED_DEV_TYPOS = Path(__file__).resolve().parent / "questions" / "bundled_dev_typos.jsonl"
 
 
 @dataclass(frozen=True)

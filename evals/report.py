@@ -14,7 +14,8 @@ from typing import Any
 
 from evals import plots
 from evals.configs import REFERENCE
-from evals.harness import COMPARED, DEPTH, LOWER_IS_BETTER, RECALL_KS, DatasetRun, by_type
+from evals.harness import COMPARED, DEPTH, LOWER_IS_BETTER, RECALL_KS, SERVED_DEPTH, DatasetRun, by_type
+from evals.metrics import FACT_WORDS
 from evals.metrics import bootstrap_ci
 
 # Relative: resolved against the working directory when a report folder is made.
@@ -24,6 +25,7 @@ ANSWER_COLUMNS = (
     ("refusal_accuracy", "refusal acc."),
     ("false_refusal_rate", "false refusals"),
     ("citation_precision", "citation P"),
+    ("citation_precision_with_refusals", "citation P (refusals 0)"),
     ("citation_recall", "citation R"),
     ("fact_coverage", "fact coverage"),
     ("grounding_kept", "grounding kept"),
@@ -162,8 +164,10 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
     lines += [
         "### Retrieval",
         "",
-        f"Ranking metrics score each retriever's top {DEPTH} on the questions with gold papers "
-        "(top_k only decides how many of them the answer sees).",
+        f"Ranking metrics score each configuration's ranking on the questions with gold papers. "
+        f"The first {SERVED_DEPTH} papers are the ranking the bot serves (the same candidate pools, "
+        f"fused alike; top_k only decides how many of them the answer sees); Recall@20-{DEPTH} "
+        f"append the rest of a deeper search ({DEPTH} candidates per retriever) after them.",
         "",
     ]
     lines += _table(
@@ -186,14 +190,23 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
             "",
             "Refusal accuracy: unanswerable questions refused. False refusals: answerable questions "
             "refused. Citation P: cited papers that are gold, over answered questions with gold "
-            "(a refusal cites nothing and is not counted). Citation R and fact coverage: gold papers "
-            "cited and required facts stated, over all questions with gold (a refusal scores 0). "
+            "(a refusal cites nothing and is not counted); citation P (refusals 0) counts a refused "
+            "answerable question as 0. Citation R and fact coverage: gold papers "
+            f"cited and required facts stated within the answer's first {FACT_WORDS} words (quoting "
+            "more cannot raise it), over all questions with gold (a refusal scores 0). "
             "Grounding kept: of all sentences LLMs wrote, the share the grounding check kept (— for "
             "extractive answers: they quote abstracts and are not checked). LLM fallbacks: answers "
             "where the LLM failed and the extractive answer was given. Latency: whole answer, "
-            "retrieval included, each configuration timed from a freshly loaded state. BM25-only "
-            "answers judge evidence by sentence similarity alone (no chunk similarity), with the "
-            "same min_similarity.",
+            "retrieval included, each configuration timed from a freshly loaded state. Refusals: the "
+            "answerability model (bot/answerability.py) reads the same signals in every retrieval "
+            "mode (a retriever the mode skips is asked for its best score).",
+        ]
+        served = [(r.config.name, r.summary()["served_ranking_scored"]) for r in d.runs]
+        lines += [
+            "",
+            "Answers shown exactly the head of the scored ranking: "
+            + ", ".join(f"{n} {_f(v)}" for n, v in served)
+            + " (1.000: ranking is scored on the candidates the bot serves).",
         ]
     comparisons = d.comparisons(reference)
     if comparisons:

@@ -137,13 +137,20 @@ class RetrievalSettings(_Section):
     )
     min_similarity: float = Field(
         0.50,
-        description="Refuse ('no evidence in the corpus') when the evidence score (mean of the best "
+        description="When answer.answerability is 'similarity' (or the embedding model is not the one "
+        "the answerability model was fitted on): refuse ('no evidence in the corpus') when the "
+        "evidence score (mean of the best "
         "chunk similarity and the best sentence-or-title similarity among the retrieved papers) is "
         "below this. Chosen on evals/questions/bundled_dev.jsonl (70 questions, 24 unanswerable: "
         "best balanced accuracy); the test set was not used.",
     )
     bm25_stemmer: str = Field(
         "english", description="Snowball stemmer language for BM25, or '' for none."
+    )
+    spelling: bool = Field(
+        True,
+        description="Correct words of an English question that the corpus does not know to the "
+        "nearest frequent corpus word (one or two edits; bot/spelling.py) before searching.",
     )
 
 
@@ -168,12 +175,58 @@ class AnswerSettings(_Section):
         "when choosing which sentence of a paper to quote (0.03: fact coverage 0.32 -> 0.39 on dev).",
     )
     lead_sentences: int = Field(
-        2,
+        3,
         ge=1,
-        le=2,
-        description="Sentences quoted from the strongest paper (its best two, in the abstract's order, "
-        "when 2); the other papers get one each. 2: fact coverage 0.219 -> 0.317 on the dev questions "
-        "(+0.098, 95% CI [+0.041, +0.164]), nothing else changed.",
+        le=3,
+        description="Sentences quoted from the strongest paper at most (its best ones by sentence score, "
+        "in the abstract's order, within max_words); the other papers get one each.",
+    )
+    max_words: int = Field(
+        80,
+        ge=10,
+        description="Words the strongest paper's quote may reach with its extra sentences (its best "
+        "sentence alone may be longer): a single-paper answer stays about this short.",
+    )
+    overlap_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description="Sentence score: weight of the idf-weighted share of the question's content words "
+        "a sentence contains (added to its cosine similarity to the question). Chosen with type_weight "
+        "on the dev questions (python -m evals.tune_answer): fact coverage in the first 80 words 0.56 "
+        "(answerable questions, all answered), inside a plateau of 0.54-0.56 (overlap 0.5-1.5, type "
+        "0.3-0.5); 0.52 with overlap 0.5 and type 0.15.",
+    )
+    type_weight: float = Field(
+        0.4,
+        ge=0.0,
+        description="Sentence score: weight of the share of the kinds of answer the question asks for "
+        "(a figure for 'how many', a name for 'which method', a comparison, a method) that a sentence "
+        "has; see bot/sentences.py.",
+    )
+    cite_min_coverage: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="A further paper (besides the strongest) is cited only if its title and abstract "
+        "hold at least this idf-weighted share of the question's content words: it answers part "
+        "of the question on its own, not only the topic. 0.3 on the dev questions "
+        "(python -m evals.tune_answer --citations): citation precision 0.93, recall 0.92 "
+        "(answerable questions, all answered); 0.5 and up lose multi-paper recall.",
+    )
+    answerability: Literal["model", "similarity"] = Field(
+        "model",
+        description="How to decide that the corpus cannot answer: 'model' (a logistic model in "
+        "bot/refusal_model.py over sentence-similarity, content-word coverage and rare-word signals, "
+        "dense/BM25 scores and gaps offered too; fitted on the dev questions by `python -m "
+        "evals.fit_refusal`; used only with the embedding model it was fitted on) or 'similarity' "
+        "(retrieval.min_similarity alone, the fallback for other models).",
+    )
+    answer_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="With answerability 'model': answer when p(answerable) reaches this; None: the "
+        "threshold fitted with the model. Lower answers more and refuses less.",
     )
 
 

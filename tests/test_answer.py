@@ -53,8 +53,9 @@ def test_quote_prefers_contribution_sentences(index, fake_settings):
         id="z", title="", abstract="Tomato routing is hard for gardeners. We propose a router for tomato gardeners."
     )
     hit = Hit(paper=paper, score=1.0)
-    plain = fake_settings.answer.model_copy(update={"contribution_bonus": 0.0})
-    boosted = fake_settings.answer.model_copy(update={"contribution_bonus": 0.5})
+    # Content-word overlap alone would prefer the first sentence, which has all three words.
+    plain = fake_settings.answer.model_copy(update={"contribution_bonus": 0.0, "overlap_weight": 0.0})
+    boosted = fake_settings.answer.model_copy(update={"contribution_bonus": 0.5, "overlap_weight": 0.0})
     q = "tomato routing gardeners"
     assert gather_evidence(index, q, [hit], plain)[0].sentence.startswith("Tomato routing")
     assert gather_evidence(index, q, [hit], boosted)[0].sentence.startswith("We propose")
@@ -148,3 +149,51 @@ def test_language_detection_on_the_bundled_question_sets():
                 assert non_english(q["question"]), q["question"]
             elif not q["question"].startswith(("Olvida", "Ignora", "Oubliez", "Vergiss")):  # injections in Spanish…
                 assert non_english(q["question"]) is None, q["question"]
+
+
+def test_a_further_paper_is_cited_only_when_it_holds_the_questions_words():
+    """Topical similarity is not enough for a second citation: the paper must contain enough
+    of what the question asks about to answer part of it on its own."""
+    from bot.answer import Evidence, select_cited
+    from index.settings import AnswerSettings
+    from index.types import Hit, Paper
+
+    def ev(pid: str, similarity: float, coverage: float) -> Evidence:
+        return Evidence(Hit(Paper(id=pid, title="", abstract="x."), 1.0), "x.", similarity, ("x.",), coverage)
+
+    s = AnswerSettings(cite_min_similarity=0.45, cite_relative=0.9, cite_min_coverage=0.3)
+    lead, answers_part, only_topical, far = ev("a", 0.7, 0.8), ev("b", 0.68, 0.5), ev("c", 0.69, 0.1), ev("d", 0.5, 0.9)
+    assert [e.hit.paper.id for e in select_cited([lead, answers_part, only_topical, far], s)] == ["a", "b"]
+    # The top-ranked paper leads even when a later one's sentence scores higher.
+    assert select_cited([ev("low", 0.3, 0.1), lead], s)[0].hit.paper.id == "low"
+
+
+@pytest.mark.integration
+def test_single_paper_answers_stay_short(real_index):
+    """At most lead_sentences sentences of about max_words words from the strongest paper."""
+    from bot.answer import Answerer
+    from bot.vocabulary import words
+    from index.settings import Settings
+
+    s = Settings(index={"data_dir": real_index.settings.index.data_dir})
+    a = Answerer(s, real_index)("How many bugs did the LLM-driven fuzzer for any input language find?")
+    assert not a.refused and a.citations
+    lead = a.text.split(" [1]")[0]
+    assert "76 bugs" in lead  # the asked figure, not only the topic
+    assert len(lead.split(". ")) <= s.answer.lead_sentences
+    assert len(words(lead)) <= s.answer.max_words + 40  # the best sentence alone may run longer
+
+
+@pytest.mark.integration
+def test_the_answerability_model_refuses_off_corpus_questions_and_lists_the_nearest(real_index):
+    from bot.answer import REFUSAL, Answerer
+    from index.settings import Settings
+
+    s = Settings(index={"data_dir": real_index.settings.index.data_dir})
+    ask = Answerer(s, real_index)
+    assert ask.refusal_model is not None  # the fitted model, not the similarity fallback
+    off = ask("How do I file the expense report for my conference trip?")
+    assert off.refused and off.text == REFUSAL and off.hits and not off.citations
+    on = ask("Which papers make LLMs multiplication-free?")
+    assert not on.refused and "ShiftAddLLM" in on.citations[0].paper.title
+    assert len(on.citations) == 1  # no neighbouring paper that does not answer it

@@ -60,3 +60,23 @@ def test_paired_bootstrap_sees_a_consistent_gain_and_no_gain():
     assert mixed["delta"] == 0.0 and mixed["lo"] < 0 < mixed["hi"]
     with pytest.raises(ValueError):
         paired_bootstrap([1.0], [1.0, 2.0])
+
+
+def test_fact_coverage_counts_only_the_first_80_words():
+    """Quoting more cannot raise fact coverage: a fact after word 80 does not count."""
+    from evals.metrics import FACT_WORDS, first_words
+
+    filler = " ".join(["word"] * FACT_WORDS)
+    assert fact_coverage(f"It reaches 59X. [1] {filler}", ["59X"]) == 1.0
+    assert fact_coverage(f"{filler} It reaches 59X. [1]", ["59X"]) == 0.0
+    assert fact_coverage(f"{filler} 59X", ["59X"], max_words=FACT_WORDS + 1) == 1.0
+    # Citation markers are not words: "[1] [2] [3]" takes none of the 80.
+    assert first_words("a [1] b [2, 3] c", 2) == "a b"
+
+
+def test_citation_precision_with_refusals_counts_a_refusal_as_zero():
+    from evals.metrics import citation_precision_with_refusals as with_refusals
+
+    assert with_refusals([], {"a"}, refused=True) == 0.0  # an answerable question refused
+    assert with_refusals(["a", "b"], {"a"}, refused=False) == 0.5  # as citation_precision
+    assert with_refusals([], set(), refused=True) is None  # a right refusal has no precision

@@ -165,7 +165,7 @@ def test_floor_check_flags_regressions():
     assert len(bad) == 3 and "hit@5 = 0.85 is below its floor 0.9" in bad[0]
     recorded = load_floors(FLOORS)
     assert recorded.dataset == "bundled" and {"hit@5", "refusal_accuracy"} <= set(recorded.floors)
-    assert all(0.5 <= v <= 1.0 for v in recorded.floors.values())  # real floors, not placeholders
+    assert all(0.3 <= v <= 1.0 for v in recorded.floors.values())  # real floors, not placeholders
 
 
 def test_llm_configurations_report_grounding_and_fallbacks(question_file: Path, tmp_path: Path):
@@ -240,7 +240,9 @@ def test_eval_run_answers_from_a_generation_published_mid_run(question_file: Pat
 
     def search_then_ingest(index, query, s, k=None):
         asked.append(query)
-        if len(asked) == 2:  # after the warm-up question and the first scored one
+        # The harness searches twice a question (the served ranking, then a deeper one): the
+        # third search is the first scored question's, inside its pinned generation.
+        if len(asked) == 3:
             ingest(settings, [owls])
         return real_search(index, query, s, k)
 
@@ -250,3 +252,45 @@ def test_eval_run_answers_from_a_generation_published_mid_run(question_file: Pat
     rows = run.runs[0].rows
     assert "owl" not in rows[0]["top"]
     assert rows[1]["top"][0] == "owl" and rows[1]["cited"] == ["owl"]
+
+
+def test_floor_margins_fail_when_hybrid_fusion_is_lost():
+    """Hybrid must stay ahead of each single retriever by its recorded margin: a hybrid that
+    ranks like BM25 alone fails even when every absolute floor holds."""
+    floors = Floors("bundled", "hybrid", {"nDCG@10": 0.5}, {}, {"bm25": {"nDCG@10": 0.01}, "dense": {"nDCG@10": 0.05}})
+    ahead = {"bm25": {"nDCG@10": 0.89}, "dense": {"nDCG@10": 0.80}}
+    assert violations({"nDCG@10": 0.92}, floors, ahead) == []
+    lost = violations({"nDCG@10": 0.89}, floors, ahead)  # hybrid now ranks exactly like BM25
+    assert len(lost) == 1 and "leads bm25 by +0.000" in lost[0]
+    assert len(violations({"nDCG@10": 0.92}, floors, {"bm25": ahead["bm25"]})) == 1  # dense did not run
+    recorded = load_floors(FLOORS)
+    assert {"bm25", "dense"} <= set(recorded.margins)
+    assert {"citation_precision", "fact_coverage"} <= set(recorded.floors)
+    assert all(v > 0 for m in recorded.margins.values() for v in m.values())
+
+
+def test_eval_run_defaults_to_the_dev_questions(capsys):
+    from evals.datasets import load_dataset, same_dataset
+    from evals.questions import BUNDLED_DEV, BUNDLED_TEST
+
+    assert load_dataset("bundled-dev").source == BUNDLED_DEV
+    assert load_dataset("bundled").source == load_dataset("bundled-test").source == BUNDLED_TEST
+    assert same_dataset("bundled", "bundled-test") and not same_dataset("bundled", "bundled-dev")
+    with pytest.raises(SystemExit):
+        main(["eval", "run", "--help"])
+    assert "'bundled-dev' (the default" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_typo_set_is_derived_deterministically_from_the_dev_questions():
+    from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, load_questions
+    from evals.typo_set import with_typos
+
+    q = "How many made-up writer profiles are in that unlearning benchmark?"
+    assert with_typos(q, "typo:x") == with_typos(q, "typo:x") != q
+    clean = {x.id: x for x in load_questions(BUNDLED_DEV)}
+    typos = load_questions(BUNDLED_DEV_TYPOS)
+    assert len(typos) >= 80
+    for t in typos:
+        c = clean[t.id.removesuffix("-typo")]
+        assert (t.gold_ids, t.facts) == (c.gold_ids, c.facts)
+        assert t.question == with_typos(c.question, f"typo:{c.id}")  # the file is what the script writes

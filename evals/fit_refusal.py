@@ -1,0 +1,145 @@
+"""Fit the answerability model (bot/answerability.py) on the dev questions and write its
+parameters to bot/refusal_model.py. Never on the test questions.
+
+    python -m evals.fit_refusal            # fit, print leave-one-out results, write the file
+    python -m evals.fit_refusal --dry-run  # fit and print only
+
+Each dev question is retrieved and its evidence gathered as the bot does; its label is whether
+the corpus answers it (gold papers). The L2 strength and the threshold are chosen by
+leave-one-out cross-validation (each question predicted by a model fitted without it), for
+the best balanced accuracy (refusal accuracy and answered share of answerable questions
+weighted alike; within 0.01 of the best, the simpler and more regularised model); ties of
+thresholds go to the lower one, which refuses less."""
+
+from __future__ import annotations
+
+import argparse
+import pprint
+from pathlib import Path
+
+import numpy as np
+
+from bot.answer import evidence_score, gather_evidence
+from bot.answerability import FEATURES, fit_logistic, signals
+from bot.retrieval import search
+from bot.spelling import corrected
+from bot.vocabulary import vocabulary
+from evals.datasets import load_dataset
+from index.loaded import open_index
+from index.settings import Settings
+
+OUT = Path(__file__).resolve().parent.parent / "bot" / "refusal_model.py"
+L2 = (0.1, 1.0, 3.0, 10.0)
+TOLERANCE = 0.01
+# Feature sets tried, each by leave-one-out; the best one's weights are stored.
+FEATURE_SETS = {
+    "all": FEATURES,
+    "retrieval scores": ("dense_top", "sentence_top", "coverage_top", "bm25_top", "dense_gap"),
+    "sentences and words": ("sentence_top", "coverage_top", "sentence_overlap", "bigram_coverage", "missing_top", "absent"),
+}  # fmt: skip
+
+
+def dev_features(settings: Settings, dataset: str) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """(features, labels 1 = answerable, question ids, the similarity rule's scores)."""
+    index = open_index(settings)
+    rows, labels, ids, old = [], [], [], []
+    with index.use() as idx:
+        for q in load_dataset(dataset).questions:
+            if not q.gold_known:
+                continue
+            asked = corrected(idx, q.question, settings.retrieval)
+            hits = search(idx, q.question, settings.retrieval)
+            evidence = gather_evidence(idx, asked, hits, settings.answer)
+            f = signals(idx, asked, hits, evidence, vocabulary(idx), settings)
+            rows.append([f[name] for name in FEATURES])
+            labels.append(1.0 if q.answerable else 0.0)
+            ids.append(q.id)
+            old.append(evidence_score(hits, evidence))
+    return np.array(rows), np.array(labels), ids, np.array(old)
+
+
+def balanced(p: np.ndarray, y: np.ndarray, threshold: float) -> tuple[float, float, float]:
+    """(balanced accuracy, refusal accuracy, false refusal rate) of answering when p >= threshold."""
+    answer = p >= threshold
+    refusal_acc = float(np.mean(~answer[y == 0])) if (y == 0).any() else 1.0
+    false_ref = float(np.mean(~answer[y == 1])) if (y == 1).any() else 0.0
+    return (refusal_acc + 1 - false_ref) / 2, refusal_acc, false_ref
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, float, float]]:
+    candidates = sorted(set(np.round(p, 4).tolist()))
+    scored = [(balanced(p, y, t), t) for t in candidates]
+    best = max(s[0] for s, _ in scored)
+    t = min(t for s, t in scored if s[0] == best)  # refuse as little as the best allows
+    return t, balanced(p, y, t)
+
+
+def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    return mean, np.where(scale > 0, scale, 1.0)
+
+
+def leave_one_out(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
+    p = np.zeros(len(y))
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        mean, scale = standardise(x[keep])
+        w, b = fit_logistic((x[keep] - mean) / scale, y[keep], l2)
+        p[i] = 1 / (1 + np.exp(-(((x[i] - mean) / scale) @ w + b)))
+    return p
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", default="bundled-dev")
+    ap.add_argument("--dry-run", action="store_true", help="print, do not write bot/refusal_model.py")
+    args = ap.parse_args()
+    if args.dataset in ("bundled", "bundled-test"):
+        raise SystemExit("Fit on the dev questions; the test questions are for reporting only.")
+    settings = Settings()
+    x, y, ids, old = dev_features(settings, args.dataset)
+    print(f"{len(y)} questions ({int(y.sum())} answerable); features {', '.join(FEATURES)}")
+    t_old, m_old = best_threshold(old, y)
+    print(f"similarity rule alone, best threshold {t_old:.3f}: balanced {m_old[0]:.3f}, refusal acc "
+          f"{m_old[1]:.3f}, false refusals {m_old[2]:.3f} (in-sample)")  # fmt: skip
+    results = []
+    for name, chosen in FEATURE_SETS.items():
+        cols = [FEATURES.index(f) for f in chosen]
+        for l2 in L2:
+            p = leave_one_out(x[:, cols], y, l2)
+            t, m = best_threshold(p, y)
+            results.append((m[0], -len(chosen), l2, name, l2, t))
+            print(f"{name:<20} l2 {l2:<4} leave-one-out: threshold {t:.3f}, balanced {m[0]:.3f}, "
+                  f"refusal acc {m[1]:.3f}, false refusals {m[2]:.3f}")  # fmt: skip
+    # Within TOLERANCE of the best balanced accuracy (about one dev question: differences that
+    # small are noise), the fewest features, then the strongest regularisation.
+    best = max(r[0] for r in results)
+    _, _, _, name, l2, threshold = max((0, *r[1:]) for r in results if r[0] >= best - TOLERANCE)
+    cols = [FEATURES.index(f) for f in FEATURE_SETS[name]]
+    mean, scale = standardise(x)
+    w_chosen, b = fit_logistic(((x - mean) / scale)[:, cols], y, l2)
+    w = np.zeros(len(FEATURES))
+    w[cols] = w_chosen
+    print(f"chosen: {name}, l2 {l2}, threshold {threshold}")
+    params = {
+        "weights": {f: round(float(v), 6) for f, v in zip(FEATURES, w)},
+        "bias": round(b, 6),
+        "mean": {f: round(float(v), 6) for f, v in zip(FEATURES, mean)},
+        "scale": {f: round(float(v), 6) for f, v in zip(FEATURES, scale)},
+        "threshold": round(float(threshold), 4),
+        "model": settings.index.model,
+    }
+    pprint.pprint(params, sort_dicts=False)
+    if not args.dry_run:
+        OUT.write_text(
+            '"""Written by `python -m evals.fit_refusal` (fitted on evals/questions/bundled_dev.jsonl only,\n'
+            f'features: {name}, l2 {l2}, threshold by leave-one-out); do not edit by hand. Read by\n'
+            'bot/answerability.py."""\n\n'
+            f"PARAMS: dict = {pprint.pformat(params, sort_dicts=False)}\n",
+            encoding="utf-8",
+        )
+        print(f"Wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Spelling correction against the corpus vocabulary."""
+
+from pathlib import Path
+
+from bot.spelling import Speller, corrected, distance
+from index.build import ingest
+from index.loaded import open_index
+
+COUNTS = {"diffusion": 40, "models": 90, "features": 30, "learn": 12, "classifiers": 8, "unit": 5, "init": 1,
+          "variant": 6, "score": 9, "launch": 3}  # fmt: skip
+
+
+def test_distance_counts_a_swap_as_one_edit():
+    assert distance("modles", "models") == 1 and distance("difusion", "diffusion") == 1
+    assert distance("abc", "abcdef", limit=2) == 3  # over the limit: stops early
+
+
+def test_suggestions():
+    sp = Speller.build(COUNTS)
+    assert sp.suggest("difusion") == "diffusion" and sp.suggest("modles") == "models"
+    assert sp.suggest("featuers") == "features" and sp.suggest("classifers") == "classifiers"
+    assert sp.suggest("varient") == "variant"
+    assert sp.suggest("zebra") is None  # nothing near: left as asked
+    assert sp.suggest("onit") is None  # a short word keeps its first letter ("unit" is another word)
+
+
+def test_questions_are_corrected_against_the_index(fake_settings, monkeypatch):
+    from index.embed import FakeEmbedder
+
+    # The fake embedder reads every word as one token (as if all were English words); here, as
+    # the real tokenizer does, only these few are.
+    english = {"how", "do", "route", "to", "experts", "gardeners"}
+    monkeypatch.setattr(FakeEmbedder, "count_tokens", lambda self, texts: [1 if t in english else 3 for t in texts])
+    ingest(fake_settings, [Path(__file__).parent / "data" / "papers.jsonl"])
+    index = open_index(fake_settings)
+    q = "How do gardners route tomatos to experts?"
+    # "gardeners" is a corpus word seen twice; "tomatoes" only once, too rare to correct to.
+    assert corrected(index, q, fake_settings.retrieval) == "How do gardeners route tomatos to experts?"
+    assert corrected(index, "how do gardeners route tomatoes?", fake_settings.retrieval) == "how do gardeners route tomatoes?"
+    off = fake_settings.retrieval.model_copy(update={"spelling": False})
+    assert corrected(index, q, off) == q
+    german = "Welche Arbeit zeigt, dass die Gärtnner Tomaten weiterleiten?"
+    assert corrected(index, german, fake_settings.retrieval) == german  # other languages: as asked
