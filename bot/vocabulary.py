@@ -8,6 +8,7 @@ answer-side signals, and a light suffix-stripper is enough to match "models" wit
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -39,6 +40,7 @@ STOPWORDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=1 << 18)  # a corpus has far fewer distinct words than occurrences
 def stem(word: str) -> str:
     """A light English suffix-stripper (plurals, -ing, -ed): enough to match word forms
     between a question and an abstract without the BM25 index's stemmer."""
@@ -84,7 +86,7 @@ class Vocabulary:
             n += 1
             ws = words(text)
             counts.update(ws)
-            df.update({stem(w) for w in ws})
+            df.update({stem(w) for w in set(ws)})
         return cls(n, dict(df), dict(counts))
 
     def idf(self, stem_: str) -> float:

@@ -1,6 +1,6 @@
 """The lexical index: BM25 over each paper's title and abstract, with a Snowball stemmer
-(stemming is worth ~2.5 nDCG points on SciFact). bm25s (its tokenizer) and PyStemmer live
-here.
+(stemming is worth ~2.5 nDCG points on SciFact). bm25s (its stopwords, at ingest) and
+PyStemmer live here.
 
 The index stores term counts, not scores: a term's postings (paper rows and counts) in
 column order (CSC), plus each paper's length. Scores are computed at query time with
@@ -10,12 +10,13 @@ tokenizes only new or changed ones, where bm25s would re-tokenize and re-score t
 corpus (40 s of a 89 s one-percent add at 100k papers, profiled).
 
 Files of ``bm25/``: ``paper_ids.json`` (row order), ``terms.json`` (term ids; a term whose
-papers are all gone keeps its id with no postings), ``indptr.npy``, ``rows.npy``,
+papers are all gone keeps its id with no postings), ``stopwords.json``, ``indptr.npy``, ``rows.npy``,
 ``counts.npy``, ``lengths.npy``. Readers memory-map them."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 
 _IDS = "paper_ids.json"
 _TERMS = "terms.json"
+_STOPWORDS = "stopwords.json"
 _ARRAYS = ("indptr", "rows", "counts", "lengths")
 K1, B = 1.5, 0.75  # bm25s' defaults, and Lucene's
 
@@ -35,22 +37,36 @@ def _stemmer(language: str):
     return Stemmer.Stemmer(language)
 
 
-def tokenize(texts: list[str], stemmer) -> list[list[str]]:
-    """Lower-cased words of two or more characters, English stopwords removed, stemmed."""
-    if not texts:
-        return []
-    import bm25s
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' token pattern
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+
+def english_stopwords() -> frozenset[str]:
+    """bm25s' English stopwords (ingest only: they are saved with the index, so that queries
+    need not import bm25s and the scipy it pulls in, 0.4 s of a cold `paperbot ask`)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def tokenize(texts: list[str], stemmer, stopwords: frozenset[str]) -> list[list[str]]:
+    """Lower-cased words of two or more characters, stopwords removed, stemmed: bm25s'
+    tokenization (tested against it)."""
+    out = []
+    for text in texts:
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords]
+        out.append(stemmer.stemWords(words) if stemmer is not None and words else words)
+    return out
 
 
 class LexicalIndex:
     """BM25 scores for every paper of one index generation, rows in ``paper_ids`` order."""
 
     def __init__(
-        self, paper_ids: list[str], terms: list[str], arrays: dict[str, np.ndarray], stemmer_language: str
-    ) -> None:
+        self, paper_ids: list[str], terms: list[str], arrays: dict[str, np.ndarray], stemmer_language: str,
+        stopwords: frozenset[str],
+    ) -> None:  # fmt: skip
         self.paper_ids = paper_ids
+        self.stopwords = stopwords
         self.terms = terms
         self._term_ids = {t: i for i, t in enumerate(terms)}
         self._indptr, self._rows, self._counts, self._lengths = (arrays[k] for k in _ARRAYS)
@@ -88,8 +104,9 @@ class LexicalIndex:
             parts_count.append(np.asarray(previous._counts)[keep])
         todo = [i for i in range(len(paper_ids)) if i not in reuse]
         stemmer = _stemmer(stemmer_language)
+        stopwords = previous.stopwords if previous is not None else english_stopwords()
         new_term, new_row, new_count = [], [], []
-        for i, tokens in zip(todo, tokenize([texts(i) for i in todo], stemmer)):
+        for i, tokens in zip(todo, tokenize([texts(i) for i in todo], stemmer, stopwords)):
             bag: dict[int, int] = {}
             for t in tokens:
                 tid = term_ids.get(t)
@@ -114,7 +131,7 @@ class LexicalIndex:
             "counts": count[order],
             "lengths": np.bincount(row, weights=count, minlength=len(paper_ids)).astype(np.float32),
         }
-        return cls(list(paper_ids), terms, arrays, stemmer_language)
+        return cls(list(paper_ids), terms, arrays, stemmer_language, stopwords)
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -122,20 +139,23 @@ class LexicalIndex:
         for name, array in zip(_ARRAYS, arrays):
             np.save(path / f"{name}.npy", np.ascontiguousarray(array))
         (path / _TERMS).write_text(json.dumps(self.terms, ensure_ascii=False), encoding="utf-8")
+        (path / _STOPWORDS).write_text(json.dumps(sorted(self.stopwords)))
         (path / _IDS).write_text(json.dumps(self.paper_ids))
 
     @classmethod
     def load(cls, path: Path, stemmer_language: str) -> "LexicalIndex":
         arrays = {k: np.load(path / f"{k}.npy", mmap_mode="r") for k in _ARRAYS}
         terms = json.loads((path / _TERMS).read_text(encoding="utf-8"))
-        return cls(json.loads((path / _IDS).read_text()), terms, arrays, stemmer_language)
+        saved = path / _STOPWORDS
+        stopwords = frozenset(json.loads(saved.read_text())) if saved.is_file() else english_stopwords()
+        return cls(json.loads((path / _IDS).read_text()), terms, arrays, stemmer_language, stopwords)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every paper for the query (0 where no query term occurs). A term
         repeated in the query counts once per occurrence, as in bm25s."""
         n = len(self.paper_ids)
         out = np.zeros(n, dtype=np.float32)
-        ids = [self._term_ids[t] for t in tokenize([query], self._stemmer)[0] if t in self._term_ids]
+        ids = [self._term_ids[t] for t in tokenize([query], self._stemmer, self.stopwords)[0] if t in self._term_ids]
         if not ids or n == 0:
             return out
         if self._norm is None:  # per paper, the length part of BM25's denominator

@@ -30,11 +30,11 @@ class OnnxEmbedder:
         options = ort.SessionOptions()
         options.log_severity_level = 3  # no warnings about unused initialisers on users' terminals
         if not bulk:
-            # A query is a few dozen tokens: one thread that sleeps when idle. onnxruntime's
-            # default pool spins between runs and fights numpy's BLAS threads (the vector
-            # search) for 2 cores: warm search p50 17 -> 10 ms, p95 41 -> 14 ms measured at
-            # 1,000 papers (python -m evals.scale --serve).
-            options.intra_op_num_threads = 1
+            # Threads that sleep when idle: onnxruntime's pool spins between runs by default
+            # and then fights numpy's BLAS threads (the vector search) for 2 cores: warm search
+            # p50 17 -> 13 ms, p95 41 -> 18 ms at 1,000 papers (python -m evals.scale --serve).
+            # (One thread did as well for search but halved the speed of embedding an
+            # answer's sentences.)
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}

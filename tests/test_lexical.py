@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from index.lexical import LexicalIndex, tokenize, _stemmer
+from index.lexical import LexicalIndex, _stemmer, english_stopwords, tokenize
 from index.sources import read_papers
 from index.types import Paper
 
@@ -45,8 +45,12 @@ def test_scores_equal_bm25s(papers):
     theirs = bm25s.BM25()
     theirs.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer("english"), show_progress=False),
                  show_progress=False)  # fmt: skip
+    stopwords = english_stopwords()
+    assert tokenize(texts[:50], _stemmer("english"), stopwords) == bm25s.tokenize(
+        texts[:50], stopwords="en", stemmer=_stemmer("english"), return_ids=False, show_progress=False
+    )  # the same tokens as bm25s
     for q in QUERIES:
-        tokens = [t for t in tokenize([q], _stemmer("english"))[0] if t in theirs.vocab_dict]
+        tokens = [t for t in tokenize([q], _stemmer("english"), stopwords)[0] if t in theirs.vocab_dict]
         expected = theirs.get_scores(tokens) if tokens else np.zeros(len(papers))
         np.testing.assert_allclose(ours.scores(q), expected, rtol=1e-5, atol=1e-5)
     assert ours.scores("multiplication-free language models").max() > 0
