@@ -92,7 +92,7 @@ class IndexSettings(_Section):
     chroma_url: str | None = Field(
         None,
         description="A Chroma server (http://host:port, started with `chroma run`) that stores and "
-        "searches the chunk vectors, one collection per index generation, instead of a Chroma "
+        "searches the chunk vectors, one collection per index shared by its generations, instead of a Chroma "
         "folder in each generation. Same chromadb version on both sides.",
     )
     chroma_headers: dict[str, SecretStr] = Field(
