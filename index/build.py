@@ -250,7 +250,7 @@ def _write_generation(
         lambda i: f"{papers[i].title}. {papers[i].abstract}" if papers[i].title else papers[i].abstract,
         settings.retrieval.bm25_stemmer,
         previous=LexicalIndex.load(previous.bm25_dir, settings.retrieval.bm25_stemmer) if previous else None,
-        unchanged=before.unchanged,
+        unchanged={p.id for p in papers if before.same_text(p)}.__contains__,
     ).save(gen.bm25_dir)
     gen.write_papers(papers)
     gen.seal(
@@ -280,7 +280,6 @@ class _PreviousChunks:
         self._texts = {c.id: c.text for c in chunks}
         self._vectors = vectors
         self.ids = set(self._rows)
-        self._same: set[str] = set()
 
     @classmethod
     def of_generation(cls, gen: layout.Generation | None, papers: Iterable[Paper]) -> "_PreviousChunks":
@@ -291,16 +290,12 @@ class _PreviousChunks:
 
     def of(self, paper: Paper) -> list[Chunk] | None:
         """The paper's chunks as they were, when its text has not changed."""
-        old = self._papers.get(paper.id)
-        if old is None or (old.title, old.abstract) != (paper.title, paper.abstract):
-            return None
-        self._same.add(paper.id)
-        return self._by_paper.get(paper.id, [])
+        return self._by_paper.get(paper.id, []) if self.same_text(paper) else None
 
-    def unchanged(self, paper_id: str) -> bool:
-        """Whether the paper was in the previous generation and its text is the same
-        (asked after ``of`` was asked for every paper of the new generation)."""
-        return paper_id in self._same
+    def same_text(self, paper: Paper) -> bool:
+        """Whether the paper was in the previous generation with the same title and abstract."""
+        old = self._papers.get(paper.id)
+        return old is not None and (old.title, old.abstract) == (paper.title, paper.abstract)
 
     def has(self, chunk: Chunk) -> bool:
         """Whether this very chunk (id and text) is in the previous generation."""

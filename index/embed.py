@@ -196,7 +196,7 @@ EMBEDDERS: dict[str, Callable[[IndexSettings], Embedder]] = {
     "sentence-transformers": lambda s: SentenceTransformerEmbedder(
         resolve_model_path(s.model), s.max_tokens, s.device
     ),
-    "onnx": lambda s: onnx_embedder(s),
+    "onnx": onnx_embedder,
     "fake": lambda s: FakeEmbedder(),
 }
 
