@@ -22,6 +22,7 @@ from index.cache import EmbeddingCache
 from index.chunking import chunk_paper
 from index.embed import Embedder, IngestEmbedder, exported_onnx, load_ingest_embedder
 from index.lexical import LexicalIndex
+from index.vocabulary import Vocabulary, vocabulary_of
 from index.papers import merge_papers
 from index.sources import expand_paths, read_papers
 from index.store import ChunkStore, Server, close_embedded, collection_name, prune_remote, stored_id
@@ -245,13 +246,17 @@ def _write_generation(
         store.add([chunks[i] for i in todo], vectors[todo], ids=[ids[i] for i in todo])
         where = {"chroma_collection": name}
     write_chunks(gen.path, chunks, vectors)
+    unchanged = {p.id for p in papers if before.same_text(p)}.__contains__
     LexicalIndex.build(
         [p.id for p in papers],
         lambda i: f"{papers[i].title}. {papers[i].abstract}" if papers[i].title else papers[i].abstract,
         settings.retrieval.bm25_stemmer,
         previous=LexicalIndex.load(previous.bm25_dir, settings.retrieval.bm25_stemmer) if previous else None,
-        unchanged={p.id for p in papers if before.same_text(p)}.__contains__,
+        unchanged=unchanged,
     ).save(gen.bm25_dir)
+    vocabulary_of(
+        papers, Vocabulary.load(previous.path) if previous else None, previous_papers, unchanged
+    ).save(gen.path)
     gen.write_papers(papers)
     gen.seal(
         {

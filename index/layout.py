@@ -7,7 +7,8 @@ Files::
 
     <index>/CURRENT                  "gen-000003-1a2b3c": the generation readers use
     <index>/.lock                    held (flock, exclusive) by the one ingest that writes
-    <index>/gen-000003-1a2b3c/       papers.jsonl, chroma/, bm25/, manifest.json (written last)
+    <index>/gen-000003-1a2b3c/       papers.jsonl, chroma/, bm25/, vocabulary.json,
+                                     manifest.json (written last)
     <index>/.trash-gen-000001-.../   a generation being deleted (never read)
 
 Rules:

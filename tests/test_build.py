@@ -11,6 +11,7 @@ from index.embed import FakeEmbedder
 from index.lexical import LexicalIndex
 from index.store import ChunkStore
 from index.loaded import open_index
+from index.vocabulary import FILE as VOCABULARY, Vocabulary
 
 DATA = Path(__file__).parent / "data"
 
@@ -81,9 +82,10 @@ def test_chunks_fit_the_model_and_carry_the_title(fake_settings):
     assert chunks[0].text.split(". ")[-1].rstrip(".") in chunks[1].text
 
 
-def test_an_incremental_build_equals_a_build_from_scratch(fake_settings, tmp_path):
+def test_an_incremental_build_equals_a_build_from_scratch(fake_settings, tmp_path, monkeypatch):
     """Ingests that add, correct and remove papers (copying the previous generation's chunks,
-    vectors and Chroma collection) end where one ingest of the final papers does."""
+    vectors and Chroma collection, updating its vocabulary by difference) end where one ingest
+    of the final papers does."""
     import json
     import subprocess
     import sys
@@ -95,12 +97,17 @@ def test_an_incremental_build_equals_a_build_from_scratch(fake_settings, tmp_pat
     from index.settings import BUNDLED_CORPUS
 
     ingest(fake_settings, [DATA / "papers.jsonl"])
+    read_all: list[int] = []  # vocabularies built from every paper, after the first ingest
+    build = Vocabulary.build.__func__
+    monkeypatch.setattr(Vocabulary, "build", classmethod(lambda cls, texts: read_all.append(1) or build(cls, texts)))
     ingest(fake_settings, [BUNDLED_CORPUS])
     fix = tmp_path / "fix.jsonl"
     fix.write_text(json.dumps({"id": "u1", "title": "Sparse Mixture of Gardeners", "abstract": "Gardeners route cucumbers."}) + "\n")
     ingest(fake_settings, [fix])
     some = sorted(open_index(fake_settings).papers)[:3]
     remove(fake_settings, [p for p in some if p != "u1"])
+    assert read_all == []
+    monkeypatch.undo()
     a = layout.require_generation(fake_settings.index_dir)
 
     scratch = fake_settings.model_copy(deep=True)
@@ -112,6 +119,7 @@ def test_an_incremental_build_equals_a_build_from_scratch(fake_settings, tmp_pat
 
     assert (a.path / CHUNKS).read_text() == (b.path / CHUNKS).read_text()
     assert np.array_equal(np.load(a.path / VECTORS), np.load(b.path / VECTORS))
+    assert (a.path / VOCABULARY).read_text() == (b.path / VOCABULARY).read_text()
 
     def chroma(gen):
         got = ChunkStore.embedded(gen.chroma_dir)._collection.get(include=["documents", "embeddings"])

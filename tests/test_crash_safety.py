@@ -23,6 +23,7 @@ from index.cache import EmbeddingCache
 from index.embed import FakeEmbedder
 from index.loaded import CHUNKS, open_index
 from index.settings import BUNDLED_CORPUS, Settings
+from index.vocabulary import Vocabulary
 from tests.conftest import fake_process_env
 
 pytestmark = pytest.mark.integration
@@ -66,6 +67,11 @@ elif point == "bm25":  # BM25 arrays written, its term list and paper ids not ye
         lexical.Path.write_text = lambda *a, **k: die()
         save(self, path)
     lexical.LexicalIndex.save = save_arrays
+elif point == "vocabulary":  # the vocabulary file half-written
+    import index.vocabulary as vocabulary
+    def save_half(self, folder):
+        (folder / vocabulary.FILE).write_text('{"version": 1, "pap'); die()
+    vocabulary.Vocabulary.save = save_half
 elif point == "manifest":  # everything written and fsynced, the manifest half-written
     write = layout._atomic_write
     def atomic_write(path, text):
@@ -95,7 +101,7 @@ def settings_for(data: Path) -> Settings:
 
 
 def snapshot(settings: Settings) -> dict:
-    """What an index answers: paper ids, chunk ids and the rankings of a few queries."""
+    """What an index answers: paper ids, chunk ids, the rankings of a few queries, the saved vocabulary."""
     live = open_index(settings)
     try:
         with live.use() as idx:
@@ -105,7 +111,7 @@ def snapshot(settings: Settings) -> dict:
                 for q in QUERIES
             }
             return {"generation": idx.generation.name, "papers": sorted(idx.papers), "chunks": chunks,
-                    "rankings": rankings}  # fmt: skip
+                    "rankings": rankings, "vocabulary": Vocabulary.load(idx.generation.path)}  # fmt: skip
     finally:
         live.close()
 
@@ -131,7 +137,7 @@ def cached_count(data: Path, texts: list[str]) -> int:
 
 
 @pytest.mark.parametrize(
-    "point", ["parsing", "embedding", "chroma", "bm25", "manifest", "pointer", "cleanup"]
+    "point", ["parsing", "embedding", "chroma", "bm25", "vocabulary", "manifest", "pointer", "cleanup"]
 )
 def test_sigkill_at_each_stage(point, tmp_path, clean):
     data = tmp_path / "data"

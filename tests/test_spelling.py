@@ -24,6 +24,35 @@ def test_suggestions():
     assert sp.suggest("onit") is None  # a short word keeps its first letter ("unit" is another word)
 
 
+def test_candidates_are_those_of_a_deletion_index_of_the_corpus():
+    """Generated from the question's side, the candidates are SymSpell's: every corpus word
+    whose one-letter deletions (or itself) meet the question word's one- or two-letter ones."""
+    import random
+    import string
+
+    from bot.spelling import LONG, MIN_COUNT, _deletions
+
+    sp = Speller.build(COUNTS)
+    index: dict[str, set[str]] = {}
+    for w in (w for w, c in COUNTS.items() if c >= MIN_COUNT):
+        for v in _deletions(w) | {w}:
+            index.setdefault(v, set()).add(w)
+
+    def by_index(word: str) -> str | None:
+        limit = 1 if len(word) < LONG else 2
+        variants = _deletions(word) | {word} | ({v2 for v in _deletions(word) for v2 in _deletions(v)} if limit == 2 else set())
+        found = {c for v in variants for c in index.get(v, ()) if len(word) >= 6 or c[0] == word[0]}
+        ranked = sorted((distance(word, c, limit), -sp.counts[c], c) for c in found)
+        return ranked[0][2] if ranked and ranked[0][0] <= limit else None
+
+    edits = lambda w: {w[:i] + c + w[i + k :] for i in range(len(w) + 1) for c in ("", *string.ascii_lowercase) for k in (0, 1)}
+    once = sorted({e for w in COUNTS for e in edits(w)})
+    rng = random.Random(0)
+    words = once[::3] + [rng.choice(sorted(edits(rng.choice(once)))) for _ in range(500)]  # and some twice
+    assert sum(by_index(w) is not None for w in words) > 300
+    assert [sp.suggest(w) for w in words] == [by_index(w) for w in words]
+
+
 def test_questions_are_corrected_against_the_index(fake_settings, monkeypatch):
     from index.embed import FakeEmbedder
 
