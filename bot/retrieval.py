@@ -4,11 +4,16 @@ papers), fused into one ranking of papers — each paper once, with its best evi
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+import numpy as np
+
+from bot.reranker import FusionModel, features, rank
 from bot.spelling import corrected
 from index.errors import BadInput
 from index.settings import RetrievalSettings
 from index.types import Hit
+from index.lexical import LexicalMatch
 from index.loaded import DenseEvidence, LiveIndex, LoadedIndex
 
 # Chunks fetched per paper wanted: abstracts have ~1-3 chunks, so this reaches
@@ -24,13 +29,22 @@ def _minmax(scores: dict[str, float]) -> dict[str, float]:
     return {k: (v - lo) / span if span > 0 else 1.0 for k, v in scores.items()}
 
 
+def learned_fusion(index: LoadedIndex, s: RetrievalSettings) -> FusionModel | None:
+    """The fitted fusion model when the settings ask for it and it fits the index's embedding
+    model; otherwise None (weighted fusion)."""
+    if s.mode != "hybrid" or s.fusion != "learned":
+        return None
+    model = FusionModel.fitted()
+    return model if model is not None and model.applies_to(index.settings) else None
+
+
 def fuse(dense: dict[str, float], lexical: dict[str, float], s: RetrievalSettings) -> list[tuple[str, float]]:
     """Papers ranked by fused score, best first. Pure, so fusion can be tuned offline."""
     if s.mode == "dense":
         fused = dict(dense)
     elif s.mode == "bm25":
         fused = dict(lexical)
-    elif s.fusion == "rrf":
+    elif s.fusion == "rrf":  # ("learned" without a fitted model is weighted: see learned_fusion)
         fused = {}
         for weight, scores in ((s.dense_weight, dense), (1 - s.dense_weight, lexical)):
             ranked = sorted(scores, key=scores.__getitem__, reverse=True)
@@ -78,18 +92,46 @@ def search(index: LiveIndex | LoadedIndex, query: str, s: RetrievalSettings, k: 
         return _search(idx, query, s, k)
 
 
+@dataclass(frozen=True)
+class Retrieved:
+    """Both retrievers' candidates for one query, before fusion."""
+
+    query_vector: np.ndarray | None  # None in bm25 mode
+    dense: dict[str, DenseEvidence]  # best chunk per paper among the nearest chunks
+    match: LexicalMatch | None  # None in dense mode
+    lexical: dict[str, float]  # BM25's top papers
+
+    @property
+    def dense_scores(self) -> dict[str, float]:
+        return {pid: e.similarity for pid, e in self.dense.items()}
+
+
+def retrieve(index: LoadedIndex, query: str, s: RetrievalSettings, want: int) -> Retrieved:
+    """``want`` papers from each retriever the mode uses (``query`` already corrected)."""
+    vector, dense = None, {}
+    if s.mode != "bm25":
+        vector = index.embed_query(query)
+        dense = index.dense(vector, want * CHUNKS_PER_PAPER)
+    match = index.lexical.match(query) if s.mode != "dense" else None
+    lexical = index.bm25_top(match, want) if match is not None else {}
+    return Retrieved(vector, dense, match, lexical)
+
+
 def _search(index: LoadedIndex, query: str, s: RetrievalSettings, k: int | None) -> list[Hit]:
     k = k or s.top_k
     query = corrected(index, query, s)  # misspelt words as the corpus spells them
-    want = max(s.candidates, k)
-    dense: dict[str, DenseEvidence] = {}
-    if s.mode != "bm25":
-        dense = index.dense(index.embed_query(query), want * CHUNKS_PER_PAPER)
-    lexical = index.bm25(query, want) if s.mode != "dense" else {}
-    dense_scores = {pid: e.similarity for pid, e in dense.items()}
+    c = retrieve(index, query, s, max(s.candidates, k))
+    dense, lexical = c.dense, c.lexical
+    dense_scores = c.dense_scores
     floor = min(dense_scores.values(), default=0.0)
+    model = learned_fusion(index, s)
+    if model is not None and c.match is not None and c.query_vector is not None:
+        candidates, f = features(index, c.query_vector, c.match, dense_scores, lexical)
+        ranked = rank(candidates, model.score(f))
+    else:
+        ranked = fuse(dense_scores, lexical, s)
     hits = []
-    for pid, score in fuse(dense_scores, lexical, s)[:k]:
+    for pid, score in ranked[:k]:
         evidence = dense.get(pid)
         hits.append(
             Hit(

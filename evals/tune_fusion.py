@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.retrieval import CHUNKS_PER_PAPER, fuse
+from bot.retrieval import fuse, retrieve
+from bot.spelling import corrected
 from index.settings import Settings
 from evals.beir import prepare
 from evals.metrics import ranking_metrics
@@ -26,11 +27,12 @@ def main() -> None:
         raise SystemExit("Tune on a train/dev split; the test split is for reporting only.")
     settings = Settings()
     data, index = prepare(settings, Path(args.dir), args.split)
-    want = settings.retrieval.candidates
+    s = settings.retrieval.model_copy(update={"mode": "hybrid"})
     cached = []
-    for qid, text in data.queries.items():
-        dense = index.dense(index.embed_query(text), want * CHUNKS_PER_PAPER)
-        cached.append(({p: e.similarity for p, e in dense.items()}, index.bm25(text, want), data.qrels[qid]))
+    with index.use() as idx:
+        for qid, text in data.queries.items():
+            c = retrieve(idx, corrected(idx, text, s), s, s.candidates)
+            cached.append((c.dense_scores, c.lexical, data.qrels[qid]))
 
     grid = [{"mode": "dense"}, {"mode": "bm25"}]
     grid += [{"fusion": "rrf", "rrf_k": k, "dense_weight": w} for k in (10, 30, 60) for w in (0.3, 0.4, 0.5, 0.6)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,11 +154,18 @@ class LexicalIndex:
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every paper for the query (0 where no query term occurs). A term
         repeated in the query counts once per occurrence, as in bm25s."""
+        return self.match(query).scores
+
+    def match(self, query: str) -> "LexicalMatch":
+        """BM25 scores of every paper, and how much of the query each paper contains."""
         n = len(self.paper_ids)
         out = np.zeros(n, dtype=np.float32)
-        ids = [self._term_ids[t] for t in tokenize([query], self._stemmer, self.stopwords)[0] if t in self._term_ids]
+        matched = np.zeros(n, dtype=np.float32)
+        tokens = tokenize([query], self._stemmer, self.stopwords)[0]
+        ids = [self._term_ids[t] for t in tokens if t in self._term_ids]
+        result = LexicalMatch(out, matched, tokens, self)
         if not ids or n == 0:
-            return out
+            return result
         if self._norm is None:  # per paper, the length part of BM25's denominator
             lengths = np.asarray(self._lengths)
             self._norm = (K1 * ((1 - B) + B * lengths / max(float(lengths.mean()), 1e-9))).astype(np.float32)
@@ -167,6 +175,39 @@ class LexicalIndex:
                 continue
             rows = self._rows[start:end]
             counts = self._counts[start:end]
-            idf = np.log(1 + (n - (end - start) + 0.5) / (end - start + 0.5))
+            idf = self.idf(tid)
             out[rows] += (idf * counts / (self._norm[rows] + counts)).astype(np.float32)
-        return out
+        for tid in dict.fromkeys(ids):  # each distinct term once: a share of the query's words
+            start, end = int(self._indptr[tid]), int(self._indptr[tid + 1])
+            if start < end:
+                matched[self._rows[start:end]] += self.idf(tid)
+        return result
+
+    def idf(self, term_id: int) -> float:
+        """Lucene's idf of a term (of a term no paper has: the highest)."""
+        n = len(self.paper_ids)
+        df = int(self._indptr[term_id + 1] - self._indptr[term_id]) if term_id >= 0 else 0
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def term_id(self, term: str) -> int:
+        return self._term_ids.get(term, -1)
+
+    def tokens(self, text: str) -> list[str]:
+        """The index's terms of ``text`` (tokenized, stopwords dropped, stemmed)."""
+        return tokenize([text], self._stemmer, self.stopwords)[0]
+
+
+@dataclass(frozen=True)
+class LexicalMatch:
+    """One query against the lexical index: BM25 ``scores`` and ``matched`` (the summed idf of
+    the query's distinct terms each paper contains), rows in the index's paper order."""
+
+    scores: np.ndarray
+    matched: np.ndarray
+    terms: list[str]  # the query's terms, repeats kept
+    index: LexicalIndex
+
+    @property
+    def total_idf(self) -> float:
+        """The summed idf of the query's distinct terms, known to the corpus or not."""
+        return sum(self.index.idf(self.index.term_id(t)) for t in dict.fromkeys(self.terms))

@@ -22,7 +22,7 @@ import numpy as np
 from index import layout
 from index.embed import Embedder, load_embedder
 from index.errors import ConfigError
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, LexicalMatch
 from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper
 
@@ -215,11 +215,40 @@ class LoadedIndex(_Encoding):
 
     def bm25(self, query: str, n: int) -> dict[str, float]:
         """Top ``n`` papers by BM25 score (only papers sharing a term with the query)."""
-        scores = self.lexical.scores(query)
+        return self.bm25_top(self.lexical.match(query), n)
+
+    def bm25_top(self, match: LexicalMatch, n: int) -> dict[str, float]:
+        scores = match.scores
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n] if n else []
         ids = self.lexical.paper_ids
         return {ids[i]: float(scores[i]) for i in top if scores[i] > 0}
+
+    @cached_property
+    def lexical_rows(self) -> dict[str, int]:
+        """Each paper's row in the lexical index's arrays."""
+        return {pid: i for i, pid in enumerate(self.lexical.paper_ids)}
+
+    @cached_property
+    def _chunk_rows(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for i, pid in enumerate(self._chunks[2]):
+            rows.setdefault(pid, []).append(i)
+        return rows
+
+    def chunk_similarities(self, query_vector: np.ndarray, paper_ids: list[str]) -> list[np.ndarray]:
+        """Cosine of the query to every chunk of each paper, in chunk order (exact, from the
+        generation's vectors, in server mode too)."""
+        vectors = self._chunks[0]
+        rows = self._chunk_rows
+        wanted = [rows.get(pid, []) for pid in paper_ids]
+        flat = [r for rs in wanted for r in rs]
+        sims = np.asarray(vectors[flat] @ np.asarray(query_vector, dtype=np.float32)) if flat else np.zeros(0)
+        out, start = [], 0
+        for rs in wanted:
+            out.append(sims[start : start + len(rs)])
+            start += len(rs)
+        return out
 
     def close(self) -> None:
         if self.lease is not None:

@@ -126,10 +126,12 @@ class RetrievalSettings(_Section):
         description="Papers taken from each retriever before fusion (at least k). 50 halves search "
         "latency against 100 for -0.0015 nDCG@10 on SciFact train; evaluation asks for k=100.",
     )
-    fusion: Literal["rrf", "weighted"] = Field(
+    fusion: Literal["rrf", "weighted", "learned"] = Field(
         "weighted",
         description="'rrf': reciprocal-rank fusion; 'weighted': convex combination of "
-        "per-query normalised scores (chosen on SciFact train).",
+        "per-query normalised scores; 'learned': both retrievers' candidates re-ranked by a "
+        "linear model fitted on SciFact train (bot/reranker.py; weighted when the embedding "
+        "model is not the one it was fitted with).",
     )
     rrf_k: int = Field(60, ge=1, description="Rank offset for reciprocal-rank fusion.")
     dense_weight: float = Field(
