@@ -244,9 +244,13 @@ class ChunkStore:
 # Chroma's defaults (ef 100) miss a few of the 150 nearest chunks a query asks for on the
 # bundled corpus. On 18k chunks of synthetic papers (python -m evals.scale) ef 512 found
 # 0.983 of the exact top-10 (0.970 of the top-150), ef 2000 0.997 (0.995) at about the cost
-# of M=32 with ef 1000, and without M=32's extra memory.
+# of M=32 with ef 1000, and without M=32's extra memory. At 180k chunks (100k synthetic
+# papers) ef 2000 found 0.981 with M=16, 0.996 with M=32 (+128 bytes a vector, HNSW build
+# ~1.4x slower). A server searches its collection approximately, so collections get M=32
+# (embedded readers search the vectors exactly; their collection is what a server would hold).
 SEARCH_EF = 2000
 CONSTRUCTION_EF = 200
+M = 32
 
 
 def close_embedded(path: Path) -> None:
@@ -265,6 +269,7 @@ def close_embedded(path: Path) -> None:
 def _metadata(expected: int | None) -> dict[str, str | int]:
     metadata: dict[str, str | int] = {
         "hnsw:space": "cosine", "hnsw:search_ef": SEARCH_EF, "hnsw:construction_ef": CONSTRUCTION_EF,
+        "hnsw:M": M,
     }  # fmt: skip
     if expected is not None:
         sync = max(expected, 2)
