@@ -3,6 +3,7 @@ its own index and score paperbot's ranking against the judgments."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 from dataclasses import dataclass
@@ -71,3 +72,17 @@ def evaluate(data: BeirSet, index: LoadedIndex, settings: Settings, depth: int =
         hits = search(index, text, settings.retrieval, k=depth)
         runs.append(([h.paper.id for h in hits], data.qrels[qid]))
     return {**ranking_metrics(runs), "queries": float(len(runs))}
+
+
+def tuning_args(dry_run: bool = False) -> argparse.Namespace:
+    """Command-line arguments of a tool that tunes on a BEIR split (``dir``, ``--split``, and
+    ``--dry-run`` if asked): any split but test, which is for reporting only."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    ap.add_argument("--split", default="train")
+    if dry_run:
+        ap.add_argument("--dry-run", action="store_true", help="print only, write nothing")
+    args = ap.parse_args()
+    if args.split == "test":
+        raise SystemExit("Tune on a train/dev split; the test split is for reporting only.")
+    return args

@@ -12,7 +12,6 @@ chosen model is then fitted on every train query."""
 
 from __future__ import annotations
 
-import argparse
 import pprint
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 from bot.reranker import FEATURES, fit_pairwise, features, rank
 from bot.retrieval import fuse, retrieve
 from bot.spelling import corrected
-from evals.beir import prepare
+from evals.beir import prepare, tuning_args
 from evals.metrics import ranking_metrics
 from index.settings import Settings
 
@@ -81,13 +80,7 @@ def cross_validate(groups: list, names: tuple[str, ...], l2: float) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("dir")
-    ap.add_argument("--split", default="train")
-    ap.add_argument("--dry-run", action="store_true")
-    args = ap.parse_args()
-    if args.split == "test":
-        raise SystemExit("Fit on a train/dev split; the test split is for reporting only.")
+    args = tuning_args(dry_run=True)
     settings = Settings()
     groups, baseline = gather(settings, Path(args.dir), args.split)
     print(f"weighted fusion nDCG@10 {ranking_metrics(baseline)['nDCG@10']:.4f} ({len(groups)} {args.split} queries)")

@@ -8,23 +8,17 @@ function over a grid of settings and prints nDCG@10 for each, best last.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from bot.retrieval import fuse, retrieve
 from bot.spelling import corrected
 from index.settings import Settings
-from evals.beir import prepare
+from evals.beir import prepare, tuning_args
 from evals.metrics import ranking_metrics
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("dir")
-    ap.add_argument("--split", default="train")
-    args = ap.parse_args()
-    if args.split == "test":
-        raise SystemExit("Tune on a train/dev split; the test split is for reporting only.")
+    args = tuning_args()
     settings = Settings()
     data, index = prepare(settings, Path(args.dir), args.split)
     s = settings.retrieval.model_copy(update={"mode": "hybrid"})
