@@ -245,7 +245,7 @@ def _write_generation(
         todo = [i for i, sid in enumerate(ids) if sid not in there]
         store.add([chunks[i] for i in todo], vectors[todo], ids=[ids[i] for i in todo])
         where = {"chroma_collection": name}
-    write_chunks(gen.path, chunks, vectors)
+    write_chunks(gen.path, chunks, vectors, settings.index.prefilter_min_chunks)
     unchanged = {p.id for p in papers if before.same_text(p)}.__contains__
     LexicalIndex.build(
         [p.id for p in papers],

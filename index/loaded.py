@@ -23,6 +23,7 @@ from index import layout
 from index.embed import Embedder, load_embedder
 from index.errors import ConfigError
 from index.lexical import LexicalIndex, LexicalMatch
+from index.prefilter import Prefilter
 from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper
 
@@ -37,14 +38,17 @@ class DenseEvidence:
     chunk: str
 
 
-def write_chunks(folder: Path, chunks: list[Chunk], vectors: np.ndarray) -> None:
+def write_chunks(folder: Path, chunks: list[Chunk], vectors: np.ndarray, prefilter_min: int = 0) -> None:
     """What readers search, written at ingest: chunk rows (chunks.jsonl) and their vectors
-    (vectors.npy), row for row."""
+    (vectors.npy), row for row; with ``prefilter_min`` chunks or more (0: never), the
+    projection of the two-stage search too (index/prefilter.py)."""
     with (folder / CHUNKS).open("w", encoding="utf-8") as f:
         for c in chunks:
             f.write(json.dumps({"id": c.id, "paper_id": c.paper_id, "text": c.text}, ensure_ascii=False) + "\n")
     with (folder / VECTORS).open("wb") as f:
         np.save(f, np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), -1))
+    if prefilter_min and len(chunks) >= prefilter_min:
+        Prefilter.fit(vectors).save(folder)
 
 
 def read_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
@@ -207,11 +211,21 @@ class LoadedIndex(_Encoding):
         vectors, ids, pids, texts = self._chunks
         if not ids:
             return []
-        sims = np.asarray(vectors @ query, dtype=np.float32)
-        n = min(n_chunks, len(ids))
+        if self._prefilter is not None:
+            rows, sims = self._prefilter.nearest(vectors, query, n_chunks)
+        else:
+            rows, sims = None, np.asarray(vectors @ query, dtype=np.float32)
+        n = min(n_chunks, len(sims))
         top = np.argpartition(-sims, n - 1)[:n]
-        order = sorted(top.tolist(), key=lambda i: (-float(sims[i]), ids[i]))
-        return [(pids[i], float(sims[i]), texts[i]) for i in order]
+        found = [(int(rows[i]) if rows is not None else int(i), float(sims[i])) for i in top]
+        found.sort(key=lambda rs: (-rs[1], ids[rs[0]]))
+        return [(pids[r], sim, texts[r]) for r, sim in found]
+
+    @cached_property
+    def _prefilter(self) -> Prefilter | None:
+        """The two-stage search's projection, in generations large enough to have one."""
+        with self._init_lock:
+            return Prefilter.load(self.generation.path)
 
     def bm25(self, query: str, n: int) -> dict[str, float]:
         """Top ``n`` papers by BM25 score (only papers sharing a term with the query)."""
