@@ -37,7 +37,7 @@ def cmd_eval_questions(args: argparse.Namespace) -> int:
     from evals.harness import by_type, run_dataset
 
     settings = settings_from_env(args)
-    dataset = load_dataset(args.file or "bundled")
+    dataset = load_dataset(args.file or "bundled-dev")  # as eval run: the test set on request
     result = run_dataset(dataset, [EvalConfig(settings.retrieval.mode)], settings, answers=True, log=lambda _: None)
     rows = result.runs[0].rows
     summary = {
@@ -183,7 +183,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     eb.add_argument("--mode", choices=modes, help="retriever (default: settings)")
     eb.set_defaults(func=cmd_eval_beir)
     eq = evsub.add_parser("questions", help="hit@1/hit@5 and refusal accuracy on a question set")
-    eq.add_argument("file", nargs="?", help="JSONL question set (default: the bundled test set)")
+    eq.add_argument("file", nargs="?", help="JSONL question set, or bundled-dev (the default), bundled-test, bundled-dev-typos")
     eq.add_argument("--json", action="store_true")
     eq.add_argument("--rows", action="store_true", help="with --json, include per-question rows")
     eq.add_argument("--mode", choices=modes, help="retriever (default: settings)")
