@@ -6,6 +6,13 @@ sentence's score adds to its embedding similarity the share of the question's co
 it contains (idf-weighted) and a cue for the kind of answer asked for:
 
     score = similarity + overlap_weight * overlap + type_weight * cue + contribution_bonus * [contribution]
+            + specificity_weight * specificity - background_penalty * [background]
+
+Similarity and overlap favour the sentences that restate the question's topic, yet what was
+asked is usually the specific detail the question does not already say: a named component
+("LSBlock", "identity-based initialization"), a figure ("6.6x"). So a sentence scores for the
+specific terms it adds to the question (specificity), and the abstract's scene-setting (its
+opening sentence, "In recent years ...", "X has attracted attention") scores less.
 
 The weights are AnswerSettings fields, chosen on the dev questions (python -m evals.tune_answer)."""
 
@@ -68,12 +75,40 @@ BOILERPLATE = re.compile(
     r"(publicly |freely |made )?(available|released|open-sourced)",
     re.IGNORECASE,
 )
+# Specific terms: a mixed-case or all-caps name (LSBlock, FreeV, HACL*), a hyphenated term
+# (identity-based, dual-codebook), a figure with a unit (72%, 6.6x, two-fold is hyphenated).
+SPECIFIC = re.compile(
+    r"\b[A-Za-z]*[a-z][A-Z]\w*|\b[A-Z]{2,}\w*|\b\w+(-\w+)+\b|\d+(\.\d+)?\s*(\\?%|x\b|×|times\b|fold\b)"
+)
+SPECIFIC_TERMS = 3  # a sentence with this many specific terms new to the question scores in full
+# The field's background rather than the paper's answer: how an abstract sets the scene.
+BACKGROUND = re.compile(
+    r"^\W*(recently|in recent years|over the (past|last)|nowadays|traditionally|despite|although|while|however|"
+    r"existing|prior|previous|current|most|many|conventional)\b|"
+    r"\b(has|have) (attracted|gained|received|drawn|emerged|become|shown (great|remarkable|impressive|promising)|"
+    r"achieved (remarkable|impressive|great|tremendous))|\b(is|are) (a |an )?(promising|popular|powerful|"
+    r"widely used|crucial|critical|essential|fundamental|important)\b",
+    re.IGNORECASE,
+)
 # Sentences that state what a paper does, rather than the field's background.
 CONTRIBUTION = re.compile(
     r"\b(we|our|this (paper|work|study))\b.{0,40}\b(propose|introduce|present|show|find|develop|"
     r"achiev|demonstrat|design|reveal|outperform)",
     re.IGNORECASE,
 )
+
+
+def specificity(text: str, question: str) -> float:
+    """The share of ``SPECIFIC_TERMS`` distinct specific terms in the sentence that the question
+    does not already say (a question about YOLO is not answered by the word "YOLO")."""
+    said = {w.lower() for w in re.findall(r"[\w.*-]+", question)}
+    terms = {m.group(0).lower() for m in SPECIFIC.finditer(text)} - said
+    return min(len(terms), SPECIFIC_TERMS) / SPECIFIC_TERMS
+
+
+def background(text: str, position: int) -> bool:
+    """Whether the sentence sets the scene: the abstract's first, or one that reads like it."""
+    return position == 0 or bool(BACKGROUND.search(text))
 
 
 def asks(question: str) -> frozenset[str]:
@@ -91,6 +126,7 @@ class Scored:
     overlap: float  # idf-weighted share of the question's content words in the sentence
     cue: float  # the share of the kinds of answer asked for that the sentence has
     score: float
+    specificity: float = 0.0  # the specific terms it adds to the question (see specificity)
 
 
 def score_sentences(
@@ -111,8 +147,11 @@ def score_sentences(
         # figure and the name, and a sentence with only the name is half an answer.
         cue = sum(1.0 for k in kinds if _CUES[k].search(text)) / len(kinds) if kinds else 0.0
         bonus = s.contribution_bonus if CONTRIBUTION.search(text) else 0.0
+        specific = specificity(text, question)
+        penalty = s.background_penalty if background(text, i) else 0.0
         score = float(sim) + s.overlap_weight * overlap + s.type_weight * cue + bonus
-        out.append(Scored(text, i, float(sim), overlap, cue, score))
+        score += s.specificity_weight * specific - penalty
+        out.append(Scored(text, i, float(sim), overlap, cue, score, specific))
     return sorted(out, key=lambda x: (-x.score, x.position))
 
 

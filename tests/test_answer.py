@@ -54,8 +54,10 @@ def test_quote_prefers_contribution_sentences(index, fake_settings):
     )
     hit = Hit(paper=paper, score=1.0)
     # Content-word overlap alone would prefer the first sentence, which has all three words.
-    plain = fake_settings.answer.model_copy(update={"contribution_bonus": 0.0, "overlap_weight": 0.0})
-    boosted = fake_settings.answer.model_copy(update={"contribution_bonus": 0.5, "overlap_weight": 0.0})
+    # (Neither the opening-sentence penalty nor specificity: only the contribution bonus decides.)
+    alone = {"overlap_weight": 0.0, "background_penalty": 0.0, "specificity_weight": 0.0}
+    plain = fake_settings.answer.model_copy(update={**alone, "contribution_bonus": 0.0})
+    boosted = fake_settings.answer.model_copy(update={**alone, "contribution_bonus": 0.5})
     q = "tomato routing gardeners"
     assert gather_evidence(index, q, [hit], plain)[0].sentence.startswith("Tomato routing")
     assert gather_evidence(index, q, [hit], boosted)[0].sentence.startswith("We propose")

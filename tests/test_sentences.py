@@ -1,6 +1,6 @@
 """Sentence choice for the extractive answer: what the question asks for, and short quotes."""
 
-from bot.sentences import asks, pick, score_sentences
+from bot.sentences import asks, background, pick, score_sentences, specificity
 from bot.vocabulary import Vocabulary, content_stems, stem
 from index.settings import AnswerSettings
 
@@ -41,6 +41,41 @@ def test_quotes_stay_short_and_in_the_abstracts_order():
     assert all("github" not in s.text for s in pick(scored, AnswerSettings(), 4))  # never a code link
     # Only the best sentence fits a 12-word budget; the best alone may exceed it.
     assert len(pick(scored, AnswerSettings(max_words=12), 3)) == 1
+
+
+HYPERBOLIC = [
+    "Hyperbolic learning has shown great potential for visual understanding.",
+    "This paper introduces a residual network that operates entirely in hyperbolic space.",
+    "We provide an identity-based initialization, midpoint batch normalization (MBN) and Poincare-ball ResNet layers.",
+]
+
+
+def test_specific_terms_new_to_the_question_count():
+    q = "resnet that runs entirely in hyperbolic space?"
+    assert specificity(HYPERBOLIC[2], q) == 1.0  # identity-based, MBN, Poincare-ball; ResNet was asked
+    assert specificity("We train a ResNet in hyperbolic space.", q) == 0.0
+    assert specificity("It is 6.6x faster with LSBlock and RGBlock modules.", q) == 1.0
+    assert specificity("The model is trained on images.", q) == 0.0
+
+
+def test_background_sentences_are_the_openers_and_scene_setting():
+    assert background("Anything at all.", 0)
+    assert background(HYPERBOLIC[0], 3) and background("In recent years, diffusion models have emerged.", 2)
+    assert background("Existing methods rely on point clouds.", 1)
+    assert not background(HYPERBOLIC[2], 2) and not background(HYPERBOLIC[1], 1)
+
+
+def test_a_paper_question_quotes_what_the_paper_adds_not_the_restated_topic():
+    # Asking for a paper: the sentence that restates the question is closest, but what the
+    # answer should say is the paper's specific components (dev: fact coverage 0.445 -> 0.54).
+    q = "resnet that runs entirely in hyperbolic space?"
+    vocab = Vocabulary.build(HYPERBOLIC + ["image model", "residual layers"])
+    sims = [0.5, 0.6, 0.45]
+    plain = AnswerSettings(specificity_weight=0.0, background_penalty=0.0)
+    assert score_sentences(q, HYPERBOLIC, sims, vocab, plain)[0].text == HYPERBOLIC[1]
+    scored = score_sentences(q, HYPERBOLIC, sims, vocab, AnswerSettings())
+    assert scored[0].text == HYPERBOLIC[2] and scored[0].specificity > 0
+    assert scored[-1].text == HYPERBOLIC[0]  # the field's background comes last
 
 
 def test_content_words_and_stems():
