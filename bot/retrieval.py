@@ -3,9 +3,7 @@ papers), fused into one ranking of papers — each paper once, with its best evi
 
 from __future__ import annotations
 
-import functools
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,26 +106,15 @@ class Retrieved:
         return {pid: e.similarity for pid, e in self.dense.items()}
 
 
-@functools.cache
-def _lexical_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="paperbot-bm25")
-
-
 def retrieve(index: LoadedIndex, query: str, s: RetrievalSettings, want: int) -> Retrieved:
-    """``want`` papers from each retriever the mode uses (``query`` already corrected). In
-    hybrid mode BM25 scores in a worker thread while the query is embedded and the vectors
-    searched (numpy and onnxruntime release the GIL): ~2.5 ms of ~34 at 100k papers."""
-    lexical_match = None
-    if s.mode == "hybrid":
-        lexical_match = _lexical_pool().submit(index.lexical.match, query)
+    """``want`` papers from each retriever the mode uses (``query`` already corrected).
+    One after the other: scoring BM25 in a thread while the query is embedded was no faster
+    on 2 cores (onnxruntime's threads want both)."""
     vector, dense = None, {}
     if s.mode != "bm25":
         vector = index.embed_query(query)
         dense = index.dense(vector, want * CHUNKS_PER_PAPER)
-    if lexical_match is not None:
-        match = lexical_match.result()
-    else:
-        match = index.lexical.match(query) if s.mode == "bm25" else None
+    match = index.lexical.match(query) if s.mode != "dense" else None
     lexical = index.bm25_top(match, want) if match is not None else {}
     return Retrieved(vector, dense, match, lexical)
 
