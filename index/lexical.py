@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,10 +161,9 @@ class LexicalIndex:
         """BM25 scores of every paper, and how much of the query each paper contains."""
         n = len(self.paper_ids)
         out = np.zeros(n, dtype=np.float32)
-        matched = np.zeros(n, dtype=np.float32)
         tokens = tokenize([query], self._stemmer, self.stopwords)[0]
         ids = [self._term_ids[t] for t in tokens if t in self._term_ids]
-        result = LexicalMatch(out, matched, tokens, self)
+        result = LexicalMatch(out, tokens, self)
         if not ids or n == 0:
             return result
         if self._norm is None:  # per paper, the length part of BM25's denominator
@@ -177,11 +177,16 @@ class LexicalIndex:
             counts = self._counts[start:end]
             idf = self.idf(tid)
             out[rows] += (idf * counts / (self._norm[rows] + counts)).astype(np.float32)
-        for tid in dict.fromkeys(ids):  # each distinct term once: a share of the query's words
+        return result
+
+    def matched(self, terms: list[str]) -> np.ndarray:
+        """Per paper, the summed idf of the distinct ``terms`` it contains."""
+        out = np.zeros(len(self.paper_ids), dtype=np.float32)
+        for tid in dict.fromkeys(self._term_ids[t] for t in terms if t in self._term_ids):
             start, end = int(self._indptr[tid]), int(self._indptr[tid + 1])
             if start < end:
-                matched[self._rows[start:end]] += self.idf(tid)
-        return result
+                out[self._rows[start:end]] += self.idf(tid)
+        return out
 
     def idf(self, term_id: int) -> float:
         """Lucene's idf of a term (of a term no paper has: the highest)."""
@@ -203,11 +208,19 @@ class LexicalMatch:
     the query's distinct terms each paper contains), rows in the index's paper order."""
 
     scores: np.ndarray
-    matched: np.ndarray
     terms: list[str]  # the query's terms, repeats kept
     index: LexicalIndex
 
+    @cached_property
+    def matched(self) -> np.ndarray:
+        # Only learned fusion reads it: a plain search does not pay for it.
+        return self.index.matched(self.terms)
+
+    @cached_property
+    def idfs(self) -> dict[str, float]:
+        """The idf of each of the query's distinct terms, known to the corpus or not."""
+        return {t: self.index.idf(self.index.term_id(t)) for t in dict.fromkeys(self.terms)}
+
     @property
     def total_idf(self) -> float:
-        """The summed idf of the query's distinct terms, known to the corpus or not."""
-        return sum(self.index.idf(self.index.term_id(t)) for t in dict.fromkeys(self.terms))
+        return sum(self.idfs.values())
