@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.vocabulary import Vocabulary, content_sequence, content_stems
+from index.lexical import K1
 from index.loaded import LoadedIndex
 from index.settings import Settings
 from index.types import Hit
@@ -48,7 +49,6 @@ FEATURES = (
     "dense_top", "sentence_top", "coverage_top", "bm25_top", "dense_gap",
     "sentence_overlap", "bigram_coverage", "missing_top", "absent",
 )  # fmt: skip
-BM25_K1 = 1.5  # the BM25 saturation of index/lexical.py: a term scores at most (k1 + 1) * idf
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ def signals(
         index.bm25(question, 1).values(), default=0.0
     )
     stems = content_stems(question)
-    most = (BM25_K1 + 1) * sum(vocab.idf(s) for s in stems)
     total = sum(vocab.idf(s) for s in stems)
+    most = (K1 + 1) * total  # a BM25 term scores at most (k1 + 1) * idf
     ordered = content_sequence(question)
     pairs = set(zip(ordered, ordered[1:]))
     rarest = vocab.idf("")  # a word no paper has

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.lexical import LexicalMatch
+from bot.answerability import fit_logistic
+from index.lexical import K1, LexicalMatch
 from index.loaded import LoadedIndex
 from index.settings import Settings
-
-BM25_K1 = 1.5  # a term scores at most (k1 + 1) * idf (index/lexical.py)
 
 FEATURES = (
     "dense", "dense_mean", "dense_first", "dense_norm", "bm25_norm", "bm25_share",
@@ -70,13 +69,11 @@ def features(
     sims = index.chunk_similarities(query_vector, candidates)
     rows = np.array([index.lexical_rows[pid] for pid in candidates], dtype=np.int64)
     bm25 = match.scores[rows].astype(np.float64) if len(rows) else np.zeros(0)
-    total = match.total_idf
-    terms = list(dict.fromkeys(match.terms))
-    idf = {t: match.index.idf(match.index.term_id(t)) for t in terms}
+    idf, total = match.idfs, match.total_idf
     title_share = []
     for pid in candidates:
         title = set(match.index.tokens(index.papers[pid].title))
-        title_share.append(sum(idf[t] for t in terms if t in title) / total if total else 0.0)
+        title_share.append(sum(v for t, v in idf.items() if t in title) / total if total else 0.0)
     best = np.array([float(s.max()) if len(s) else 0.0 for s in sims])
     return candidates, {
         "dense": best,
@@ -84,7 +81,8 @@ def features(
         "dense_first": np.array([float(s[0]) if len(s) else 0.0 for s in sims]),
         "dense_norm": _minmax(best),
         "bm25_norm": _minmax(bm25),
-        "bm25_share": bm25 / ((BM25_K1 + 1) * total) if total else np.zeros(len(candidates)),
+        # a BM25 term scores at most (k1 + 1) * idf
+        "bm25_share": bm25 / ((K1 + 1) * total) if total else np.zeros(len(candidates)),
         "coverage": match.matched[rows].astype(np.float64) / total if total else np.zeros(len(candidates)),
         "title_coverage": np.array(title_share),
         "in_dense": np.array([pid in dense for pid in candidates], dtype=np.float64),
@@ -97,10 +95,12 @@ def rank(candidates: list[str], scores: np.ndarray) -> list[tuple[str, float]]:
     return sorted(zip(candidates, scores.tolist()), key=lambda kv: (-kv[1], kv[0]))
 
 
-def fit_pairwise(groups: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: int = 30) -> np.ndarray:
+def fit_pairwise(groups: list[tuple[np.ndarray, np.ndarray]], l2: float) -> np.ndarray:
     """Linear RankNet: logistic regression on the feature differences of (relevant, other)
-    pairs of one query, by Newton's method on standardised differences. ``groups``: per query,
-    (features [candidates x features], relevance labels). Returns weights on raw features."""
+    pairs of one query, standardised. ``groups``: per query, (features [candidates x
+    features], relevance labels). Returns weights on raw features. Each difference goes in
+    both ways (d: relevant first, -d: not), so the fitted bias is 0 and the loss is twice the
+    pairs' (hence 2 * l2)."""
     diffs = []
     for x, y in groups:
         pos, neg = np.flatnonzero(y > 0), np.flatnonzero(y <= 0)
@@ -108,14 +108,6 @@ def fit_pairwise(groups: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: 
     d = np.concatenate(diffs)
     scale = d.std(axis=0) + 1e-9
     z = d / scale
-    n, k = z.shape
-    w = np.zeros(k)
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-z @ w))
-        grad = (z.T @ (p - 1) + l2 * w) / n
-        hess = (z.T @ (z * (p * (1 - p))[:, None]) + l2 * np.eye(k)) / n
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-10:
-            break
+    labels = np.concatenate([np.ones(len(z)), np.zeros(len(z))])
+    w, _ = fit_logistic(np.vstack([z, -z]), labels, 2 * l2)
     return w / scale
