@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from evals.metrics import percentile
+from evals.scale import hnsw_found
 from index import layout
 from index.embed import load_ingest_embedder
 from index.loaded import read_chunks
@@ -46,15 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         store.add(chunks, vectors)
         build_s = time.perf_counter() - t
         m = store._collection.configuration["hnsw"]["max_neighbors"]
-        row = {c.id: i for i, c in enumerate(chunks)}
-        found, lat = [], []
-        for q in queries:
-            sims = vectors @ q
-            kth = np.sort(sims)[-10]
-            t = time.perf_counter()
-            approx = [x.chunk_id for x in store.query(q, 10)]
-            lat.append(time.perf_counter() - t)
-            found.append(sum(sims[row[i]] >= kth - 1e-6 for i in approx) / 10)
+        found, lat = zip(*hnsw_found(store, {c.id: i for i, c in enumerate(chunks)}, vectors, queries))
         del store
         close_embedded(Path(tmp))
     print(json.dumps({
