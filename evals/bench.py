@@ -66,7 +66,7 @@ def main() -> None:
         out["add_10_papers_s"] = _run([exe, "ingest", "--no-progress", str(new)], {**env, "PAPERBOT_INDEX__EXPORT_DIR": f"{tmp}/export"})
 
         _, records = read_inputs(settings.index.corpus)
-        texts = [f"{p.title}. {p.abstract}" if p.title else p.abstract for p in merge_papers([], records)]
+        texts = [p.text for p in merge_papers([], records)]
         for runtime in ("sentence-transformers", "onnx"):
             bulk = load_ingest_embedder(settings.index.model_copy(update={"ingest_embedder": runtime}))
             bulk.embed(texts[:8])  # warm-up

@@ -39,7 +39,7 @@ def main() -> None:
     args = ap.parse_args()
     path = resolve_model_path(args.model)
     _, records = read_inputs([BUNDLED_CORPUS])
-    papers = [f"{p.title}. {p.abstract}" if p.title else p.abstract for p in merge_papers([], records)]
+    papers = [p.text for p in merge_papers([], records)]
     texts = (papers * (args.texts // len(papers) + 1))[: args.texts]
 
     cpu = SentenceTransformerEmbedder(path, 256, "cpu")

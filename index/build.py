@@ -249,7 +249,7 @@ def _write_generation(
     unchanged = {p.id for p in papers if before.same_text(p)}.__contains__
     LexicalIndex.build(
         [p.id for p in papers],
-        lambda i: f"{papers[i].title}. {papers[i].abstract}" if papers[i].title else papers[i].abstract,
+        lambda i: papers[i].text,
         settings.retrieval.bm25_stemmer,
         previous=LexicalIndex.load(previous.bm25_dir, settings.retrieval.bm25_stemmer) if previous else None,
         unchanged=unchanged,

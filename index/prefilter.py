@@ -44,9 +44,10 @@ class Prefilter:
     @staticmethod
     def _project(basis: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         out = np.empty((len(vectors), len(basis) - 1), dtype=np.float32)
-        for start in range(0, len(vectors), 50_000):  # bounded temporaries at any size
-            block = np.asarray(vectors[start : start + 50_000], dtype=np.float32) - basis[0]
-            out[start : start + 50_000] = block @ basis[1:].T
+        step = 50_000  # rows at a time: bounded temporaries at any size
+        for start in range(0, len(vectors), step):
+            block = np.asarray(vectors[start : start + step], dtype=np.float32) - basis[0]
+            out[start : start + step] = block @ basis[1:].T
         return out
 
     def save(self, folder: Path) -> None:

@@ -23,6 +23,11 @@ class Paper:
     sources: tuple[str, ...] = ()  # "file:line" of every place it was read from
 
     @property
+    def text(self) -> str:
+        """Title and abstract as one text: what BM25 reads, and the paper encoded whole."""
+        return f"{self.title}. {self.abstract}" if self.title else self.abstract
+
+    @property
     def display_title(self) -> str:
         return self.title or f"(untitled) {self.abstract[:70].rstrip()}…"
 

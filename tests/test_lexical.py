@@ -24,10 +24,6 @@ def papers() -> list[Paper]:
     return list(out.values())
 
 
-def _text(p: Paper) -> str:
-    return f"{p.title}. {p.abstract}" if p.title else p.abstract
-
-
 QUERIES = [
     "multiplication-free language models",
     "graph neural networks for molecules molecules",  # a repeated term counts twice
@@ -40,7 +36,7 @@ QUERIES = [
 def test_scores_equal_bm25s(papers):
     import bm25s
 
-    texts = [_text(p) for p in papers]
+    texts = [p.text for p in papers]
     ours = LexicalIndex.build([p.id for p in papers], lambda i: texts[i], "english")
     theirs = bm25s.BM25()
     theirs.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer("english"), show_progress=False),
@@ -60,7 +56,7 @@ def test_incremental_equals_fresh(papers, tmp_path):
     """Add papers, change one, drop some: the updated index scores exactly like a fresh one,
     after a save and load; and only the new or changed papers are tokenized."""
     first, later = papers[:250], papers[250:]
-    texts = {p.id: _text(p) for p in papers}
+    texts = {p.id: p.text for p in papers}
     base = LexicalIndex.build([p.id for p in first], lambda i: texts[first[i].id], "english")
     base.save(tmp_path / "a")
     base = LexicalIndex.load(tmp_path / "a", "english")
