@@ -19,7 +19,7 @@ from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper
 from index import layout
 from index.cache import EmbeddingCache
-from index.chunking import chunk_paper
+from index.chunking import embedded_chunks
 from index.embed import Embedder, IngestEmbedder, exported_onnx, load_ingest_embedder
 from index.lexical import LexicalIndex
 from index.vocabulary import Vocabulary, vocabulary_of
@@ -209,12 +209,7 @@ def _write_generation(
     chunks: list[Chunk] = []
     for paper in papers:
         kept = before.of(paper)
-        chunks.extend(
-            kept if kept is not None else chunk_paper(
-                paper, embedder.count_tokens, settings.index.chunk_tokens,
-                settings.index.chunk_overlap_sentences,
-            )[: settings.index.max_chunks or None]
-        )  # fmt: skip
+        chunks.extend(kept if kept is not None else embedded_chunks(paper, embedder.count_tokens, settings.index))
     fresh = [c for c in chunks if not before.has(c)]
     cache = EmbeddingCache(settings.cache_path, embedder.name, embedder.dim)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from index.settings import IndexSettings
 from index.types import Chunk, Paper
 from index.text import split_sentences
 
@@ -60,3 +61,16 @@ def chunk_paper(paper: Paper, count_tokens: TokenCounter, chunk_tokens: int, ove
         )
         for i, span in enumerate(spans)
     ]
+
+
+def embedded_chunks(paper: Paper, count_tokens: TokenCounter, settings: IndexSettings) -> list[Chunk]:
+    """The chunks of ``paper`` that ingest embeds: at most ``max_chunks`` of them, the first
+    ones, or with ``chunk_keep='ends'`` the first ones and the last (where an abstract
+    states its results). BM25 reads the whole abstract either way."""
+    chunks = chunk_paper(paper, count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
+    most = settings.max_chunks
+    if not most or len(chunks) <= most:
+        return chunks
+    if settings.chunk_keep == "ends":
+        return chunks[: most - 1] + chunks[-1:]
+    return chunks[:most]

@@ -111,21 +111,24 @@ def check_fingerprint(settings: Settings, gen: layout.Generation) -> None:
     built = gen.manifest().get("settings", {})
     wanted = index_fingerprint(settings)
     diff = [k for k in wanted if built.get(k) != wanted[k]]
-    if diff:
-        k = diff[0]
-        if k == "format":
-            raise ConfigError(
-                f"{gen.path.parent} was built by an older paperbot; run `paperbot ingest` once to "
-                "rebuild it (embeddings are cached: nothing is embedded again)."
-            )
-        if k == "vector_store":
-            undo = "set PAPERBOT_INDEX__CHROMA_URL" if built.get(k) == "server" else "unset PAPERBOT_INDEX__CHROMA_URL"
-        else:
-            undo = f"set PAPERBOT_{'RETRIEVAL' if k == 'bm25_stemmer' else 'INDEX'}__{k.upper()}={built.get(k)}"
+    if not diff:
+        return
+    if "format" in diff or any(k not in built for k in diff):
         raise ConfigError(
-            f"{gen.path.parent} was built with {k}={built.get(k)!r} but the settings say "
-            f"{wanted[k]!r}; run `paperbot ingest` to rebuild it with the new settings, or {undo}."
+            f"{gen.path.parent} was built by an older paperbot; run `paperbot ingest` once to "
+            "rebuild it (embeddings are cached: nothing is embedded again)."
         )
+    undo = []
+    for k in diff:
+        if k == "vector_store":
+            undo.append("set PAPERBOT_INDEX__CHROMA_URL" if built[k] == "server" else "unset PAPERBOT_INDEX__CHROMA_URL")
+        else:
+            undo.append(f"set PAPERBOT_{'RETRIEVAL' if k == 'bm25_stemmer' else 'INDEX'}__{k.upper()}={built[k]}")
+    said = ", ".join(f"{k}={built[k]!r} (the settings say {wanted[k]!r})" for k in diff)
+    raise ConfigError(
+        f"{gen.path.parent} was built with {said}; run `paperbot ingest` to rebuild it with the new "
+        f"settings, or {' and '.join(undo)}."
+    )
 
 
 class _Encoding:
@@ -249,6 +252,11 @@ class LoadedIndex(_Encoding):
         for i, pid in enumerate(self._chunks[2]):
             rows.setdefault(pid, []).append(i)
         return rows
+
+    def chunk_vectors(self, paper_ids: list[str]) -> np.ndarray:
+        """The vectors of every chunk of the papers, in paper and chunk order."""
+        rows = [r for pid in paper_ids for r in self._chunk_rows.get(pid, [])]
+        return np.asarray(self._chunks[0][rows], dtype=np.float32).reshape(len(rows), -1)
 
     def chunk_similarities(self, query_vector: np.ndarray, paper_ids: list[str]) -> list[np.ndarray]:
         """Cosine of the query to every chunk of each paper, in chunk order (exact, from the

@@ -1,5 +1,6 @@
 """ingest_embedder='auto': a small ingest with the ONNX export in place never imports torch;
-a big one encodes with torch; the vectors are the same either way (one embedding cache)."""
+a big one encodes with torch (the traced model, or sentence-transformers); the vectors are
+the same either way (one embedding cache)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed import IngestEmbedder, exported_onnx
+from index.embed import IngestEmbedder, exported_onnx, load_ingest_embedder
 from index.settings import IndexSettings
 
 pytestmark = pytest.mark.integration
@@ -42,10 +43,11 @@ def test_small_ingest_skips_torch_big_one_uses_it(tmp_path):
     assert small == {"embedded": small["embedded"], "torch": False} and small["embedded"] > 0
     big = _ingest(tmp_path / "b", export, DATA / "papers.jsonl", PAPERBOT_INDEX__INGEST_ONNX_BELOW="0")
     assert big["torch"] is True and big["embedded"] == small["embedded"]
-    # no export yet: torch encodes, and the export is made for the queries
+    # no export yet: torch encodes (the model traced for it), and the export is made for the queries
     fresh_export = tmp_path / "export2"
     first = _ingest(tmp_path / "c", fresh_export, DATA / "papers.jsonl")
     assert first["torch"] is True and any(fresh_export.glob("*.onnx"))
+    assert any(fresh_export.glob("*.torchscript.pt"))
 
 
 def test_both_runtimes_fill_one_cache_alike(tmp_path):
@@ -55,7 +57,12 @@ def test_both_runtimes_fill_one_cache_alike(tmp_path):
     light, heavy = IngestEmbedder(settings), IngestEmbedder(settings.model_copy(update={"ingest_onnx_below": 0}))
     light.plan(len(texts))
     heavy.plan(len(texts))
-    assert (light.runtime, heavy.runtime) == ("onnx", "sentence-transformers")
-    assert light.name == heavy.name and light.count_tokens(texts) == heavy.count_tokens(texts)
-    assert (light.embed(texts) * heavy.embed(texts)).sum(axis=1).min() > 0.9999
+    assert (light.runtime, heavy.runtime) == ("onnx", "torchscript")
+    st = load_ingest_embedder(settings.model_copy(update={"ingest_embedder": "sentence-transformers"}))
+    assert light.name == heavy.name == st.name and light.count_tokens(texts) == heavy.count_tokens(texts)
+    vectors = st.embed(texts)
+    assert (light.embed(texts) * vectors).sum(axis=1).min() > 0.9999
+    assert (heavy.embed(texts) * vectors).sum(axis=1).min() > 0.9999
+    # a text is embedded alike alone and in a batch of longer ones (padding does not leak)
+    assert np.allclose(heavy.embed(texts[:1])[0], vectors[0], atol=1e-5)
     assert np.allclose(np.linalg.norm(light.embed(texts), axis=1), 1.0, atol=1e-5)

@@ -104,13 +104,14 @@ def test_a_generation_leased_by_another_process_is_not_deleted(tmp_path):
 def test_opening_with_other_build_settings_is_a_one_line_error(fake_settings):
     ingest(fake_settings, [DATA / "papers.jsonl"])
     other = fake_settings.model_copy(deep=True)
-    other.index.chunk_tokens = 128
+    built = fake_settings.index.chunk_tokens
+    other.index.chunk_tokens = built // 2
     with pytest.raises(ConfigError) as e:
         open_index(other)
     msg = str(e.value)
-    assert "\n" not in msg and "chunk_tokens=256" in msg and "PAPERBOT_INDEX__CHUNK_TOKENS=256" in msg
+    assert "\n" not in msg and f"chunk_tokens={built}" in msg and f"PAPERBOT_INDEX__CHUNK_TOKENS={built}" in msg
     other.retrieval.bm25_stemmer = ""
-    other.index.chunk_tokens = 256
+    other.index.chunk_tokens = built
     with pytest.raises(ConfigError, match="PAPERBOT_RETRIEVAL__BM25_STEMMER"):
         open_index(other)
 

@@ -53,3 +53,23 @@ def test_recurring_texts_are_embedded_once_per_process(fake_settings, counting_e
     index.forget_cached()
     index.embed_cached(["a b c"])
     assert embedder.embedded.count("a b c") == 2
+
+
+def test_feedback_rescores_dense_candidates_toward_the_best_papers(fake_settings):
+    from bot.retrieval import feedback_scores, retrieve
+
+    ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv", DATA / "corpus.jsonl"])
+    s = fake_settings.retrieval
+    with open_index(fake_settings).use() as idx:
+        c = retrieve(idx, "gardeners routing tomatoes to experts", s, 10)
+        ranked = fuse(c.dense_scores, c.lexical, s)
+        # no move: the candidates' exact chunk cosine, i.e. their dense scores
+        still = feedback_scores(idx, c.query_vector, ranked, c.dense_scores, s.model_copy(update={"feedback_papers": 1, "feedback_weight": 0.0}))
+        assert still.keys() == c.dense_scores.keys()
+        assert all(abs(still[p] - c.dense_scores[p]) < 1e-5 for p in still)
+        # a long way toward the best paper: it becomes the query, so it scores highest
+        far = feedback_scores(idx, c.query_vector, ranked, c.dense_scores, s.model_copy(update={"feedback_papers": 1, "feedback_weight": 100.0}))
+        assert max(far, key=far.__getitem__) == ranked[0][0] and far[ranked[0][0]] > 0.99
+        # in a search, only the ranking reads them: hits keep the question's own similarity
+        on = search(idx, "gardeners routing tomatoes to experts", s.model_copy(update={"feedback_papers": 2}), k=5)
+        assert all(abs(h.dense - c.dense_scores.get(h.paper.id, h.dense)) < 1e-6 for h in on)
