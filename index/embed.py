@@ -99,7 +99,14 @@ def _width(path: Path) -> int:
     """The width of the model's vectors: its transformer's, which mean pooling keeps."""
     import json
 
-    return int(json.loads((path / "config.json").read_text())["hidden_size"])
+    config = json.loads((path / "config.json").read_text())
+    for key in ("hidden_size", "dim", "d_model"):
+        if isinstance(config.get(key), int):
+            return config[key]
+    raise ConfigError(
+        f"{path / 'config.json'} names no hidden_size; set PAPERBOT_INDEX__INGEST_EMBEDDER="
+        "sentence-transformers to ingest with this model."
+    )
 
 
 def _stamp(path: Path) -> str:
@@ -216,8 +223,11 @@ def ensure_exported(path: Path, export: Callable[[Path], None]) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.is_file():
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            export(tmp)
-            os.replace(tmp, path)
+            try:
+                export(tmp)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
     return path
 
 
@@ -247,9 +257,13 @@ def onnx_embedder(settings: IndexSettings, bulk: bool = False) -> Embedder:
 
 
 def torchscript_embedder(settings: IndexSettings) -> Embedder:
-    """The model on torch without sentence-transformers, exported once (like the ONNX file)."""
+    """The model on torch without sentence-transformers, exported once (like the ONNX file),
+    per torch version: a trace is not promised to load in another one."""
+    from importlib.metadata import version
+
     path = resolve_model_path(settings.model)
-    traced = ensure_exported(_export_path(settings, ".torchscript.pt"), lambda tmp: export_torchscript(path, tmp))
+    name = f".torch-{version('torch')}.torchscript.pt"
+    traced = ensure_exported(_export_path(settings, name), lambda tmp: export_torchscript(path, tmp))
     return TorchScriptEmbedder(path, traced, cache_name(path, settings.max_tokens), settings.max_tokens)
 
 
@@ -314,10 +328,10 @@ def bulk_torch_embedder(settings: IndexSettings) -> Embedder:
             return EMBEDDERS["sentence-transformers"](settings)
     try:
         return torchscript_embedder(settings)
-    except (AttributeError, RuntimeError) as e:  # a torch without TorchScript
+    except Exception as e:  # a torch or model that cannot be traced: slower, never wrong
         import logging
 
-        logging.getLogger(__name__).warning("TorchScript unavailable (%s); encoding with sentence-transformers", e)
+        logging.getLogger(__name__).warning("Tracing the model failed (%s); encoding with sentence-transformers", e)
         return EMBEDDERS["sentence-transformers"](settings)
 
 
@@ -353,6 +367,12 @@ class IngestEmbedder:
             self._runtime = self._light
         else:
             self._runtime = self._torch_embedder()
+        if (self._runtime.name, self._runtime.dim) != (self.name, self.dim):
+            raise ConfigError(
+                f"The model's {self._runtime.dim}-d vectors ({self.runtime}) are not the "
+                f"{self.dim}-d ones its config names (pooling or a dense layer of its own); set "
+                "PAPERBOT_INDEX__INGEST_EMBEDDER=sentence-transformers to ingest with this model."
+            )
 
     @property
     def runtime(self) -> str:

@@ -24,7 +24,7 @@ from index.embed import Embedder, load_embedder
 from index.errors import ConfigError
 from index.lexical import LexicalIndex, LexicalMatch
 from index.prefilter import Prefilter
-from index.settings import Settings, index_fingerprint
+from index.settings import Settings, built_fingerprint, index_fingerprint
 from index.types import Chunk, Paper
 
 MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
@@ -108,7 +108,7 @@ class Encoder:
 
 def check_fingerprint(settings: Settings, gen: layout.Generation) -> None:
     """An index answers only with the settings it was built with (never silently wrong)."""
-    built = gen.manifest().get("settings", {})
+    built = built_fingerprint(gen.manifest())
     wanted = index_fingerprint(settings)
     diff = [k for k in wanted if built.get(k) != wanted[k]]
     if not diff:
@@ -255,8 +255,11 @@ class LoadedIndex(_Encoding):
 
     def chunk_vectors(self, paper_ids: list[str]) -> np.ndarray:
         """The vectors of every chunk of the papers, in paper and chunk order."""
+        vectors = self._chunks[0]
         rows = [r for pid in paper_ids for r in self._chunk_rows.get(pid, [])]
-        return np.asarray(self._chunks[0][rows], dtype=np.float32).reshape(len(rows), -1)
+        if not rows:  # papers without chunks (an empty abstract)
+            return np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+        return np.asarray(vectors[rows], dtype=np.float32)
 
     def chunk_similarities(self, query_vector: np.ndarray, paper_ids: list[str]) -> list[np.ndarray]:
         """Cosine of the query to every chunk of each paper, in chunk order (exact, from the

@@ -48,7 +48,7 @@ class IndexSettings(_Section):
         "'auto': onnxruntime when fewer than ingest_onnx_below texts need the model and the ONNX "
         "export exists (no torch import), torch otherwise (it encodes big batches faster on the "
         "2-core hosts measured; `python -m evals.bench` prints both): the model traced once to "
-        "TorchScript ('torchscript': torch alone, ~1.5 s to import) on the CPU, "
+        "TorchScript ('torchscript': torch alone, ~1.5 s to import; always on the CPU) on the CPU, "
         "sentence-transformers (~5 s to import) on a GPU. Queries stay on 'embedder'. Ignored "
         "when embedder is 'fake'.",
     )
@@ -458,6 +458,16 @@ class Settings(BaseSettings):
 
 INDEX_FORMAT = 3  # 2: chunk vectors in each generation (vectors.npy), searched by readers;
 # 3: BM25 as term counts scored at query time (index/lexical.py), updated incrementally
+
+
+# Settings an older paperbot did not record, with the value it built with.
+_RECORDED_LATER = {"chunk_keep": "first"}
+
+
+def built_fingerprint(manifest: dict) -> dict[str, object]:
+    """The fingerprint a generation's manifest records, completed with what indexes built
+    before a setting existed were built with."""
+    return {**_RECORDED_LATER, **manifest.get("settings", {})}
 
 
 def index_fingerprint(settings: Settings) -> dict[str, object]:

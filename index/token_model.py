@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import ConfigError
+
 
 class TokenModel:
     """A runtime subclass sets ``dim`` and implements ``_hidden``: the transformer's token
@@ -21,6 +23,12 @@ class TokenModel:
     def __init__(self, model_dir: Path, name: str, max_tokens: int) -> None:
         from tokenizers import Tokenizer
 
+        if not (model_dir / "tokenizer.json").is_file():
+            raise ConfigError(
+                f"{model_dir} has no tokenizer.json (a fast tokenizer); save the model with a recent "
+                "sentence-transformers, or set PAPERBOT_INDEX__EMBEDDER and __INGEST_EMBEDDER to "
+                "sentence-transformers."
+            )
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.no_padding()

@@ -94,6 +94,7 @@ def test_embedded_chunks_keep_the_first_or_the_ends():
     assert ids({"max_chunks": 0}) == [c.id for c in every]
     assert ids({"max_chunks": 2, "chunk_keep": "first"}) == ["p:0", "p:1"]
     assert ids({"max_chunks": 2, "chunk_keep": "ends"}) == ["p:0", every[-1].id]
+    assert ids({"max_chunks": 1, "chunk_keep": "ends"}) == ["p:0"]
     short = Paper(id="s", title="T", abstract="One sentence.")
     assert [c.id for c in embedded_chunks(short, count, IndexSettings(max_chunks=2, chunk_keep="ends"))] == ["s:0"]
 

@@ -63,6 +63,6 @@ def test_both_runtimes_fill_one_cache_alike(tmp_path):
     vectors = st.embed(texts)
     assert (light.embed(texts) * vectors).sum(axis=1).min() > 0.9999
     assert (heavy.embed(texts) * vectors).sum(axis=1).min() > 0.9999
-    # a text is embedded alike alone and in a batch of longer ones (padding does not leak)
+    # the traced model on one text, unpadded, equals sentence-transformers in a padded batch
     assert np.allclose(heavy.embed(texts[:1])[0], vectors[0], atol=1e-5)
     assert np.allclose(np.linalg.norm(light.embed(texts), axis=1), 1.0, atol=1e-5)
