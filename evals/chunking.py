@@ -27,7 +27,6 @@ VARIANTS = {
     "first-chunk": {"chunk_tokens": 256, "chunk_overlap_sentences": 0, "max_chunks": 1},
     "two-chunks": {"chunk_tokens": 256, "chunk_overlap_sentences": 0, "max_chunks": 2},
     "two-short": {"chunk_tokens": 128, "chunk_overlap_sentences": 0, "max_chunks": 2},
-    "short-ends": {"chunk_tokens": 128, "chunk_overlap_sentences": 0, "max_chunks": 2, "chunk_keep": "ends"},
 }
 
 

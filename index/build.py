@@ -15,7 +15,7 @@ import numpy as np
 
 from index.errors import BadInput
 from index.loaded import CHUNKS, read_chunks, write_chunks
-from index.settings import Settings, built_fingerprint, index_fingerprint
+from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper
 from index import layout
 from index.cache import EmbeddingCache
@@ -120,7 +120,7 @@ def ingest(
         before = {p.id: p for p in existing}
         new = sum(1 for p in merged if p.id not in before)
         changed = sum(1 for p in merged if p.id in before and before[p.id] != p)
-        same_settings = current is not None and built_fingerprint(current.manifest()) == index_fingerprint(settings)
+        same_settings = current is not None and current.manifest()["settings"] == index_fingerprint(settings)
         if current is not None and same_settings and not new and not changed:
             # Same papers, same settings: skip loading the model at all (but finish any
             # cleanup a crashed or leased-over ingest left).
@@ -164,7 +164,7 @@ def remove(
                 f"Removing every paper would leave {index_dir} empty; nothing was removed "
                 f"(delete the folder {index_dir} to start over)."
             )
-        same = built_fingerprint(current.manifest()) == index_fingerprint(settings)
+        same = current.manifest()["settings"] == index_fingerprint(settings)
         gen, n_chunks, embedded = _write_generation(
             settings, kept, embedder, False, current if same else None, papers
         )

@@ -64,14 +64,7 @@ def chunk_paper(paper: Paper, count_tokens: TokenCounter, chunk_tokens: int, ove
 
 
 def embedded_chunks(paper: Paper, count_tokens: TokenCounter, settings: IndexSettings) -> list[Chunk]:
-    """The chunks of ``paper`` that ingest embeds: at most ``max_chunks`` of them, the first
-    ones, or with ``chunk_keep='ends'`` the first ones and the last (where an abstract
-    states its results; with ``max_chunks`` 1, the first). BM25 reads the whole abstract
-    either way."""
+    """The chunks of ``paper`` that ingest embeds: the first ``max_chunks`` (0: all). BM25
+    reads the whole abstract either way."""
     chunks = chunk_paper(paper, count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)
-    most = settings.max_chunks
-    if not most or len(chunks) <= most:
-        return chunks
-    if settings.chunk_keep == "ends" and most > 1:
-        return chunks[: most - 1] + chunks[-1:]
-    return chunks[:most]
+    return chunks[: settings.max_chunks or None]

@@ -24,7 +24,7 @@ from index.embed import Embedder, load_embedder
 from index.errors import ConfigError
 from index.lexical import LexicalIndex, LexicalMatch
 from index.prefilter import Prefilter
-from index.settings import Settings, built_fingerprint, index_fingerprint
+from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper
 
 MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
@@ -108,7 +108,7 @@ class Encoder:
 
 def check_fingerprint(settings: Settings, gen: layout.Generation) -> None:
     """An index answers only with the settings it was built with (never silently wrong)."""
-    built = built_fingerprint(gen.manifest())
+    built = gen.manifest().get("settings", {})
     wanted = index_fingerprint(settings)
     diff = [k for k in wanted if built.get(k) != wanted[k]]
     if not diff:

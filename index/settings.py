@@ -73,27 +73,20 @@ class IndexSettings(_Section):
         description="The embedding model's input limit in tokens; longer input is cut by the model.",
     )
     chunk_tokens: int = Field(
-        128,
+        256,
         ge=32,
         description="Chunk size limit in model tokens, title and special tokens included; at most "
-        "max_tokens, so the model never silently cuts a chunk. With max_chunks 2, 128 (two chunks, "
-        "no overlap) encodes 0.63x the tokens of every 256-token chunk with one sentence of "
-        "overlap, and faster per token: SciFact train nDCG@10 0.736 for both, own dev questions "
-        "0.956 against 0.932 (`python -m evals.chunking` prints the variants).",
+        "max_tokens, so the model never silently cuts a chunk.",
     )
     chunk_overlap_sentences: int = Field(
-        0, ge=0, description="Sentences repeated at the start of the next chunk of the same abstract."
+        1, ge=0, description="Sentences repeated at the start of the next chunk of the same abstract."
     )
     max_chunks: int = Field(
-        2,
+        0,
         ge=0,
         description="Chunks embedded per paper at most (0: every chunk). BM25 always reads the whole "
-        "abstract; 1 embeds each paper once (its first chunk_tokens), the cheapest ingest.",
-    )
-    chunk_keep: Literal["first", "ends"] = Field(
-        "first",
-        description="Which chunks of a paper longer than max_chunks are embedded: the first ones, "
-        "or 'ends': the first ones and the last (SciFact train nDCG@10 0.730 against 0.736).",
+        "abstract; 1 embeds each paper once (its first chunk_tokens), the cheapest ingest. Cheaper "
+        "chunkings rank worse on held-out questions (`python -m evals.chunking`; README).",
     )
     batch_size: int = Field(
         16, ge=1, description="Texts per embedding batch during ingest (16 encoded the bundled "
@@ -460,16 +453,6 @@ INDEX_FORMAT = 3  # 2: chunk vectors in each generation (vectors.npy), searched 
 # 3: BM25 as term counts scored at query time (index/lexical.py), updated incrementally
 
 
-# Settings an older paperbot did not record, with the value it built with.
-_RECORDED_LATER = {"chunk_keep": "first"}
-
-
-def built_fingerprint(manifest: dict) -> dict[str, object]:
-    """The fingerprint a generation's manifest records, completed with what indexes built
-    before a setting existed were built with."""
-    return {**_RECORDED_LATER, **manifest.get("settings", {})}
-
-
 def index_fingerprint(settings: Settings) -> dict[str, object]:
     """Everything besides the papers that decides an index's contents: recorded in each
     generation's manifest, and checked when the index is opened."""
@@ -483,7 +466,6 @@ def index_fingerprint(settings: Settings) -> dict[str, object]:
         "chunk_tokens": s.chunk_tokens,
         "chunk_overlap_sentences": s.chunk_overlap_sentences,
         "max_chunks": s.max_chunks,
-        "chunk_keep": s.chunk_keep,
         "bm25_stemmer": settings.retrieval.bm25_stemmer,
         "vector_store": "server" if s.chroma_url else "embedded",
     }

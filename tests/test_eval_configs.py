@@ -40,7 +40,7 @@ def test_index_changes_get_their_own_index(tmp_path: Path):
     s = c.apply(Settings())
     assert s.index.name.startswith("default-") and s.index.chunk_tokens == 96
     assert c.apply(Settings()).index.name == s.index.name  # stable: re-runs reuse it
-    (tmp_path / "same.toml").write_text('name = "same"\nindex = { chunk_tokens = 128, batch_size = 8 }\n')
+    (tmp_path / "same.toml").write_text('name = "same"\nindex = { chunk_tokens = 256, batch_size = 8 }\n')
     (same,) = load_configs(tmp_path / "same.toml")
     assert same.apply(Settings()).index.name == "default"  # nothing that changes the index's contents
     (tmp_path / "stem.toml").write_text('name = "nostem"\nretrieval = { bm25_stemmer = "" }\n')
