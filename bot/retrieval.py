@@ -61,25 +61,6 @@ def fuse(dense: dict[str, float], lexical: dict[str, float], s: RetrievalSetting
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def feedback_scores(
-    index: LoadedIndex, query_vector: np.ndarray, ranked: list[tuple[str, float]],
-    dense: dict[str, float], s: RetrievalSettings,
-) -> dict[str, float]:  # fmt: skip
-    """Pseudo-relevance feedback on the dense side (Rocchio): the query vector moved toward
-    the mean chunk vector of the ``feedback_papers`` best fused papers, and the dense
-    candidates scored again with it (their chunks' exact cosine: no second vector search).
-    The first fusion's head is usually right, and its abstracts say the question's subject
-    in the corpus's own words. Only the ranking reads these scores; hits keep the question's
-    own similarities (refusal reads those)."""
-    vectors = index.chunk_vectors([pid for pid, _ in ranked[: s.feedback_papers]])
-    if not len(vectors):
-        return dense
-    shifted = query_vector + s.feedback_weight * vectors.mean(axis=0)
-    shifted = shifted / max(float(np.linalg.norm(shifted)), 1e-12)
-    pids = list(dense)
-    return {pid: float(sims.max()) for pid, sims in zip(pids, index.chunk_similarities(shifted, pids)) if len(sims)}
-
-
 MAX_QUERY_CHARS = 4_000  # room for a Slack follow-up made standalone from its thread
 # ANSI escape sequences, control characters and invisible marks (zero-width space, bidi
 # overrides, BOM) come from terminals and pastes, never from the question; echoed back they
@@ -151,8 +132,6 @@ def _search(index: LoadedIndex, query: str, s: RetrievalSettings, k: int | None)
         ranked = rank(candidates, model.score(f))
     else:
         ranked = fuse(dense_scores, lexical, s)
-        if s.mode == "hybrid" and s.feedback_papers and s.feedback_weight and c.query_vector is not None:
-            ranked = fuse(feedback_scores(index, c.query_vector, ranked, dense_scores, s), lexical, s)
     hits = []
     for pid, score in ranked[:k]:
         evidence = dense.get(pid)

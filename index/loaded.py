@@ -253,14 +253,6 @@ class LoadedIndex(_Encoding):
             rows.setdefault(pid, []).append(i)
         return rows
 
-    def chunk_vectors(self, paper_ids: list[str]) -> np.ndarray:
-        """The vectors of every chunk of the papers, in paper and chunk order."""
-        vectors = self._chunks[0]
-        rows = [r for pid in paper_ids for r in self._chunk_rows.get(pid, [])]
-        if not rows:  # papers without chunks (an empty abstract)
-            return np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
-        return np.asarray(vectors[rows], dtype=np.float32)
-
     def chunk_similarities(self, query_vector: np.ndarray, paper_ids: list[str]) -> list[np.ndarray]:
         """Cosine of the query to every chunk of each paper, in chunk order (exact, from the
         generation's vectors, in server mode too)."""

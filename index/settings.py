@@ -150,18 +150,6 @@ class RetrievalSettings(_Section):
         "model is not the one it was fitted with).",
     )
     rrf_k: int = Field(60, ge=1, description="Rank offset for reciprocal-rank fusion.")
-    feedback_papers: int = Field(
-        0,
-        ge=0,
-        description="Hybrid mode, weighted or RRF fusion: the dense candidates are scored again with "
-        "the query moved toward the chunks of this many best fused papers (pseudo-relevance "
-        "feedback, bot/retrieval.py), and fused again; 0: off. 3 (with feedback_weight 0.5, chosen "
-        "on SciFact train) raises SciFact train nDCG@10 0.736 -> 0.740 but lowers the own dev "
-        "questions' 0.956 -> 0.950, so it is opt-in; it costs no second vector search.",
-    )
-    feedback_weight: float = Field(
-        0.5, ge=0.0, description="How far the query moves toward those papers' mean chunk vector."
-    )
     dense_weight: float = Field(
         0.5, ge=0.0, le=1.0, description="Weight of the dense score in 'weighted' fusion."
     )
