@@ -51,6 +51,15 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
+def resolve_device(device: str) -> str:
+    """Where torch encodes: 'auto' is a CUDA GPU when torch sees one, else the CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a folder on disk, never from a hub."""
 
@@ -67,12 +76,8 @@ class SentenceTransformerEmbedder:
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
 
-        if device == "auto":
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = device
-        self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        self.device = resolve_device(device)
+        self._model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
         self._model.max_seq_length = max_tokens
         self._tokenizer = self._model.tokenizer
         self.name = cache_name(path, max_tokens)
@@ -120,6 +125,13 @@ def cache_name(path: Path, max_tokens: int) -> str:
     return f"st:{_stamp(path)}:{max_tokens}"
 
 
+def _inputs(batch: int, tokens: int) -> tuple:
+    """(input_ids, attention_mask, token_type_ids) of one shape: what an export is traced with."""
+    import torch
+
+    return tuple(torch.ones((batch, tokens), dtype=torch.long) for _ in range(3))
+
+
 def _token_embeddings(model_dir: Path):
     """The transformer of a sentence-transformers folder as a torch module mapping
     (input_ids, attention_mask, token_type_ids) to token embeddings: what both exports hold
@@ -156,7 +168,7 @@ def export_onnx(model_dir: Path, out: Path) -> None:
     import torch
 
     module = _token_embeddings(model_dir)
-    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in range(3))
+    example = _inputs(2, 8)
     axes = {0: "batch", 1: "tokens"}
     # The tracer's warnings concern branches on the input shape (padding) that the graph
     # keeps general through dynamic_axes; vectors are checked against torch's in the tests.
@@ -183,11 +195,10 @@ def export_torchscript(model_dir: Path, out: Path) -> None:
     import torch
 
     module = _token_embeddings(model_dir)
-    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in range(3))
-    other = tuple(torch.ones((3, 17), dtype=torch.long) for _ in range(3))  # shapes stay free
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.jit.trace(module, example, check_inputs=[other]).save(str(out))
+        # checked on another shape: batch and length stay free in the trace
+        torch.jit.trace(module, _inputs(2, 8), check_inputs=[_inputs(3, 17)]).save(str(out))
 
 
 class TorchScriptEmbedder(TokenModel):
@@ -321,11 +332,8 @@ def bulk_torch_embedder(settings: IndexSettings) -> Embedder:
     """torch for big batches: the traced model on the CPU (torch alone imports in ~1.5 s
     against sentence-transformers' ~5 s, same rate, same vectors); sentence-transformers on a
     GPU, or where this torch cannot trace or load the model."""
-    if settings.device != "cpu":
-        import torch
-
-        if settings.device == "cuda" or torch.cuda.is_available():
-            return EMBEDDERS["sentence-transformers"](settings)
+    if resolve_device(settings.device) == "cuda":
+        return EMBEDDERS["sentence-transformers"](settings)
     try:
         return torchscript_embedder(settings)
     except Exception as e:  # a torch or model that cannot be traced: slower, never wrong
