@@ -54,7 +54,8 @@ def test_both_runtimes_fill_one_cache_alike(tmp_path):
     settings = IndexSettings()
     exported_onnx(settings)
     texts = [json.loads(line)["abstract"] for line in (DATA / "papers.jsonl").open()]
-    light, heavy = IngestEmbedder(settings), IngestEmbedder(settings.model_copy(update={"ingest_onnx_below": 0}))
+    light = IngestEmbedder(settings)
+    heavy = IngestEmbedder(settings.model_copy(update={"ingest_onnx_below": 0, "ingest_precision": "fp32"}))
     light.plan(len(texts))
     heavy.plan(len(texts))
     assert (light.runtime, heavy.runtime) == ("onnx", "torchscript")
@@ -66,3 +67,19 @@ def test_both_runtimes_fill_one_cache_alike(tmp_path):
     # the traced model on one text, unpadded, equals sentence-transformers in a padded batch
     assert np.allclose(heavy.embed(texts[:1])[0], vectors[0], atol=1e-5)
     assert np.allclose(np.linalg.norm(light.embed(texts), axis=1), 1.0, atol=1e-5)
+
+
+def test_bf16_trace_gives_the_same_vectors_in_the_same_cache(tmp_path):
+    """bf16 (what 'auto' picks on a CPU with AMX; forced here, so it runs, emulated, anywhere)
+    fills the one embedding cache: its vectors must be fp32's to cosine 0.9999."""
+    settings = IndexSettings(export_dir=tmp_path, ingest_onnx_below=0)
+    texts = [json.loads(line)["abstract"] for line in (DATA / "papers.jsonl").open()]
+    fp32 = IngestEmbedder(settings.model_copy(update={"ingest_precision": "fp32"}))
+    bf16 = IngestEmbedder(settings.model_copy(update={"ingest_precision": "bf16"}))
+    bf16.plan(len(texts))
+    assert bf16.runtime == "torchscript-bf16" and bf16.name == fp32.name
+    assert any(tmp_path.glob("*.bf16.torchscript.pt"))
+    a, b = fp32.embed(texts), bf16.embed(texts)
+    assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    cosines = (a * b).sum(axis=1)
+    assert cosines.min() > 0.9999 and cosines.max() < 1 - 1e-7  # close, and really bf16
