@@ -21,6 +21,7 @@ import json
 import threading
 import time
 import urllib.parse
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -66,6 +67,11 @@ class WebAPIStandIn:
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                if not self.path.startswith(stand_in._prefix):
+                    # A client of another stand-in that had this port (a bot left over from
+                    # an earlier test): not one of this stand-in's calls.
+                    self.send_error(404)
+                    return
                 if "json" in (self.headers.get("Content-Type") or ""):
                     params = json.loads(raw or "{}")
                 else:
@@ -89,8 +95,9 @@ class WebAPIStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{port}/api/"
-        self.response_url = f"http://127.0.0.1:{port}/response"
+        self._prefix = f"/{uuid.uuid4().hex[:12]}/"
+        self.url = f"http://127.0.0.1:{port}{self._prefix}api/"
+        self.response_url = f"http://127.0.0.1:{port}{self._prefix}response"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def inject(self, method: str, error: str, times: int = 1, retry_after: float = 1) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,38 +222,25 @@ def _write_generation(
         exported_onnx(settings.index)  # queries embed with it: export it while torch is loaded
 
     gen = layout.new_generation(index_dir)
-    server = Server.of(settings.index)
-    if server is None:
-        if previous is not None and previous.chroma_dir.is_dir():
-            stale = before.ids - {c.id for c in chunks if before.has(c)}
-            ChunkStore.update_copy(previous.chroma_dir, gen.chroma_dir, sorted(stale), fresh, fresh_vectors)
-        else:
-            ChunkStore.embedded(gen.chroma_dir, expected=len(chunks)).add(chunks, vectors)
-            close_embedded(gen.chroma_dir)
-        where: dict[str, str] = {}
-    else:
-        # Upload only what the server lacks: unchanged chunks are there from earlier
-        # generations, and a rerun after a crash finds what the crashed ingest uploaded.
-        name = collection_name(settings.index.name)
-        store = ChunkStore.remote(server, name, create=True)
-        ids = [stored_id(c) for c in chunks]
-        there = store.present(ids)
-        todo = [i for i, sid in enumerate(ids) if sid not in there]
-        store.add([chunks[i] for i in todo], vectors[todo], ids=[ids[i] for i in todo])
-        where = {"chroma_collection": name}
-    write_chunks(gen.path, chunks, vectors, settings.index.prefilter_min_chunks)
-    unchanged = {p.id for p in papers if before.same_text(p)}.__contains__
-    LexicalIndex.build(
-        [p.id for p in papers],
-        lambda i: papers[i].text,
-        settings.retrieval.bm25_stemmer,
-        previous=LexicalIndex.load(previous.bm25_dir, settings.retrieval.bm25_stemmer) if previous else None,
-        unchanged=unchanged,
-    ).save(gen.bm25_dir)
-    vocabulary_of(
-        papers, Vocabulary.load(previous.path) if previous else None, previous_papers, unchanged
-    ).save(gen.path)
-    gen.write_papers(papers)
+    # Chroma's writes (its Rust core, or a server) run beside the files readers search: on
+    # 2 cores they overlap: a 1% add at 100k papers took 31 s instead of 35. The generation is
+    # sealed only when both are done.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stored = pool.submit(_store_chunks, settings, gen, previous, before, chunks, vectors, fresh, fresh_vectors)
+        write_chunks(gen.path, chunks, vectors, settings.index.prefilter_min_chunks)
+        unchanged = {p.id for p in papers if before.same_text(p)}.__contains__
+        LexicalIndex.build(
+            [p.id for p in papers],
+            lambda i: papers[i].text,
+            settings.retrieval.bm25_stemmer,
+            previous=LexicalIndex.load(previous.bm25_dir, settings.retrieval.bm25_stemmer) if previous else None,
+            unchanged=unchanged,
+        ).save(gen.bm25_dir)
+        vocabulary_of(
+            papers, Vocabulary.load(previous.path) if previous else None, previous_papers, unchanged
+        ).save(gen.path)
+        gen.write_papers(papers)
+        where = stored.result()
     gen.seal(
         {
             "papers": len(papers),
@@ -266,6 +254,37 @@ def _write_generation(
     layout.publish(index_dir, gen)
     _prune_server(settings)
     return gen.name, len(chunks), embedded
+
+
+def _store_chunks(
+    settings: Settings,
+    gen: layout.Generation,
+    previous: layout.Generation | None,
+    before: "_PreviousChunks",
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    fresh: list[Chunk],
+    fresh_vectors: np.ndarray,
+) -> dict[str, str]:
+    """Write the generation's chunks to Chroma; returns what the manifest records of where."""
+    server = Server.of(settings.index)
+    if server is None:
+        if previous is not None and previous.chroma_dir.is_dir():
+            stale = before.ids - {c.id for c in chunks if before.has(c)}
+            ChunkStore.update_copy(previous.chroma_dir, gen.chroma_dir, sorted(stale), fresh, fresh_vectors)
+        else:
+            ChunkStore.embedded(gen.chroma_dir, expected=len(chunks)).add(chunks, vectors)
+            close_embedded(gen.chroma_dir)
+        return {}
+    # Upload only what the server lacks: unchanged chunks are there from earlier
+    # generations, and a rerun after a crash finds what the crashed ingest uploaded.
+    name = collection_name(settings.index.name)
+    store = ChunkStore.remote(server, name, create=True)
+    ids = [stored_id(c) for c in chunks]
+    there = store.present(ids)
+    todo = [i for i, sid in enumerate(ids) if sid not in there]
+    store.add([chunks[i] for i in todo], vectors[todo], ids=[ids[i] for i in todo])
+    return {"chroma_collection": name}
 
 
 class _PreviousChunks:
@@ -303,6 +322,13 @@ class _PreviousChunks:
 
     def vectors_for(self, chunks: list[Chunk], fresh: dict[str, np.ndarray], dim: int) -> np.ndarray:
         out = np.zeros((len(chunks), dim), dtype=np.float32)
+        kept = [(i, self._rows[c.id]) for i, c in enumerate(chunks) if c.id not in fresh]
+        if kept:
+            # One gather from the memory-mapped vectors (rows mostly in file order): a row at
+            # a time was 1.1 s of a 1% add at 100k papers.
+            at, rows = np.asarray(kept, dtype=np.int64).T
+            out[at] = self._vectors[rows]
         for i, c in enumerate(chunks):
-            out[i] = fresh[c.id] if c.id in fresh else self._vectors[self._rows[c.id]]
+            if c.id in fresh:
+                out[i] = fresh[c.id]
         return out

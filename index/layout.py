@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from index.errors import IndexMissing, PaperbotError
+from index.jsonl import read_rows, write_rows
 from index.types import Paper
 
 MANIFEST = "manifest.json"
@@ -77,13 +78,10 @@ class Generation:
         return json.loads((self.path / MANIFEST).read_text())
 
     def papers(self) -> list[Paper]:
-        with (self.path / PAPERS).open(encoding="utf-8") as f:
-            return [Paper.from_dict(json.loads(line)) for line in f if line.strip()]
+        return [Paper.from_dict(row) for row in read_rows(self.path / PAPERS)]
 
     def write_papers(self, papers: list[Paper]) -> None:
-        with (self.path / PAPERS).open("w", encoding="utf-8") as f:
-            for p in papers:
-                f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        write_rows(self.path / PAPERS, (p.to_dict() for p in papers))
 
     def seal(self, manifest: dict[str, Any]) -> None:
         """Make every file durable, then write the manifest last: a generation without one

@@ -9,7 +9,6 @@ flight still uses. Both share one ``Encoder`` (the model and a per-process text 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ import numpy as np
 from index import layout
 from index.embed import Embedder, load_embedder
 from index.errors import ConfigError
+from index.jsonl import read_rows, write_rows
 from index.lexical import LexicalIndex, LexicalMatch
 from index.prefilter import Prefilter
 from index.settings import Settings, index_fingerprint
@@ -42,9 +42,7 @@ def write_chunks(folder: Path, chunks: list[Chunk], vectors: np.ndarray, prefilt
     """What readers search, written at ingest: chunk rows (chunks.jsonl) and their vectors
     (vectors.npy), row for row; with ``prefilter_min`` chunks or more (0: never), the
     projection of the two-stage search too (index/prefilter.py)."""
-    with (folder / CHUNKS).open("w", encoding="utf-8") as f:
-        for c in chunks:
-            f.write(json.dumps({"id": c.id, "paper_id": c.paper_id, "text": c.text}, ensure_ascii=False) + "\n")
+    write_rows(folder / CHUNKS, ({"id": c.id, "paper_id": c.paper_id, "text": c.text} for c in chunks))
     with (folder / VECTORS).open("wb") as f:
         np.save(f, np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), -1))
     if prefilter_min and len(chunks) >= prefilter_min:
@@ -54,11 +52,9 @@ def write_chunks(folder: Path, chunks: list[Chunk], vectors: np.ndarray, prefilt
 def read_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
     """The chunks ``write_chunks`` wrote (a chunk's position is its id's suffix) and their
     vectors, memory-mapped."""
-    chunks = []
-    with (folder / CHUNKS).open(encoding="utf-8") as f:
-        for line in f:
-            c = json.loads(line)
-            chunks.append(Chunk(c["id"], c["paper_id"], int(c["id"].rsplit(":", 1)[1]), c["text"]))
+    chunks = [
+        Chunk(c["id"], c["paper_id"], int(c["id"].rsplit(":", 1)[1]), c["text"]) for c in read_rows(folder / CHUNKS)
+    ]
     return chunks, np.load(folder / VECTORS, mmap_mode="r")
 
 

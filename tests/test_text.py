@@ -19,3 +19,18 @@ def test_split_handles_empty_and_unterminated():
     assert split_sentences("no full stop at the end https://x.org/y") == [
         "no full stop at the end https://x.org/y"
     ]
+
+
+def test_normalize_is_the_word_runs_lowercased_joined_by_spaces():
+    """The ASCII fast path and the regex path agree with the definition on fuzzed text."""
+    import random
+    import re
+
+    from index.text import normalize
+
+    rng = random.Random(7)
+    alphabet = "aZ09_ .,;-\t\n\x1c\x0b()[]'\"éÉßΔδ\u00a0\u2009–—ﬁİ数"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        for t in (text, text.encode("ascii", "ignore").decode()):
+            assert normalize(t) == " ".join(re.sub(r"\W+", " ", t.lower()).split()), repr(t)
