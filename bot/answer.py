@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bot import glossary
 from bot.answerability import RefusalModel, signals
 from bot.language import non_english
 from bot.grounding import NO_EVIDENCE, assemble, check_sentences, has_markers
@@ -126,13 +127,16 @@ def refusal(question: str, hits: list[Hit], **extra) -> Answer:
     return Answer(question=question, text=REFUSAL, citations=(), hits=tuple(hits), refused=True, **extra)
 
 
-def _in_english_only(result: Answer, language: str) -> Answer:
-    """A question in another language: say that the abstracts are English, with the nearest
-    papers (a refusal) or the answer found anyway (the model is English-only)."""
+def _in_english_only(result: Answer, language: str, searched: str) -> Answer:
+    """A question in another language: say that the abstracts are English, and what was
+    searched for (its terms in English, bot/glossary.py), with the nearest papers (a refusal)
+    or the answer found."""
     note = (
         f"This question looks like {language}; paperbot answers from English abstracts with an "
         "English model, so asking in English finds and cites papers best."
     )
+    if searched != result.question:
+        note += f' It searched for: "{searched}".'
     if result.refused:
         return replace(
             result, text=f"No abstract was close enough to cite for a question in {language}. {note} "
@@ -161,6 +165,8 @@ class Answerer:
         self.settings = settings
         self.index = index
         self.prompt = load_prompt("answer")
+        if settings.retrieval.translate:
+            glossary.check()  # like the prompt: a broken glossary fails at start
         self.generator = generator if generator is not None else load_generator(settings.llm)
         self.traces = traces
         model = RefusalModel.fitted() if settings.answer.answerability == "model" else None
@@ -255,7 +261,7 @@ class Answerer:
             t2 = time.perf_counter()
             language = non_english(question)
             if language:
-                result = _in_english_only(result, language)
+                result = _in_english_only(result, language, asked)
             result = replace(
                 result,
                 run_id=uuid.uuid4().hex[:12],

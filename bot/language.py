@@ -58,6 +58,11 @@ def _script_language(text: str) -> str | None:
     return max(counts, key=counts.__getitem__)
 
 
+def function_words(language: str) -> frozenset[str]:
+    """The function words known for ``language`` (a name, as ``non_english`` gives it)."""
+    return frozenset(_FUNCTION_WORDS.get(language, ()))
+
+
 def non_english(question: str) -> str | None:
     """The language a question is in when it clearly is not English, else None."""
     script = _script_language(question)

@@ -23,6 +23,7 @@ import re
 import threading
 import weakref
 
+from bot.glossary import to_english
 from bot.language import non_english
 from bot.vocabulary import vocabulary
 from index.loaded import LiveIndex, LoadedIndex
@@ -107,10 +108,18 @@ def speller(index: LoadedIndex) -> Speller:
 
 
 def corrected(index: LiveIndex | LoadedIndex, question: str, s: RetrievalSettings) -> str:
-    """``question`` with its misspelt words replaced by corpus words (lower-cased, as both
-    retrievers read them); unchanged when spelling is off, the question is not English, or
-    every word is known."""
-    if not s.spelling or non_english(question):
+    """What is searched for: ``question`` with its misspelt words replaced by corpus words
+    (lower-cased, as both retrievers read them), unchanged when spelling is off or every word
+    is known; a question in another language, its English terms (bot/glossary.py)."""
+    language = non_english(question)
+    if language:
+        if not s.translate:
+            return question
+        with index.use() as idx:
+            known = vocabulary(idx).counts
+            cognate = speller(idx).suggest
+            return to_english(question, language, known.__contains__, cognate) or question
+    if not s.spelling:
         return question
     with index.use() as idx:
         # The speller only once a word is unknown: most questions have none, and a cold

@@ -178,6 +178,12 @@ class RetrievalSettings(_Section):
         description="Correct words of an English question that the corpus does not know to the "
         "nearest frequent corpus word (one or two edits; bot/spelling.py) before searching.",
     )
+    translate: bool = Field(
+        True,
+        description="Search for a question in another language (fr, es, de, it, pt, nl, zh, ja, ko, "
+        "ru) by its technical terms in English, through a glossary of ML vocabulary "
+        "(bot/glossary.py), keeping its acronyms, names and figures. The answer says so.",
+    )
 
 
 class AnswerSettings(_Section):

@@ -1,0 +1,125 @@
+"""A question in another language, searched for in English: its technical terms through a
+glossary of ML vocabulary (bot/glossary.tsv: fr, es, de, it, pt, nl, zh, ja, ko, ru), its
+acronyms, model names and figures as asked, its other words dropped when the corpus does not
+know them. The model and BM25 read English abstracts; "apprentissage par renforcement" means
+nothing to either, "reinforcement learning" does, and "GNN", "DPO" or "ImageNet 128x128" need
+no translation. No model and no download: a translation model would be the better path, and
+none ships in a package this project can install (README, "Other languages").
+
+Terms are matched longest first (a phrase before its words), whole words for alphabetic
+scripts and as substrings for Chinese, Japanese and Korean, which do not separate words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from bot.language import function_words
+
+GLOSSARY = Path(__file__).with_name("glossary.tsv")
+CODES = {
+    "French": "fr", "Spanish": "es", "German": "de", "Italian": "it", "Portuguese": "pt", "Dutch": "nl",
+    "Chinese": "zh", "Japanese": "ja", "Korean": "ko", "Russian": "ru",
+}  # fmt: skip
+_UNSPACED = {"zh", "ja", "ko"}
+# Tokens kept as asked: Latin letters/digits with the joiners ML names use (GPT-4, 128x128, 6B).
+_LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+×x/]*[A-Za-z0-9]|[A-Za-z0-9]")
+_WORD = re.compile(r"\w+")
+
+
+class GlossaryError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def entries() -> dict[str, list[tuple[str, str]]]:
+    """language code -> [(term, English)], longest term first. A malformed line is an error
+    at start (``check``), never a silent gap."""
+    table: dict[str, dict[str, str]] = {}
+    for n, line in enumerate(GLOSSARY.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 3 or not all(f.strip() for f in fields) or fields[0] not in CODES.values():
+            raise GlossaryError(f"{GLOSSARY}:{n}: want 'language<TAB>term<TAB>english' with a known language code, got {line!r}")
+        code, term, english = (f.strip() for f in fields)
+        table.setdefault(code, {})[term.lower()] = english.lower()
+    return {code: sorted(terms.items(), key=lambda e: -len(e[0])) for code, terms in table.items()}
+
+
+@lru_cache(maxsize=None)
+def _pattern(code: str) -> re.Pattern[str] | None:
+    terms = [re.escape(t) for t, _ in entries().get(code, [])]
+    if not terms:
+        return None
+    if code in _UNSPACED:
+        return re.compile("|".join(terms))
+    return re.compile(r"(?<![\w])(?:" + "|".join(terms) + r")(?![\w])")
+
+
+def to_english(
+    question: str,
+    language: str,
+    known: Callable[[str], bool] = lambda _: False,
+    cognate: Callable[[str], str | None] = lambda _: None,
+) -> str | None:
+    """The English search query for ``question`` in ``language`` (a name, as bot.language
+    gives it), or None when the glossary has nothing for it. ``known``: whether the corpus
+    has a (lower-cased) word, which keeps the untranslated words the abstracts share
+    (Parameter, Training, Fisher); ``cognate``: the corpus word one or two edits from a
+    longer word without its accents ("bayésien" -> "bayesian", "bidirectionnel" ->
+    "bidirectional"), or None."""
+    code = CODES.get(language)
+    pattern = _pattern(code) if code else None
+    if pattern is None:
+        return None
+    english = dict(entries()[code])
+    lowered = question.lower()
+    out: list[str] = []
+    found = False
+    pos = 0
+    for m in pattern.finditer(lowered):
+        out.extend(_kept(question[pos : m.start()], language, known, cognate))
+        out.append(english[m.group()])
+        found = True
+        pos = m.end()
+    out.extend(_kept(question[pos:], language, known, cognate))
+    return " ".join(out) if found else None
+
+
+def _kept(
+    text: str, language: str, known: Callable[[str], bool], cognate: Callable[[str], str | None]
+) -> list[str]:
+    """The words of an untranslated stretch worth searching for."""
+    if CODES[language] in _UNSPACED:
+        return _LATIN.findall(text)
+    drop = function_words(language)
+    kept = []
+    for word in _WORD.findall(text):
+        low = word.lower()
+        if low in drop:
+            continue
+        if _LATIN.fullmatch(word) and (known(low) or any(c.isdigit() for c in word) or word[1:] != low[1:]):
+            kept.append(word)  # the corpus's word, a figure, or an acronym / name (GNN, ImageNet)
+            continue
+        plain = _without_accents(low)
+        if known(plain):
+            kept.append(plain)  # "récurrent"
+        elif len(plain) >= COGNATE_MIN and plain.isascii() and (near := cognate(plain)):
+            kept.append(near)
+    return kept
+
+
+COGNATE_MIN = 7  # shorter words are too often another word one edit away
+
+
+def _without_accents(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def check() -> None:
+    """Read the glossary now: a malformed line fails at start, not on the first question."""
+    entries()

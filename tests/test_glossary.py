@@ -1,0 +1,87 @@
+"""A question in another language is searched for by its terms in English (bot/glossary.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import glossary
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def small_glossary(tmp_path, monkeypatch):
+    path = tmp_path / "glossary.tsv"
+    path.write_text(
+        "# German\n"
+        "de\tgärtner\tgardeners\n"
+        "de\ttomaten\ttomatoes\n"
+        "de\texperten\texperts\n"
+        "de\tmaschinelles lernen\tmachine learning\n"
+        "de\tlernen\tlearning\n"
+        "fr\tréseau\tnetwork\n"
+        "zh\t持续学习\tcontinual learning\n"
+        "zh\t参数\tparameters\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(glossary, "GLOSSARY", path)
+    glossary.entries.cache_clear()
+    glossary._pattern.cache_clear()
+    yield path
+    glossary.entries.cache_clear()
+    glossary._pattern.cache_clear()
+
+
+def test_terms_phrases_first_acronyms_and_figures_kept(small_glossary):
+    known = {"training", "parameter"}.__contains__
+    q = "Gibt es maschinelles Lernen mit GNN-Training auf ImageNet 128x128 und Parameter ohne Lernen?"
+    assert glossary.to_english(q, "German", known) == "machine learning GNN Training ImageNet 128x128 Parameter learning"
+    # unspaced scripts: substrings; the Latin tokens as asked
+    q = "有没有一篇持续学习的论文，给CNN加参数？384×384"
+    assert glossary.to_english(q, "Chinese") == "continual learning CNN parameters 384×384"
+
+
+def test_words_the_corpus_shares_once_accents_go_or_one_edit_away(small_glossary):
+    known = {"recurrent", "combine"}.__contains__
+    near = {"bidirectionnel": "bidirectional", "analyse": "analysis", "fixe": "fix"}.get
+    q = "Quel réseau combine récurrent et bidirectionnel pour une analyse fixe?"
+    # "fixe" is too short to trust an edit: dropped
+    assert glossary.to_english(q, "French", known, near) == "network combine recurrent bidirectional analysis"
+
+
+def test_nothing_to_translate_is_none(small_glossary):
+    assert glossary.to_english("Quel est le point d'ébullition du tungstène?", "French") is None
+    assert glossary.to_english("Gibt es hier nichts?", "German") is None
+    assert glossary.to_english("Что-то", "Greek") is None
+
+
+def test_a_malformed_line_fails_at_start_with_its_line_number(small_glossary):
+    small_glossary.write_text("de\tgärtner\tgardeners\nde\tkaputt\n", encoding="utf-8")
+    glossary.entries.cache_clear()
+    with pytest.raises(glossary.GlossaryError, match=r"glossary.tsv:2: want"):
+        glossary.check()
+
+
+def test_the_bundled_glossary_is_well_formed_and_covers_each_language():
+    table = glossary.entries()
+    assert set(table) == set(glossary.CODES.values())
+    assert all(len(terms) >= 100 for terms in table.values()), {c: len(t) for c, t in table.items()}
+    assert all(e.isascii() for terms in table.values() for _, e in terms)
+
+
+def test_a_german_question_is_answered_from_its_english_terms(fake_settings, small_glossary):
+    from bot.answer import Answerer
+    from index.build import ingest
+    from index.loaded import open_index
+
+    ingest(fake_settings, [DATA / "papers.jsonl"])
+    q = "Welche Arbeit zeigt, dass die Gärtner Tomaten an Experten weiterleiten?"
+    a = Answerer(fake_settings, open_index(fake_settings))(q)
+    assert a.hits[0].paper.title == "Sparse Mixture of Gardeners"
+    assert "German" in a.notice and 'searched for: "gardeners tomatoes experts"' in a.notice
+    off = fake_settings.model_copy(deep=True)
+    off.retrieval.translate = False
+    b = Answerer(off, open_index(off))(q)
+    assert "searched for" not in b.notice
