@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from bot.language import function_words
@@ -28,6 +28,8 @@ _UNSPACED = {"zh", "ja", "ko"}
 # Tokens kept as asked: Latin letters/digits with the joiners ML names use (GPT-4, 128x128, 6B).
 _LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+×x/]*[A-Za-z0-9]|[A-Za-z0-9]")
 _WORD = re.compile(r"\w+")
+# a name or figure with its joiners, when it is a whole word ("GPT-4", not the "r" of "réseau")
+_TOKEN = re.compile(r"(?:" + _LATIN.pattern + r")(?!\w)|\w+")
 
 
 class GlossaryError(ValueError):
@@ -46,7 +48,7 @@ def entries() -> dict[str, list[tuple[str, str]]]:
         if len(fields) != 3 or not all(f.strip() for f in fields) or fields[0] not in CODES.values():
             raise GlossaryError(f"{GLOSSARY}:{n}: want 'language<TAB>term<TAB>english' with a known language code, got {line!r}")
         code, term, english = (f.strip() for f in fields)
-        table.setdefault(code, {})[term.lower()] = english.lower()
+        table.setdefault(code, {})[_key(term)] = english.lower()
     return {code: sorted(terms.items(), key=lambda e: -len(e[0])) for code, terms in table.items()}
 
 
@@ -56,8 +58,18 @@ def _pattern(code: str) -> re.Pattern[str] | None:
     if not terms:
         return None
     if code in _UNSPACED:
-        return re.compile("|".join(terms))
-    return re.compile(r"(?<![\w])(?:" + "|".join(terms) + r")(?![\w])")
+        return re.compile("|".join(terms), re.IGNORECASE)
+    return re.compile(r"(?<![\w])(?:" + "|".join(terms) + r")(?![\w])", re.IGNORECASE)
+
+
+def _key(text: str) -> str:
+    """The form terms and questions are compared in: composed accents, one apostrophe (phones
+    and Slack type ’), case folded."""
+    return _same_form(text).casefold()
+
+
+def _same_form(text: str) -> str:
+    return unicodedata.normalize("NFC", text).replace("\u2019", "'")
 
 
 def to_english(
@@ -77,13 +89,14 @@ def to_english(
     if pattern is None:
         return None
     english = dict(entries()[code])
-    lowered = question.lower()
+    question = _same_form(question)  # matched as it is (lower-casing can change its length)
+    cognate = cache(cognate)  # a word asked twice is looked up once
     out: list[str] = []
     found = False
     pos = 0
-    for m in pattern.finditer(lowered):
+    for m in pattern.finditer(question):
         out.extend(_kept(question[pos : m.start()], language, known, cognate))
-        out.append(english[m.group()])
+        out.append(english[_key(m.group())])
         found = True
         pos = m.end()
     out.extend(_kept(question[pos:], language, known, cognate))
@@ -98,22 +111,26 @@ def _kept(
         return _LATIN.findall(text)
     drop = function_words(language)
     kept = []
-    for word in _WORD.findall(text):
-        low = word.lower()
-        if low in drop:
+    for token in _TOKEN.findall(text):
+        if _LATIN.fullmatch(token) and (any(c.isdigit() for c in token) or token[1:] != token[1:].lower()):
+            kept.append(token)  # a figure, or an acronym / name as asked (GNN, GPT-4, ImageNet)
             continue
-        if _LATIN.fullmatch(word) and (known(low) or any(c.isdigit() for c in word) or word[1:] != low[1:]):
-            kept.append(word)  # the corpus's word, a figure, or an acronym / name (GNN, ImageNet)
-            continue
-        plain = _without_accents(low)
-        if known(plain):
-            kept.append(plain)  # "récurrent"
-        elif len(plain) >= COGNATE_MIN and plain.isascii() and (near := cognate(plain)):
-            kept.append(near)
+        for word in _WORD.findall(token):
+            low = word.lower()
+            if low in drop or len(low) <= 2:  # "l'", "d'", "un": never what is searched for
+                continue
+            plain = _without_accents(low)
+            if known(low):
+                kept.append(word)  # the corpus's word (Parameter, Training)
+            elif known(plain):
+                kept.append(plain)  # "récurrent"
+            elif COGNATE_MIN <= len(plain) <= COGNATE_MAX and plain.isascii() and (near := cognate(plain)):
+                kept.append(near)
     return kept
 
 
 COGNATE_MIN = 7  # shorter words are too often another word one edit away
+COGNATE_MAX = 30  # the speller's candidates grow with the square of a word's length
 
 
 def _without_accents(word: str) -> str:

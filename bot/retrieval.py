@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.reranker import FusionModel, features, rank
+from bot.language import non_english
 from bot.spelling import corrected
 from index.errors import BadInput
 from index.settings import RetrievalSettings
@@ -121,7 +122,9 @@ def retrieve(index: LoadedIndex, query: str, s: RetrievalSettings, want: int) ->
 
 def _search(index: LoadedIndex, query: str, s: RetrievalSettings, k: int | None) -> list[Hit]:
     k = k or s.top_k
-    query = corrected(index, query, s)  # misspelt words as the corpus spells them
+    asked, query = query, corrected(index, query, s)  # misspelt words as the corpus spells them
+    if query != asked and non_english(asked):  # its English terms, not a sentence
+        s = s.model_copy(update={"dense_weight": s.translated_dense_weight})
     c = retrieve(index, query, s, max(s.candidates, k))
     dense, lexical = c.dense, c.lexical
     dense_scores = c.dense_scores

@@ -117,8 +117,8 @@ def corrected(index: LiveIndex | LoadedIndex, question: str, s: RetrievalSetting
             return question
         with index.use() as idx:
             known = vocabulary(idx).counts
-            cognate = speller(idx).suggest
-            return to_english(question, language, known.__contains__, cognate) or question
+            # The speller only once a word needs it: most words are the glossary's or the corpus's.
+            return to_english(question, language, known.__contains__, lambda w: speller(idx).suggest(w)) or question
     if not s.spelling:
         return question
     with index.use() as idx:

@@ -146,7 +146,9 @@ class WebAPIStandIn:
 
     def succeeded(self, method: str) -> list[dict]:
         """Calls of ``method`` the stand-in answered ok (not a fault, not refused)."""
-        return [p for m, p, _ in self.calls if m == method and p.get("_ok", True)]
+        # A call still being answered has no "_ok" yet: not a success (a retried post in flight
+        # counted as one, and a test saw an answer where the apology was to come).
+        return [p for m, p, _ in self.calls if m == method and p.get("_ok", False)]
 
     def streams(self) -> list[dict]:
         """Streamed messages: thread_ts, the markdown text appended in order, and the blocks

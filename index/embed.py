@@ -120,8 +120,9 @@ def _stamp(path: Path) -> str:
 
 
 def cache_name(path: Path, max_tokens: int) -> str:
-    """The model's name in the embedding cache: the same for its torch and ONNX runs, whose
-    vectors agree (cosine 1.000), so switching runtimes re-embeds nothing."""
+    """The model's name in the embedding cache: the same for its torch and ONNX runs and for
+    bf16 and fp32, whose vectors agree (cosine > 0.9999), so switching runtimes or moving
+    the index to another host re-embeds nothing."""
     return f"st:{_stamp(path)}:{max_tokens}"
 
 
@@ -280,7 +281,8 @@ def resolve_precision(precision: str) -> str:
     import torch
 
     try:
-        return "bf16" if torch.cpu._is_amx_tile_supported() else "fp32"
+        # the CPU has AMX, and the kernel lets this process use it (a VM may not)
+        return "bf16" if torch.cpu._is_amx_tile_supported() and torch.cpu._init_amx() else "fp32"
     except AttributeError:  # a torch without the probe: the safe format
         return "fp32"
 

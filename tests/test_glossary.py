@@ -37,7 +37,7 @@ def small_glossary(tmp_path, monkeypatch):
 def test_terms_phrases_first_acronyms_and_figures_kept(small_glossary):
     known = {"training", "parameter"}.__contains__
     q = "Gibt es maschinelles Lernen mit GNN-Training auf ImageNet 128x128 und Parameter ohne Lernen?"
-    assert glossary.to_english(q, "German", known) == "machine learning GNN Training ImageNet 128x128 Parameter learning"
+    assert glossary.to_english(q, "German", known) == "machine learning GNN-Training ImageNet 128x128 Parameter learning"
     # unspaced scripts: substrings; the Latin tokens as asked
     q = "有没有一篇持续学习的论文，给CNN加参数？384×384"
     assert glossary.to_english(q, "Chinese") == "continual learning CNN parameters 384×384"
@@ -49,6 +49,26 @@ def test_words_the_corpus_shares_once_accents_go_or_one_edit_away(small_glossary
     q = "Quel réseau combine récurrent et bidirectionnel pour une analyse fixe?"
     # "fixe" is too short to trust an edit: dropped
     assert glossary.to_english(q, "French", known, near) == "network combine recurrent bidirectional analysis"
+
+
+def test_how_phones_and_slack_type_it_matches_too(small_glossary):
+    """Typographic apostrophes and decomposed accents match the glossary's terms; a letter whose
+    lower case is longer ("İ") does not shift what is kept; names keep their joiners; one- and
+    two-letter words are never searched for."""
+    small_glossary.write_text(
+        "fr\tpeu d'exemples\tfew-shot\nfr\tréseau\tnetwork\nde\tlernen\tlearning\n", encoding="utf-8"
+    )
+    glossary.entries.cache_clear()
+    glossary._pattern.cache_clear()
+    known = {"l", "de", "un", "llama"}.__contains__
+    assert glossary.to_english("Un re\u0301seau à peu d\u2019exemples, l'été de Llama-2?", "French", known) == "network few-shot Llama-2"
+    assert glossary.to_english("İİİİ Lernen mit GPT-4 und 3.5 Mrd. ImageNet", "German") == "learning GPT-4 3.5 ImageNet"
+
+
+def test_every_glossary_language_is_one_the_detector_names():
+    from bot.language import _FUNCTION_WORDS, _SCRIPTS
+
+    assert set(glossary.CODES) <= set(_FUNCTION_WORDS) | set(_SCRIPTS.values())
 
 
 def test_nothing_to_translate_is_none(small_glossary):
@@ -85,3 +105,21 @@ def test_a_german_question_is_answered_from_its_english_terms(fake_settings, sma
     off.retrieval.translate = False
     b = Answerer(off, open_index(off))(q)
     assert "searched for" not in b.notice
+
+
+def test_translated_questions_are_ranked_with_their_own_dense_weight(fake_settings, small_glossary, monkeypatch):
+    """A question searched for by its English terms is fused with translated_dense_weight; an
+    English question with dense_weight."""
+    import bot.retrieval as retrieval
+    from index.build import ingest
+    from index.loaded import open_index
+
+    ingest(fake_settings, [DATA / "papers.jsonl"])
+    seen = []
+    real = retrieval.fuse
+    monkeypatch.setattr(retrieval, "fuse", lambda d, l, s: seen.append(s.dense_weight) or real(d, l, s))
+    fake_settings.retrieval.dense_weight, fake_settings.retrieval.translated_dense_weight = 0.5, 0.0
+    index = open_index(fake_settings)
+    hits = retrieval.search(index, "Welche Arbeit zeigt, dass die Gärtner Tomaten an Experten weiterleiten?", fake_settings.retrieval)
+    retrieval.search(index, "how do gardeners route tomatoes?", fake_settings.retrieval)
+    assert seen == [0.0, 0.5] and hits[0].paper.title == "Sparse Mixture of Gardeners"

@@ -104,7 +104,8 @@ def test_a_huge_answer_is_split_into_messages_slack_accepts(make_bot, api, monke
 
     monkeypatch.setattr(type(answerer), "__call__", huge)
     assert send_signed(url, mention())[0] == 200
-    assert wait_for(lambda: "feedback_buttons" in json.dumps(api.posts()))
+    # the last message (with the feedback buttons) posted, and every post answered
+    assert wait_for(lambda: "feedback_buttons" in json.dumps(api.posts()) and all("_ok" in p for p in api.posts()))
     posts = api.posts()
     assert len(posts) > 4 and all(p["_ok"] for p in posts)  # none refused by the stand-in's limits
     assert all(len(p["blocks"]) <= 50 and message_text_size(p) < 12_000 for p in posts)
