@@ -26,7 +26,7 @@ CODES = {
 }  # fmt: skip
 _UNSPACED = {"zh", "ja", "ko"}
 # Tokens kept as asked: Latin letters/digits with the joiners ML names use (GPT-4, 128x128, 6B).
-_LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+×x/]*[A-Za-z0-9]|[A-Za-z0-9]")
+_LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+×/]*[A-Za-z0-9]|[A-Za-z0-9]")
 _WORD = re.compile(r"\w+")
 # a name or figure with its joiners, when it is a whole word ("GPT-4", not the "r" of "réseau")
 _TOKEN = re.compile(r"(?:" + _LATIN.pattern + r")(?!\w)|\w+")
@@ -37,9 +37,9 @@ class GlossaryError(ValueError):
 
 
 @lru_cache(maxsize=1)
-def entries() -> dict[str, list[tuple[str, str]]]:
-    """language code -> [(term, English)], longest term first. A malformed line is an error
-    at start (``check``), never a silent gap."""
+def entries() -> dict[str, dict[str, str]]:
+    """language code -> {term: English}. A malformed line is an error at start (``check``),
+    never a silent gap."""
     table: dict[str, dict[str, str]] = {}
     for n, line in enumerate(GLOSSARY.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
@@ -49,12 +49,13 @@ def entries() -> dict[str, list[tuple[str, str]]]:
             raise GlossaryError(f"{GLOSSARY}:{n}: want 'language<TAB>term<TAB>english' with a known language code, got {line!r}")
         code, term, english = (f.strip() for f in fields)
         table.setdefault(code, {})[_key(term)] = english.lower()
-    return {code: sorted(terms.items(), key=lambda e: -len(e[0])) for code, terms in table.items()}
+    return table
 
 
 @lru_cache(maxsize=None)
 def _pattern(code: str) -> re.Pattern[str] | None:
-    terms = [re.escape(t) for t, _ in entries().get(code, [])]
+    # longest first: the regex takes the first alternative that matches, a phrase before its words
+    terms = [re.escape(t) for t in sorted(entries().get(code, {}), key=len, reverse=True)]
     if not terms:
         return None
     if code in _UNSPACED:
@@ -88,7 +89,7 @@ def to_english(
     pattern = _pattern(code) if code else None
     if pattern is None:
         return None
-    english = dict(entries()[code])
+    english = entries()[code]
     question = _same_form(question)  # matched as it is (lower-casing can change its length)
     cognate = cache(cognate)  # a word asked twice is looked up once
     out: list[str] = []
