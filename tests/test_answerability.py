@@ -38,3 +38,22 @@ def test_the_fit_refuses_the_test_questions(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["fit_refusal", "--dataset", "bundled-test"])
     with pytest.raises(SystemExit, match="dev questions"):
         main()
+
+
+def test_leave_one_out_never_sees_the_held_out_question_nor_its_hidden_gold_negative():
+    """The hidden-gold negatives are the same question with its papers removed: a model that
+    kept question i's negative while predicting question i would have seen its wording."""
+    from evals.fit_refusal import DevFeatures, leave_one_out, training_set
+
+    x = np.array([[0.9, 0.8], [0.8, 0.9], [0.2, 0.1], [0.7, 0.6]])
+    data = DevFeatures(x=x, y=np.array([1.0, 1.0, 0.0, 1.0]), ids=["a", "b", "c", "d"], old=x[:, 0],
+                       hidden={0: np.array([0.3, 0.2]), 1: np.array([0.25, 0.3]), 3: np.array([0.1, 0.2])})  # fmt: skip
+    tx, ty = training_set(data, [0, 1], without=1)
+    rows = {tuple(r) for r in tx}
+    assert (0.8, 0.9) not in rows and (0.25, 0.3) not in rows  # question b and its negative
+    assert {(0.9, 0.8), (0.3, 0.2), (0.1, 0.2), (0.2, 0.1)} <= rows
+    assert ty.tolist() == [1.0, 0.0, 1.0, 0.0, 0.0]  # a, c, d, then the negatives of a and d
+    full_x, full_y = training_set(data, [0])
+    assert full_x.shape == (7, 1) and full_y.sum() == 3
+    p = leave_one_out(data, [0, 1], l2=1.0)
+    assert p.shape == (4,) and p[0] > p[2] and p[3] > p[2]
