@@ -18,7 +18,10 @@ coverage, BM25), and whether one paper stands out (score gaps). The signals:
   has ("sign language" is not "sign" and "language");
 - ``missing_top``: over the retrieved papers, the least rare question word each one lacks,
   relative to the rarest possible (a named method the corpus lacks makes every paper miss it);
-- ``absent``: the idf-weighted share of the question's content words no paper of the corpus has.
+- ``absent``: the idf-weighted share of the question's content words no paper of the corpus has;
+- ``late_mean``, ``late_low``: how well the question's words, one by one, find their match among
+  a retrieved paper's contextual token vectors, on average and for its worst-matched fifth
+  (bot/late_interaction.py): the part of a question a neighbouring paper has nothing for.
 
 The fit (``python -m evals.fit_refusal``) chooses among named feature sets by leave-one-out on
 the dev questions; the weights of the chosen ones are stored, the others weigh nothing.
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.late_interaction import late_features
 from bot.vocabulary import Vocabulary, content_sequence, content_stems
 from index.lexical import K1
 from index.loaded import LoadedIndex
@@ -47,7 +51,7 @@ if TYPE_CHECKING:  # bot.answer imports this module
 
 FEATURES = (
     "dense_top", "sentence_top", "coverage_top", "bm25_top", "dense_gap",
-    "sentence_overlap", "bigram_coverage", "missing_top", "absent",
+    "sentence_overlap", "bigram_coverage", "missing_top", "absent", "late_mean", "late_low",
 )  # fmt: skip
 
 
@@ -126,6 +130,7 @@ def signals(
         "bigram_coverage": bigram,
         "missing_top": missing if hits else 1.0,
         "absent": sum(vocab.idf(s) for s in stems if not vocab.df.get(s)) / total if total else 0.0,
+        **late_features(index, question, hits),
     }
 
 

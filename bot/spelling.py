@@ -9,6 +9,13 @@ letters, one that keeps the first letter: typists rarely miss it, and a short wo
 first letter is usually another word). Among candidates the nearest, then the most frequent,
 wins. Questions in other languages are left alone.
 
+A misspelt everyday word the corpus has fewer than twice ("athor", "humdred") has no corpus
+word to become; it becomes one of the 10,000 commonest whole words of the embedding model's
+tokenizer one edit away ("author"), when no corpus word is that near: the model then reads the
+word meant rather than pieces of a typo, which matters since the refusal model reads the
+question word by word (bot/late_interaction.py). BM25 is unchanged: the corpus lacks the word
+either way.
+
 Candidates are SymSpell's: the corpus words that equal the question word or one of its one- or
 two-letter deletions, either as they are or after deleting one of their own letters. They are
 generated from the question's side (those deletions, and each of them with one letter
@@ -38,6 +45,8 @@ _SUFFIXES = ("ing", "ed", "es", "s", "ly", "ness", "ment", "er", "ers", "est", "
 _PREFIXES = ("un", "non", "re", "de", "dis", "mis", "pre", "anti", "over", "under", "co", "sub", "inter", "trans")
 MIN_LENGTH = 4  # shorter words are too often acronyms or another word one edit away
 MIN_COUNT = 2  # a corpus word seen once may be a typo itself
+MODEL_MIN = 5  # the model's words correct and replace words this long only ("param" is not "para")
+MODEL_WORDS = 10_000  # its commonest words only: "param" is not "parma" either
 LONG = 7  # words this long may be two edits from the corpus word (dev typo set: false refusals
 # 0.236 -> 0.218 against 0.200 on the clean questions, with 8)
 
@@ -67,30 +76,44 @@ def distance(a: str, b: str, limit: int = 2) -> int:
 
 
 class Speller:
-    """Suggestions from the corpus words ``counts`` (those worth correcting to)."""
+    """Suggestions from the corpus words ``counts`` (those worth correcting to), then from the
+    model's whole-word tokens ``words``, one edit away."""
 
-    def __init__(self, counts: dict[str, int]) -> None:
+    def __init__(self, counts: dict[str, int], words: dict[str, int] | None = None) -> None:
         self.counts = {w: c for w, c in counts.items() if c >= MIN_COUNT and w.isalpha() and len(w) >= MIN_LENGTH - 1}
-        self._letters = sorted(set("".join(self.counts)))  # what an inserted letter can be
+        # Ranked like corpus counts, the more frequent first: a word-piece vocabulary lists
+        # its words by frequency, so the lower id is the commoner word.
+        common = sorted((i, w) for w, i in (words or {}).items() if w.isalpha())[:MODEL_WORDS]
+        self.words = {w: -i for i, w in common if len(w) >= MODEL_MIN}
+        self._letters = sorted(set("".join(self.counts)) | set("abcdefghijklmnopqrstuvwxyz"))
 
     @classmethod
-    def build(cls, counts: dict[str, int]) -> "Speller":
-        return cls(counts)
+    def build(cls, counts: dict[str, int], words: dict[str, int] | None = None) -> "Speller":
+        return cls(counts, words)
 
     def suggest(self, word: str) -> str | None:
-        """The corpus word ``word`` most likely misspells, or None."""
-        limit = 1 if len(word) < LONG else 2
+        """The corpus word ``word`` most likely misspells; the model's word one edit away when
+        no corpus word is that near; or None."""
+        corpus = self._nearest(word, self.counts, 1 if len(word) < LONG else 2)
+        if corpus and corpus[0] <= 1 or len(word) < MODEL_MIN:
+            return corpus[1] if corpus else None
+        model = self._nearest(word, self.words, 1)
+        return (model or corpus or (0, None))[1]
+
+    def _nearest(self, word: str, known: dict[str, int], limit: int) -> tuple[int, str] | None:
+        """(edits, the known word) nearest to ``word`` within ``limit`` edits, the most
+        frequent of equals; None if none is."""
         variants = _deletions(word) | {word}
         if limit == 2:  # two letters dropped from the question's word ("diusion" for "diffusion")
             variants |= {v2 for v in _deletions(word) for v2 in _deletions(v)}
-        # A corpus word is a candidate when it is a variant, or a variant is one of its own
+        # A known word is a candidate when it is a variant, or a variant is one of its own
         # one-letter deletions: that is, it is a variant with one letter inserted.
         inserted = {v[:i] + ch + v[i:] for v in variants for i in range(len(v) + 1) for ch in self._letters}
-        found = {c for c in variants | inserted if c in self.counts}
+        found = {c for c in variants | inserted if c in known}
         if len(word) < 6:  # a short word with another first letter is another word ("init", "unit")
             found = {c for c in found if c[0] == word[0]}
-        ranked = sorted((distance(word, c, limit), -self.counts[c], c) for c in found)
-        return ranked[0][2] if ranked and ranked[0][0] <= limit else None
+        ranked = sorted((distance(word, c, limit), -known[c], c) for c in found)
+        return (ranked[0][0], ranked[0][2]) if ranked and ranked[0][0] <= limit else None
 
 
 _cache: "weakref.WeakKeyDictionary[LoadedIndex, Speller]" = weakref.WeakKeyDictionary()
@@ -103,7 +126,7 @@ def speller(index: LoadedIndex) -> Speller:
     with _lock:
         sp = _cache.get(index)
         if sp is None:
-            sp = _cache[index] = Speller.build(vocab.counts)
+            sp = _cache[index] = Speller.build(vocab.counts, index.embedder.words())
         return sp
 
 

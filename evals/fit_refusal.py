@@ -42,6 +42,9 @@ FEATURE_SETS = {
     "all": FEATURES,
     "retrieval scores": ("dense_top", "sentence_top", "coverage_top", "bm25_top", "dense_gap"),
     "sentences and words": ("sentence_top", "coverage_top", "sentence_overlap", "bigram_coverage", "missing_top", "absent"),
+    "tokens": ("sentence_top", "coverage_top", "late_mean", "late_low"),
+    "sentences, words and tokens": ("sentence_top", "coverage_top", "sentence_overlap", "bigram_coverage", "missing_top",
+                                    "absent", "late_mean", "late_low"),
 }  # fmt: skip
 
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from index.errors import ConfigError
 from index.settings import IndexSettings
-from index.token_model import TokenModel
+from index.token_model import TokenModel, normalised, whole_words
+from index.types import TokenVectors
 
 
 class Embedder(Protocol):
@@ -27,6 +28,13 @@ class Embedder(Protocol):
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
+
+    def token_vectors(self, texts: list[str]) -> list[TokenVectors]: ...
+
+    def words(self) -> dict[str, int]:
+        """The whole words the model's tokenizer knows, each with its rank (lower: commoner):
+        an English word list for spelling."""
+        ...
 
 
 def bundled_model_path() -> Path:
@@ -98,6 +106,25 @@ class SentenceTransformerEmbedder:
         # tokens are added once per chunk by the caller (see chunking.SPECIAL_TOKENS).
         enc = self._tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
         return [len(ids) for ids in enc]
+
+    def words(self) -> dict[str, int]:
+        return whole_words(self._tokenizer.get_vocab())
+
+    def token_vectors(self, texts: list[str]) -> list[TokenVectors]:
+        if not texts:
+            return []
+        enc = self._tokenizer(
+            texts, truncation=True, max_length=self._model.max_seq_length, return_special_tokens_mask=True
+        )
+        hidden = self._model.encode(
+            texts, output_value="token_embeddings", convert_to_numpy=False, show_progress_bar=False
+        )
+        out = []
+        for ids, special, h in zip(enc["input_ids"], enc["special_tokens_mask"], hidden):
+            inner = [i for i, s in enumerate(special) if not s]
+            pieces = self._tokenizer.convert_ids_to_tokens([ids[i] for i in inner])
+            out.append(TokenVectors(tuple(pieces), normalised(h.float().cpu().numpy()[inner])))
+        return out
 
 
 def _width(path: Path) -> int:
@@ -322,6 +349,17 @@ class FakeEmbedder:
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(_WORD.findall(t)) for t in texts]
+
+    def words(self) -> dict[str, int]:
+        return {}
+
+    def token_vectors(self, texts: list[str]) -> list[TokenVectors]:
+        """Each word its own hashed vector: late interaction matches words exactly."""
+        out = []
+        for text in texts:
+            words = _WORD.findall(text.lower())
+            out.append(TokenVectors(tuple(words), self.embed(words) if words else np.zeros((0, self.dim), np.float32)))
+        return out
 
 
 EMBEDDERS: dict[str, Callable[[IndexSettings], Embedder]] = {

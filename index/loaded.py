@@ -10,11 +10,12 @@ flight still uses. Both share one ``Encoder`` (the model and a per-process text 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +26,10 @@ from index.jsonl import read_rows, write_rows
 from index.lexical import LexicalIndex, LexicalMatch
 from index.prefilter import Prefilter
 from index.settings import Settings, index_fingerprint
-from index.types import Chunk, Paper
+from index.types import Chunk, Paper, TokenVectors
 
 MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
+MAX_CACHED_TOKEN_TEXTS = 128  # abstracts of ~250 pieces: ~50 MB of MiniLM token vectors
 VECTORS = "vectors.npy"
 CHUNKS = "chunks.jsonl"
 
@@ -58,6 +60,33 @@ def read_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
     return chunks, np.load(folder / VECTORS, mmap_mode="r")
 
 
+class _Bounded:
+    """Values computed once per process for keys that recur, thread-safe; emptied when full
+    (rare; simpler than LRU and never wrong)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, keys: list[str], compute: Callable[[list[str]], Sequence[Any]]) -> list[Any]:
+        with self._lock:
+            found = {k: self._items[k] for k in keys if k in self._items}
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            fresh = dict(zip(missing, compute(missing)))
+            found.update(fresh)
+            with self._lock:
+                if len(self._items) + len(fresh) > self.limit:
+                    self._items.clear()
+                self._items.update(fresh)
+        return [found[k] for k in keys]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 class Encoder:
     """The embedding model (loaded on first use) and vectors of texts seen before."""
 
@@ -65,8 +94,8 @@ class Encoder:
         self._settings = settings
         self._embedder = embedder
         self._load_lock = threading.Lock()
-        self._vectors: dict[str, np.ndarray] = {}
-        self._vectors_lock = threading.Lock()
+        self._vectors = _Bounded(MAX_CACHED_TEXTS)
+        self._tokens = _Bounded(MAX_CACHED_TOKEN_TEXTS)
 
     @property
     def embedder(self) -> Embedder:
@@ -85,21 +114,18 @@ class Encoder:
         question asked again): each is embedded once per process. Answering embeds ~50
         sentences of the retrieved abstracts per question, mostly seen before in a running bot.
         Thread-safe (Slack answers in parallel); bounded by MAX_CACHED_TEXTS."""
-        with self._vectors_lock:
-            found = {t: self._vectors[t] for t in texts if t in self._vectors}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            fresh = dict(zip(missing, self.embedder.embed(missing)))
-            found.update(fresh)
-            with self._vectors_lock:
-                if len(self._vectors) + len(fresh) > MAX_CACHED_TEXTS:
-                    self._vectors.clear()  # rare; simpler than LRU and never wrong
-                self._vectors.update(fresh)
-        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim))
+        if not texts:
+            return np.zeros((0, self.embedder.dim))
+        return np.stack(self._vectors.get(texts, self.embedder.embed))
+
+    def token_vectors_cached(self, texts: list[str]) -> list[TokenVectors]:
+        """Each text's word pieces and their vectors (late interaction, bot/late_interaction.py),
+        the retrieved papers' kept for the next question; bounded by MAX_CACHED_TOKEN_TEXTS."""
+        return self._tokens.get(texts, self.embedder.token_vectors)
 
     def forget_cached(self) -> None:
-        with self._vectors_lock:
-            self._vectors.clear()
+        self._vectors.clear()
+        self._tokens.clear()
 
 
 def check_fingerprint(settings: Settings, gen: layout.Generation) -> None:
@@ -141,6 +167,9 @@ class _Encoding:
 
     def embed_cached(self, texts: list[str]) -> np.ndarray:
         return self.encoder.embed_cached(texts)
+
+    def token_vectors_cached(self, texts: list[str]) -> list[TokenVectors]:
+        return self.encoder.token_vectors_cached(texts)
 
     def forget_cached(self) -> None:
         self.encoder.forget_cached()

@@ -11,6 +11,19 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import ConfigError
+from index.types import TokenVectors
+
+
+def whole_words(vocab: dict[str, int]) -> dict[str, int]:
+    """A word-piece vocabulary's whole words of letters ("author"; not "##or", "[CLS]"), each
+    with its id: word-piece vocabularies list words by frequency, the commonest first."""
+    return {w: i for w, i in vocab.items() if w.isalpha()}
+
+
+def normalised(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (float32)."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 class TokenModel:
@@ -52,6 +65,23 @@ class TokenModel:
         return out
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        hidden, mask, _ = self._run(texts)
+        weights = mask[:, :, None].astype(np.float32)
+        return normalised((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9))
+
+    def token_vectors(self, texts: list[str]) -> list[TokenVectors]:
+        """Each text's word pieces (without [CLS] and [SEP]) and their contextual vectors,
+        L2-normalised: what late interaction (bot/late_interaction.py) compares."""
+        out: list[TokenVectors] = []
+        for start in range(0, len(texts), 8):
+            hidden, mask, encodings = self._run(texts[start : start + 8])
+            for row, e in enumerate(encodings):
+                inner = [i for i, special in enumerate(e.special_tokens_mask) if not special]
+                out.append(TokenVectors(tuple(e.tokens[i] for i in inner), normalised(hidden[row, inner])))
+        return out
+
+    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+        """(token embeddings, attention mask, encodings) of one padded batch."""
         encodings = self._tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), dtype=np.int64)
@@ -63,10 +93,11 @@ class TokenModel:
             types[row, : len(e.ids)] = e.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         hidden = self._hidden({k: v for k, v in feed.items() if k in self._inputs})
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return hidden, mask, encodings
+
+    def words(self) -> dict[str, int]:
+        """The tokenizer's whole words of letters, with their ids (an English word list for spelling)."""
+        return whole_words(self._tokenizer.get_vocab())
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         if not texts:

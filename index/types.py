@@ -7,7 +7,10 @@ results, numpy arrays) are converted to them at the module that wraps the librar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,15 @@ class Paper:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Paper":
         return cls(**{**d, "sources": tuple(d.get("sources", ()))})
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """A text as the embedding model reads it: its word pieces ("##" marks a continuation) and
+    one L2-normalised contextual vector each (tokens x dim, float32)."""
+
+    tokens: tuple[str, ...]
+    vectors: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,20 @@ def test_questions_are_corrected_against_the_index(fake_settings, monkeypatch):
     assert corrected(index, q, off) == q
     german = "Welche Arbeit zeigt, dass die Gärtnner Tomaten weiterleiten?"
     assert corrected(index, german, fake_settings.retrieval) == german  # other languages: as asked
+
+
+def test_everyday_words_the_corpus_lacks_are_corrected_to_the_models_common_words(monkeypatch):
+    """A word the corpus has too rarely to correct to ("author" once) becomes the model's word
+    one edit away, unless a corpus word is as near; never a rare word ("parma" for "param")
+    nor for a short word ("init" is not "int")."""
+    import bot.spelling as spelling
+
+    words = {"author": 3166, "hundred": 3634, "smallest": 10479, "int": 20014, "modes": 5000, "parma": 19177}
+    sp = Speller.build({**COUNTS, "scales": 9}, words)
+    assert sp.suggest("athor") == "author" and sp.suggest("humdred") == "hundred"
+    assert sp.suggest("smalest") == "smallest"  # one edit, where the corpus's "scales" is two
+    assert sp.suggest("modles") == "models"  # the corpus first when it is as near
+    assert sp.suggest("init") is None and sp.suggest("zebra") is None
+    monkeypatch.setattr(spelling, "MODEL_WORDS", 4)  # "parma" is not among the 4 commonest
+    assert Speller.build(COUNTS, words).suggest("param") is None
+    assert Speller.build(COUNTS, {**words, "parma": 1}).suggest("param") == "parma"

@@ -1,0 +1,55 @@
+"""Late interaction: how well each word of the question finds its match in a paper, read from
+the embedding model's contextual token vectors (ColBERT's MaxSim, here with a model trained
+for pooled sentence vectors).
+
+A pooled vector says a paper is on the question's topic; an unanswerable question on a
+neighbouring topic ("how does GRPO compute advantages w/o a critic?" against RL papers) is
+on topic too. Matching word by word keeps the part of the question the paper has nothing
+for: each content piece of the question takes its best cosine with any piece of the paper,
+and the paper scores the mean of those (``late_mean``) and a low quantile (``late_low``: the
+worst-matched fifth of the question). Alone, ``late_mean`` separates the 160 dev questions
+better than any other signal (ROC AUC 0.952; sentence similarity 0.923, content-word
+coverage 0.904); bot/answerability.py feeds both to the refusal model.
+
+Costs one pass of the model over the retrieved papers (title and abstract, cut at the
+model's max tokens), kept per process for the papers asked about next."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from bot.vocabulary import STOPWORDS
+from index.loaded import LoadedIndex
+from index.types import Hit, TokenVectors
+
+_PIECE = re.compile(r"(##)?\w+")
+LOW_QUANTILE = 0.2
+
+
+def content(tv: TokenVectors) -> np.ndarray:
+    """The vectors of the question's content pieces: words and word pieces, not stopwords or
+    punctuation (all of them if that leaves none)."""
+    keep = [i for i, t in enumerate(tv.tokens) if _PIECE.fullmatch(t) and t.lower() not in STOPWORDS]
+    return tv.vectors[keep] if keep else tv.vectors
+
+
+def matches(question: np.ndarray, paper: TokenVectors) -> np.ndarray:
+    """Each question piece's best cosine with any piece of the paper."""
+    if not len(question) or not len(paper.vectors):
+        return np.zeros(len(question), dtype=np.float32)
+    return (question @ paper.vectors.T).max(axis=1)
+
+
+def late_features(index: LoadedIndex, question: str, hits: Sequence[Hit]) -> dict[str, float]:
+    """``late_mean`` and ``late_low`` of the first retrieved paper (0 without one)."""
+    if not hits:
+        return {"late_mean": 0.0, "late_low": 0.0}
+    paper = hits[0].paper
+    q, p = index.token_vectors_cached([question, f"{paper.title} {paper.abstract}"])
+    scores = matches(content(q), p)
+    if not len(scores):
+        return {"late_mean": 0.0, "late_low": 0.0}
+    return {"late_mean": float(scores.mean()), "late_low": float(np.quantile(scores, LOW_QUANTILE))}
