@@ -61,6 +61,33 @@ def test_cli_subprocess_ingest_ask_json(tmp_path: Path, real_index_dir: Path):
     assert second["refused"] is True and second["citations"] == []
 
 
+def test_the_same_question_gets_the_same_answer_in_two_processes(real_index_dir: Path):
+    """Reproducible: separate processes (other hash seeds, a cold and a warm cache) give the same
+    answers, citations, refusals and nearest papers, misspelt and translated questions too."""
+    env = {**os.environ, "PAPERBOT_INDEX__DATA_DIR": str(real_index_dir), "HF_HUB_OFFLINE": "1"}
+    exe = Path(sys.executable).with_name("paperbot")
+    questions = (
+        "Which papers make LLMs multiplication-free?\n"
+        "how many bugs did the llm fuzzer find? any athor of it?\n"
+        "how does GRPO compute advantages w/o a critic?\n"
+        "Quel article propose une initialisation des réseaux par des matrices identité ?\n"
+    )
+
+    def run(seed: str) -> list[dict]:
+        out = subprocess.run(
+            [str(exe), "ask", "--json"], input=questions, env={**env, "PYTHONHASHSEED": seed},
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        keep = ("answer", "refused", "citations", "notice")
+        rows = [json.loads(line) for line in out.stdout.splitlines()]
+        # Scores to 6 digits: the ranking and the answer must agree, not the last float bit.
+        return [{**{k: r[k] for k in keep}, "hits": [(h["paper_id"], round(h["score"], 6)) for h in r["hits"]]} for r in rows]
+
+    first, second = run("1"), run("2")
+    assert len(first) == 4 and first == second
+    assert any(a["refused"] for a in first) and any(not a["refused"] for a in first)
+
+
 @pytest.mark.skipif(not SCIFACT.is_dir(), reason="needs ../shared/benchmarks/scifact")
 def test_beir_eval_on_scifact_subset(tmp_path: Path):
     """A 400-document slice of SciFact (every judged doc of 40 test queries + others):
