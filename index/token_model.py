@@ -73,11 +73,10 @@ class TokenModel:
         """Each text's word pieces (without [CLS] and [SEP]) and their contextual vectors,
         L2-normalised: what late interaction (bot/late_interaction.py) compares."""
         out: list[TokenVectors] = []
-        for start in range(0, len(texts), 8):
-            hidden, mask, encodings = self._run(texts[start : start + 8])
-            for row, e in enumerate(encodings):
-                inner = [i for i, special in enumerate(e.special_tokens_mask) if not special]
-                out.append(TokenVectors(tuple(e.tokens[i] for i in inner), normalised(hidden[row, inner])))
+        for text in texts:  # one at a time: a question padded to an abstract's length costs 2x
+            hidden, _, (e,) = self._run([text])
+            inner = [i for i, special in enumerate(e.special_tokens_mask) if not special]
+            out.append(TokenVectors(tuple(e.tokens[i] for i in inner), normalised(hidden[0, inner])))
         return out
 
     def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
