@@ -9,12 +9,15 @@ letters, one that keeps the first letter: typists rarely miss it, and a short wo
 first letter is usually another word). Among candidates the nearest, then the most frequent,
 wins. Questions in other languages are left alone.
 
-A misspelt everyday word the corpus has fewer than twice ("athor", "humdred") has no corpus
-word to become; it becomes one of the 10,000 commonest whole words of the embedding model's
-tokenizer one edit away ("author"), when no corpus word is that near: the model then reads the
-word meant rather than pieces of a typo, which matters since the refusal model reads the
-question word by word (bot/late_interaction.py). BM25 is unchanged: the corpus lacks the word
-either way.
+A misspelt everyday word the corpus has fewer than twice ("humdred", "smalest") has no corpus
+word to become; when the model's tokenizer breaks it into 3 or more pieces, as typos are, it
+becomes one of the 10,000 commonest whole words of the tokenizer one edit away ("hundred"),
+when no corpus word is that near and the two do not merely end differently ("embedder" stays,
+not "embedded"); real words the corpus lacks ("logistic", "poisson", "parser") break into two
+pieces and stay as asked. The model then reads the word meant rather than pieces of a typo,
+which matters since the refusal model reads the question word by word
+(bot/late_interaction.py); BM25 is unchanged, the corpus lacks the word either way. The
+cognates of questions in other languages (bot/glossary.py) are corpus words only.
 
 Candidates are SymSpell's: the corpus words that equal the question word or one of its one- or
 two-letter deletions, either as they are or after deleting one of their own letters. They are
@@ -26,6 +29,7 @@ reads is saved at ingest (index/vocabulary.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import weakref
@@ -47,6 +51,7 @@ MIN_LENGTH = 4  # shorter words are too often acronyms or another word one edit 
 MIN_COUNT = 2  # a corpus word seen once may be a typo itself
 MODEL_MIN = 5  # the model's words correct and replace words this long only ("param" is not "para")
 MODEL_WORDS = 10_000  # its commonest words only: "param" is not "parma" either
+BROKEN = 3  # word pieces of a word the model's words may correct
 LONG = 7  # words this long may be two edits from the corpus word (dev typo set: false refusals
 # 0.236 -> 0.218 against 0.200 on the clean questions, with 8)
 
@@ -91,13 +96,16 @@ class Speller:
     def build(cls, counts: dict[str, int], words: dict[str, int] | None = None) -> "Speller":
         return cls(counts, words)
 
-    def suggest(self, word: str) -> str | None:
-        """The corpus word ``word`` most likely misspells; the model's word one edit away when
-        no corpus word is that near; or None."""
+    def suggest(self, word: str, broken: bool = False) -> str | None:
+        """The corpus word ``word`` most likely misspells; for a word the model reads as
+        ``broken`` into 3+ pieces, the model's word one edit away when no corpus word is that
+        near; or None."""
         corpus = self._nearest(word, self.counts, 1 if len(word) < LONG else 2)
-        if corpus and corpus[0] <= 1 or len(word) < MODEL_MIN:
+        if corpus and corpus[0] <= 1 or len(word) < MODEL_MIN or not broken:
             return corpus[1] if corpus else None
         model = self._nearest(word, self.words, 1)
+        if model and _another_ending(word, model[1]):
+            model = None  # "embedder" is not "embedded", "logistic" not "logistics"
         return (model or corpus or (0, None))[1]
 
     def _nearest(self, word: str, known: dict[str, int], limit: int) -> tuple[int, str] | None:
@@ -155,16 +163,25 @@ def corrected(index: LiveIndex | LoadedIndex, question: str, s: RetrievalSetting
         # and so is a word that is one once an affix is removed.
         forms = {w: _base_forms(w) for w in unknown}
         flat = sorted({f for fs in forms.values() for f in fs} | set(unknown))
-        single = {f for f, n in zip(flat, idx.embedder.count_tokens(flat)) if n == 1} | (set(flat) & counts.keys())
+        pieces = dict(zip(flat, idx.embedder.count_tokens(flat)))
+        single = {f for f, n in pieces.items() if n == 1} | (set(flat) & counts.keys())
         unknown = [w for w in unknown if w not in single and not (forms[w] & single)]
         if not unknown:
             return question
         sp = speller(idx)
-        fixes = {w: sp.suggest(w) for w in unknown}
+        # Typos break a word into odd pieces ("humdred": hum ##dre ##d); a real word the model
+        # lacks rarely breaks as much ("logistic": log ##istic).
+        fixes = {w: sp.suggest(w, broken=pieces[w] >= BROKEN) for w in unknown}
     fixes = {w: f for w, f in fixes.items() if f}
     if not fixes:
         return question
     return _TOKEN.sub(lambda m: fixes.get(m.group().lower(), m.group()) if _checkable(m.group()) else m.group(), question)
+
+
+def _another_ending(word: str, other: str) -> bool:
+    """Whether two words differ only in their last two letters: an inflection or another
+    derivation of one stem, not a typo of it."""
+    return len(os.path.commonprefix([word, other])) >= min(len(word), len(other)) - 2
 
 
 def _checkable(token: str) -> bool:

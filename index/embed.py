@@ -459,3 +459,12 @@ class IngestEmbedder:
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self._counter.count_tokens(texts)
+
+    def words(self) -> dict[str, int]:
+        return self._counter.words()
+
+    def token_vectors(self, texts: list[str]) -> list[TokenVectors]:
+        if self._runtime is None:
+            self.plan(len(texts))
+        assert self._runtime is not None
+        return self._runtime.token_vectors(texts)
