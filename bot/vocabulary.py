@@ -18,7 +18,7 @@ from index.vocabulary import (
     words,
 )
 
-__all__ = ["STOPWORDS", "Vocabulary", "content_sequence", "content_stems", "stem", "vocabulary", "words"]
+__all__ = ["STOPWORDS", "Vocabulary", "content_sequence", "content_stems", "paper_text", "stem", "vocabulary", "words"]
 
 _cache: "weakref.WeakKeyDictionary[LoadedIndex, Vocabulary]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()

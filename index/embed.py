@@ -358,7 +358,7 @@ class FakeEmbedder:
         out = []
         for text in texts:
             words = _WORD.findall(text.lower())
-            out.append(TokenVectors(tuple(words), self.embed(words) if words else np.zeros((0, self.dim), np.float32)))
+            out.append(TokenVectors(tuple(words), self.embed(words)))
         return out
 
 
