@@ -26,7 +26,7 @@ from bot.prompts import load_prompt
 from bot.retrieval import check_query, search
 from bot.sentences import asks, pick, score_sentences
 from bot.spelling import corrected
-from bot.vocabulary import content_stems, vocabulary
+from bot.vocabulary import content_stems, paper_text, vocabulary
 from index.settings import AnswerSettings, Settings
 from bot.traces import TraceStore
 from index.types import Answer, Citation, Hit
@@ -78,7 +78,7 @@ def gather_evidence(index: Index, question: str, hits: list[Hit], s: AnswerSetti
                 sentence=scored[0].text,
                 similarity=float(paper_sims.max()),
                 quote=tuple(x.text for x in pick(scored, s, s.lead_sentences)),
-                coverage=vocab.coverage(stems, set(content_stems(f"{h.paper.title} {h.paper.abstract}"))),
+                coverage=vocab.coverage(stems, set(content_stems(paper_text(h.paper)))),
                 score=scored[0].score,
                 overlap=max(
                     max(x.overlap for x in scored),

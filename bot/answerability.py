@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.late_interaction import late_features
-from bot.vocabulary import Vocabulary, content_sequence, content_stems
+from bot.vocabulary import Vocabulary, content_sequence, content_stems, paper_text
 from index.lexical import K1
 from index.loaded import LoadedIndex
 from index.settings import Settings
@@ -113,7 +113,7 @@ def signals(
     rarest = vocab.idf("")  # a word no paper has
     bigram, missing = 0.0, 1.0
     for h in hits:
-        text = f"{h.paper.title} {h.paper.abstract}"
+        text = paper_text(h.paper)
         have = set(content_stems(text))
         if pairs:
             seq = content_sequence(text)

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from bot.vocabulary import Vocabulary, content_stems, words
 from index.settings import AnswerSettings
 
+_DEGREE = "many|much|fast|large|big|long|deep|often|well|small|far"  # "how many": a figure
 # What the question asks for, each with the sentences that can answer it.
 _ASKS = {
     "figure": re.compile(
-        r"\bhow (many|much|fast|large|big|long|deep|often|well|small|far)\b|\bby how\b|\bwhat (share|fraction|"
+        rf"\bhow ({_DEGREE})\b|\bby how\b|\bwhat (share|fraction|"
         r"percentage|proportion|accuracy|score|speed-?up|rate|number|size|scale)\b|\bhow .{0,20}\b(faster|"
         r"smaller|cheaper|fewer|better)\b|\b(accuracy|speed-?up|score[ds]?|percent|rate|reduction|gain|"
         r"improvement|error|perplexity|bleu|f1|auc)\b",
@@ -46,7 +47,9 @@ _ASKS = {
     ),
     "method": re.compile(
         r"^\W*how (do|does|did|can|could|to|is|are)\b|\bwhat (method|approach|technique|mechanism|trick|idea|"
-        r"objective|loss|strategy)\b|\b(a |the )?way to\b|\bhow\b.{0,40}\b(work|train|achiev|handle|avoid)",
+        r"objective|loss|strategy)\b|\b(a |the )?way to\b|"
+        # "how many ... were trained" asks for a figure, not how they were trained.
+        rf"\bhow\b(?!\s+({_DEGREE})\b).{{0,40}}\b(work|train|achiev|handle|avoid)",
         re.IGNORECASE,
     ),
 }

@@ -10,11 +10,18 @@ gold papers hidden from retrieval, as an unanswerable one: the papers left are i
 in topic, the near miss a refusal has to catch (on the first 90 dev questions: 62 more
 negatives beside 28 written ones, leave-one-out balanced accuracy 0.859 -> 0.884). The
 corpus-wide signal ``absent`` still sees the hidden papers' words, so these negatives are a
-little easier than real ones there. The L2 strength and the threshold are chosen by
-leave-one-out cross-validation (each question predicted by a model fitted without it), for
-the best balanced accuracy (refusal accuracy and answered share of answerable questions
-weighted alike; within 0.01 of the best, the simpler and more regularised model); ties of
-thresholds go to the lower one, which refuses less."""
+little easier than real ones there. The feature set, the L2 strength and the threshold are chosen by
+leave-one-out cross-validation (each question predicted by a model fitted without it):
+
+- the model that ranks answerable above unanswerable questions best (ROC AUC: it needs no
+  threshold, so it is not the luck of one; within ``AUC_TOLERANCE`` of the best, the fewest
+  features, then the strongest regularisation). Choosing by the best balanced accuracy at each
+  model's own best threshold picked the model of the worst AUC on 160 dev questions;
+- the threshold that refuses the fewest answerable questions while refusing at least
+  ``MIN_REFUSAL`` of the unanswerable ones: issue 11 asks refusal accuracy >= 0.85 with false
+  refusals <= 0.08, and the floor is set a dev question and a half above 0.85, so that a test
+  set's noise does not take it under. ``--balanced`` takes the best balanced accuracy instead
+  (refusal accuracy and answered share weighted alike; ties to the lower threshold)."""
 
 from __future__ import annotations
 
@@ -37,7 +44,8 @@ from index.settings import Settings
 
 OUT = Path(__file__).resolve().parent.parent / "bot" / "refusal_model.py"
 L2 = (0.1, 1.0, 3.0, 10.0)
-TOLERANCE = 0.01
+AUC_TOLERANCE = 0.005  # about one pair order in 200: noise
+MIN_REFUSAL = 0.88
 # Feature sets tried, each by leave-one-out; the best one's weights are stored.
 FEATURE_SETS = {
     "all": FEATURES,
@@ -76,8 +84,10 @@ def dev_features(settings: Settings, dataset: str) -> DevFeatures:
             asked = corrected(idx, q.question, s)
             hits = search(idx, q.question, s)
             row, evidence = features(asked, hits)
-            if q.answerable:
-                gold = set(resolve_gold(q, idx))
+            gold = set(resolve_gold(q, idx)) if q.answerable else set()
+            # Hidden, a gold paper retrieval missed anyway leaves the same papers: a copy of the
+            # answerable question labelled unanswerable.
+            if gold & {h.paper.id for h in hits}:
                 others = [h for h in search(idx, q.question, s, k=s.top_k + len(gold)) if h.paper.id not in gold]
                 hidden[len(rows)] = np.array(features(asked, others[: s.top_k])[0])
             rows.append(row)
@@ -118,6 +128,14 @@ def best_threshold(p: np.ndarray, y: np.ndarray, min_refusal: float | None = Non
     return t, balanced(p, y, t)
 
 
+def roc_auc(p: np.ndarray, y: np.ndarray) -> float:
+    """The chance that an answerable question scores above an unanswerable one (ties: half)."""
+    pos, neg = p[y == 1], p[y == 0]
+    if not len(pos) or not len(neg):
+        return 1.0
+    return float(((pos[:, None] > neg[None]) + 0.5 * (pos[:, None] == neg[None])).mean())
+
+
 def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     return mean, np.where(scale > 0, scale, 1.0)
@@ -138,15 +156,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dataset", default="bundled-dev")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write bot/refusal_model.py")
-    ap.add_argument("--min-refusal-accuracy", type=float, metavar="R",
-                    help="choose for the fewest false refusals with at least this refusal accuracy "
-                    "(leave-one-out), instead of the best balanced accuracy")  # fmt: skip
+    ap.add_argument("--min-refusal-accuracy", type=float, metavar="R", default=MIN_REFUSAL,
+                    help="the threshold refuses the fewest answerable questions with at least this refusal "
+                    f"accuracy (leave-one-out; default {MIN_REFUSAL})")
+    ap.add_argument("--balanced", action="store_true",
+                    help="the threshold of the best balanced accuracy instead")  # fmt: skip
     args = ap.parse_args()
     if args.dataset in ("bundled", "bundled-test"):
         raise SystemExit("Fit on the dev questions; the test questions are for reporting only.")
     settings = Settings()
     data = dev_features(settings, args.dataset)
     y, old = data.y, data.old
+    floor = None if args.balanced else args.min_refusal_accuracy
     print(f"{len(y)} questions ({int(y.sum())} answerable, {len(data.hidden)} asked again with their gold "
           f"papers hidden); features {', '.join(FEATURES)}")
     t_old, m_old = best_threshold(old, y)
@@ -157,15 +178,14 @@ def main() -> None:
         cols = [FEATURES.index(f) for f in chosen]
         for l2 in L2:
             p = leave_one_out(data, cols, l2)
-            t, m = best_threshold(p, y, args.min_refusal_accuracy)
-            # Ranked by balanced accuracy, or under a refusal floor by the answered share.
-            results.append((m[0] if args.min_refusal_accuracy is None else 1 - m[2], -len(chosen), l2, name, l2, t))
-            print(f"{name:<20} l2 {l2:<4} leave-one-out: threshold {t:.3f}, balanced {m[0]:.3f}, "
+            auc = roc_auc(p, y)
+            t, m = best_threshold(p, y, floor)
+            results.append((auc, -len(chosen), l2, name, t))
+            print(f"{name:<28} l2 {l2:<4} leave-one-out: AUC {auc:.3f}; threshold {t:.3f}: balanced {m[0]:.3f}, "
                   f"refusal acc {m[1]:.3f}, false refusals {m[2]:.3f}")  # fmt: skip
-    # Within TOLERANCE of the best balanced accuracy (about one dev question: differences that
-    # small are noise), the fewest features, then the strongest regularisation.
+    # Within AUC_TOLERANCE of the best AUC, the fewest features, then the strongest regularisation.
     best = max(r[0] for r in results)
-    _, _, _, name, l2, threshold = max((0, *r[1:]) for r in results if r[0] >= best - TOLERANCE)
+    _, _, l2, name, threshold = max((0, *r[1:]) for r in results if r[0] >= best - AUC_TOLERANCE)
     cols = [FEATURES.index(f) for f in FEATURE_SETS[name]]
     x, y_all = training_set(data, list(range(len(FEATURES))))
     mean, scale = standardise(x)

@@ -29,7 +29,7 @@ from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper, TokenVectors
 
 MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
-MAX_CACHED_TOKEN_TEXTS = 128  # abstracts of ~250 pieces: ~50 MB of MiniLM token vectors
+MAX_CACHED_TOKEN_TEXTS = 128  # chunks of ~250 pieces: ~50 MB of MiniLM token vectors
 VECTORS = "vectors.npy"
 CHUNKS = "chunks.jsonl"
 

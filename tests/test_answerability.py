@@ -57,3 +57,18 @@ def test_leave_one_out_never_sees_the_held_out_question_nor_its_hidden_gold_nega
     assert full_x.shape == (7, 1) and full_y.sum() == 3
     p = leave_one_out(data, [0, 1], l2=1.0)
     assert p.shape == (4,) and p[0] > p[2] and p[3] > p[2]
+
+
+def test_roc_auc_and_the_threshold_under_a_refusal_floor():
+    """The fit ranks models by AUC (no threshold in it) and picks the threshold that answers
+    most while refusing at least the floor's share of unanswerable questions."""
+    from evals.fit_refusal import best_threshold, roc_auc
+
+    y = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    p = np.array([0.9, 0.6, 0.3, 0.5, 0.2, 0.1, 0.35])
+    assert roc_auc(p, y) == pytest.approx((4 + 4 + 2) / 12)  # 0.9 and 0.6 above all four, 0.3 above two
+    assert roc_auc(np.array([0.5, 0.5]), np.array([1.0, 0.0])) == 0.5
+    t, (_, refusal, false_refusals) = best_threshold(p, y, min_refusal=0.75)
+    assert t == 0.5 and refusal == 0.75 and false_refusals == pytest.approx(1 / 3)
+    t, (_, refusal, false_refusals) = best_threshold(p, y, min_refusal=1.0)
+    assert t == 0.6 and refusal == 1.0 and false_refusals == pytest.approx(1 / 3)

@@ -5,18 +5,24 @@ import numpy as np
 
 from bot.late_interaction import content, late_features, matches
 from index.embed import FakeEmbedder
+from index.settings import Settings
 from index.types import Hit, Paper
 
 
 class _Index:
-    """What late_features asks of an index: token vectors (cached, in a real one)."""
+    """What late_features asks of an index: settings, the embedder's token counts and token
+    vectors (cached, in a real one), cut at ``max_words`` words as the model cuts at its
+    max tokens."""
 
-    def __init__(self) -> None:
+    def __init__(self, chunk_words: int = 256) -> None:
         self.asked: list[list[str]] = []
+        self.settings = Settings(index={"embedder": "fake", "chunk_tokens": chunk_words, "max_tokens": chunk_words})
+        self.embedder = FakeEmbedder()
 
     def token_vectors_cached(self, texts):
         self.asked.append(texts)
-        return FakeEmbedder().token_vectors(texts)
+        cut = [" ".join(t.split()[: self.settings.index.max_tokens]) for t in texts]
+        return self.embedder.token_vectors(cut)
 
 
 def _hit(title: str, abstract: str) -> Hit:
@@ -38,7 +44,7 @@ def test_the_words_a_paper_lacks_lower_its_score_and_only_the_first_paper_is_rea
     assert covered["late_mean"] > 0.99 and covered["late_low"] > 0.99
     partly = late_features(index, "GRPO advantages for pruning heads", [first, other])
     assert partly["late_mean"] < 0.7 and partly["late_low"] < 0.5
-    assert all(len(texts) == 2 for texts in index.asked)  # the question and the first paper
+    assert [len(texts) for texts in index.asked] == [1, 1, 1, 1]  # the question, the first paper's one chunk
     assert late_features(index, "anything", []) == {"late_mean": 0.0, "late_low": 0.0}
 
 
@@ -46,3 +52,15 @@ def test_matches_of_nothing():
     empty = FakeEmbedder().token_vectors([""])[0]
     q = np.ones((3, FakeEmbedder.dim), dtype=np.float32)
     assert matches(q, empty).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_long_abstract_is_read_to_its_end():
+    """The model reads at most its max tokens; the asked detail of a long abstract is often in
+    its last sentences, so the paper is read chunk by chunk as ingest chunks it."""
+    index = _Index(chunk_words=40)
+    filler = " ".join(f"Sentence {i} says nothing about heads and layers." for i in range(20))
+    long = _hit("Pruning", f"{filler} Finally we distil the pruned model into a student.")
+    found = late_features(index, "distil student", [long])
+    assert found["late_mean"] > 0.99
+    chunks = index.asked[-1]
+    assert len(chunks) > 3 and all(len(c.split()) <= 40 for c in chunks)

@@ -101,3 +101,13 @@ def test_real_words_the_corpus_lacks_are_left_as_asked(real_index):
     q = "logistic regression with a poisson parser, adamw and swish?"
     assert corrected(real_index, q, s) == q
     assert corrected(real_index, "how many humdred smalest", s) == "how many hundred smallest"
+
+
+def test_a_typo_that_reads_like_an_inflection_is_corrected_to_the_same_word(real_index):
+    """"sequencs" ends like a plural of the English word "sequenc(e)", so it used to be left as
+    a word; a correction to an inflection of the same word is taken ("sequence", "models"),
+    never one to another word that drops an affix ("relabeled" stays, not "labeled")."""
+    s = real_index.settings.retrieval
+    assert corrected(real_index, "modells over long sequencs", s) == "models over long sequence"
+    for q in ("a relabeled dataset", "retokenized text", "harming uncultured aptamers"):
+        assert corrected(real_index, q, s) == q
