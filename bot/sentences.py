@@ -49,7 +49,7 @@ _ASKS = {
         r"^\W*how (do|does|did|can|could|to|is|are)\b|\bwhat (method|approach|technique|mechanism|trick|idea|"
         r"objective|loss|strategy)\b|\b(a |the )?way to\b|"
         # "how many ... were trained" asks for a figure, not how they were trained.
-        rf"\bhow\b(?!\s+({_DEGREE})\b).{{0,40}}\b(work|train|achiev|handle|avoid)",
+        r"\bhow\b(?!\s+(many|much)\b).{0,40}\b(work|train|achiev|handle|avoid)",
         re.IGNORECASE,
     ),
 }

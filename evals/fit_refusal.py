@@ -116,7 +116,9 @@ def balanced(p: np.ndarray, y: np.ndarray, threshold: float) -> tuple[float, flo
 def best_threshold(p: np.ndarray, y: np.ndarray, min_refusal: float | None = None) -> tuple[float, tuple[float, float, float]]:
     """The threshold with the best balanced accuracy; or, given ``min_refusal``, the one that
     refuses fewest answerable questions while refusing at least that share of the
-    unanswerable ones (refusal accuracy grows with the threshold: the lowest that reaches it)."""
+    unanswerable ones (refusal accuracy grows with the threshold: the lowest that reaches it;
+    the best balanced accuracy when none does, which needs unanswerable questions scoring
+    highest of all)."""
     candidates = sorted(set(np.round(p, 4).tolist()) | {0.0})
     scored = [(balanced(p, y, t), t) for t in candidates]
     if min_refusal is not None:
@@ -205,8 +207,8 @@ def main() -> None:
     if not args.dry_run:
         OUT.write_text(
             '"""Written by `python -m evals.fit_refusal` (fitted on evals/questions/bundled_dev.jsonl only,\n'
-            f'features: {name}, l2 {l2}, threshold by leave-one-out, with each answerable question also asked\n'
-            'with its gold papers hidden, as an unanswerable one); do not edit by hand. Read by\n'
+            f'features: {name}, l2 {l2}, threshold by leave-one-out, with each answerable question whose gold\n'
+            'papers retrieval finds also asked with them hidden, as an unanswerable one); do not edit by hand. Read by\n'
             'bot/answerability.py."""\n\n'
             f"PARAMS: dict = {pprint.pformat(params, sort_dicts=False)}\n",
             encoding="utf-8",

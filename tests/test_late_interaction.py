@@ -64,3 +64,10 @@ def test_a_long_abstract_is_read_to_its_end():
     assert found["late_mean"] > 0.99
     chunks = index.asked[-1]
     assert len(chunks) > 3 and all(len(c.split()) <= 40 for c in chunks)
+
+
+def test_a_paper_without_an_abstract_is_read_by_its_title():
+    """Ingest refuses an empty abstract, yet an index may hold one: it has no chunks."""
+    index = _Index()
+    found = late_features(index, "pruning heads", [_hit("Pruning heads", "")])
+    assert found["late_mean"] > 0.99

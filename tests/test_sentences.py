@@ -19,6 +19,9 @@ def test_question_kinds():
     assert "name" in asks("Which method prunes heads without gradients?")
     assert "comparison" in asks("Is it better than LoRA?")
     assert "method" in asks("How does the model handle long inputs?")
+    # "how many ... were trained" asks for a count, not for how they were trained
+    assert asks("How many LLMs were trained from scratch to fit the scaling laws?") == {"figure"}
+    assert asks("how well does it work?") == {"figure", "method"}
     assert asks("diffusion for proteins") == frozenset()
 
 

@@ -105,9 +105,14 @@ def test_real_words_the_corpus_lacks_are_left_as_asked(real_index):
 
 def test_a_typo_that_reads_like_an_inflection_is_corrected_to_the_same_word(real_index):
     """"sequencs" ends like a plural of the English word "sequenc(e)", so it used to be left as
-    a word; a correction to an inflection of the same word is taken ("sequence", "models"),
-    never one to another word that drops an affix ("relabeled" stays, not "labeled")."""
+    a word; a correction to its own stem is taken ("sequence", "models"), never one to another
+    word ("relabeled" stays, not "labeled") or another inflection."""
     s = real_index.settings.retrieval
     assert corrected(real_index, "modells over long sequencs", s) == "models over long sequence"
     for q in ("a relabeled dataset", "retokenized text", "harming uncultured aptamers"):
         assert corrected(real_index, q, s) == q
+    from bot.spelling import _same_word
+
+    assert _same_word("outputss", "outputs") and _same_word("testts", "tests")
+    assert not _same_word("filed", "filled") and not _same_word("hoped", "hopped")
+    assert not _same_word("finetuned", "finetunes") and not _same_word("finetunes", "finetuned")
