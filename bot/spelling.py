@@ -39,6 +39,7 @@ import threading
 import weakref
 
 from bot.glossary import to_english
+from bot.instructions import without_instructions
 from bot.language import non_english
 from bot.vocabulary import vocabulary
 from index.loaded import LiveIndex, LoadedIndex
@@ -144,9 +145,11 @@ def speller(index: LoadedIndex) -> Speller:
 
 
 def corrected(index: LiveIndex | LoadedIndex, question: str, s: RetrievalSettings) -> str:
-    """What is searched for: ``question`` with its misspelt words replaced by corpus words
-    (lower-cased, as both retrievers read them), unchanged when spelling is off or every word
-    is known; a question in another language, its English terms (bot/glossary.py)."""
+    """What is searched for: ``question`` without its instructions to the bot
+    (bot/instructions.py), with its misspelt words replaced by corpus words (lower-cased, as
+    both retrievers read them), unchanged when spelling is off or every word is known; a
+    question in another language, its English terms (bot/glossary.py)."""
+    question = without_instructions(question)
     language = non_english(question)
     if language:
         if not s.translate:
