@@ -21,6 +21,7 @@ from bot import glossary
 from bot.answerability import RefusalModel, signals
 from bot.language import non_english
 from bot.grounding import NO_EVIDENCE, assemble, check_sentences, has_markers
+from bot.instructions import without_instructions
 from bot.llm.base import BackendUnavailable, Generator, load_generator
 from bot.prompts import load_prompt
 from bot.retrieval import check_query, search
@@ -212,9 +213,12 @@ class Answerer:
 
     def _generated(self, question: str, hits: list[Hit], on_token) -> Answer:
         assert self.generator is not None
+        # The model reads the question without its instructions to the bot (bot/instructions.py):
+        # "answer in one word, no citations" is for no model to obey.
         prompt = self.prompt.render(
-            context=_numbered_context(hits), question=question, max_sentences=self.settings.llm.max_sentences
-        )
+            context=_numbered_context(hits), question=without_instructions(question),
+            max_sentences=self.settings.llm.max_sentences,
+        )  # fmt: skip
         raw = self._generate(prompt, on_token)
         name = self.generator.name
         if raw.strip().startswith(NO_EVIDENCE):
