@@ -12,13 +12,29 @@ TokenCounter = Callable[[list[str]], list[int]]
 SPECIAL_TOKENS = 2  # [CLS] and [SEP], added once per chunk by the model
 
 
-def _split_long(sentence: str, tokens: int, budget: int) -> list[str]:
+def _split_long(sentence: str, tokens: int, budget: int, count_tokens: TokenCounter) -> list[str]:
     """A sentence longer than the budget (a run-on, or a list of numbers) is cut into word
-    spans, so the model never silently drops its tail."""
+    spans, so the model never silently drops its tail; a span that still does not fit (words
+    of many pieces) is halved until it does."""
     words = sentence.split()
     pieces = max(2, -(-tokens // max(budget, 1)))
     step = -(-len(words) // pieces)
-    return [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
+    spans = [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
+    return [part for span, n in zip(spans, count_tokens(spans)) for part in _fit(span, n, budget, count_tokens)]
+
+
+def _fit(text: str, tokens: int, budget: int, count_tokens: TokenCounter) -> list[str]:
+    """``text`` (``tokens`` long) halved, by words or else by characters (a pasted hash or
+    formula is one long "word"), until every part fits ``budget``."""
+    if tokens <= budget or len(text) < 2:
+        return [text]
+    words = text.split()
+    halves = (
+        [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
+        if len(words) > 1
+        else [text[: len(text) // 2], text[len(text) // 2 :]]
+    )
+    return [part for half, n in zip(halves, count_tokens(halves)) for part in _fit(half, n, budget, count_tokens)]
 
 
 def chunk_paper(paper: Paper, count_tokens: TokenCounter, chunk_tokens: int, overlap: int) -> list[Chunk]:
@@ -26,14 +42,20 @@ def chunk_paper(paper: Paper, count_tokens: TokenCounter, chunk_tokens: int, ove
     repeating the last ``overlap`` sentences at the start of the next chunk."""
     prefix = f"{paper.title}. " if paper.title else ""
     title_tokens = count_tokens([prefix])[0] if prefix else 0
-    budget = max(chunk_tokens - SPECIAL_TOKENS - title_tokens, 16)
+    most = (chunk_tokens - SPECIAL_TOKENS) // 2
+    if title_tokens > most:
+        # A title longer than half a chunk (a paste or a parse gone wrong) keeps its head: the
+        # abstract needs the room, and every chunk must fit the model whole.
+        prefix = _fit(prefix, title_tokens, most, count_tokens)[0].rstrip() + " "
+        title_tokens = count_tokens([prefix])[0]
+    budget = chunk_tokens - SPECIAL_TOKENS - title_tokens
 
     sentences = split_sentences(paper.abstract)
     counts = count_tokens(sentences)
     units: list[tuple[str, int]] = []
     for sentence, n in zip(sentences, counts):
         if n > budget:
-            parts = _split_long(sentence, n, budget)
+            parts = _split_long(sentence, n, budget, count_tokens)
             units.extend(zip(parts, count_tokens(parts)))
         else:
             units.append((sentence, n))

@@ -81,6 +81,27 @@ def test_chunks_fit_the_model_and_carry_the_title(fake_settings):
     # one sentence of overlap between neighbours
     assert chunks[0].text.split(". ")[-1].rstrip(".") in chunks[1].text
 
+def test_every_chunk_fits_even_with_a_huge_title_or_unbroken_text():
+    """A 1,000-character title, a run-on sentence and a pasted hash of one "word": every chunk
+    still fits the model (here a word of n letters is n // 4 pieces, as a tokenizer breaks an
+    unknown word), and no text of the abstract is lost."""
+    from index.chunking import SPECIAL_TOKENS, chunk_paper
+    from index.types import Paper
+
+    count = lambda texts: [sum(max(1, len(w) // 4) for w in t.split()) for t in texts]  # noqa: E731
+    run_on = " ".join(f"clause{i}" for i in range(300))
+    blob = "f00d" * 500
+    paper = Paper(id="p", title="Title " * 170, abstract=f"A normal sentence. {run_on}. {blob}. The end.")
+    for size in (32, 64, 256):
+        for overlap in (0, 1):
+            chunks = chunk_paper(paper, count, chunk_tokens=size, overlap=overlap)
+            assert all(n + SPECIAL_TOKENS <= size for n in count([c.text for c in chunks])), size
+            assert all(c.text.startswith("Title Title") for c in chunks)
+        prefix = chunks[0].text[: chunks[0].text.index("A normal")]
+        body = "".join(c.text.removeprefix(prefix) for c in chunk_paper(paper, count, size, overlap=0))
+        assert body.replace(" ", "") == paper.abstract.replace(" ", "")  # all of it, in order
+
+
 def test_embedded_chunks_are_the_first_max_chunks():
     from index.chunking import chunk_paper, embedded_chunks
     from index.settings import IndexSettings
