@@ -44,7 +44,7 @@ _INSTRUCTION = re.compile(
     r"retrieval|results|sources)\b"
     # "reply only with ...", "answer confidently without sources", "responde solo en mayúsculas"
     r"|^\W*(reply|respond|answer|responde|r[ée]ponds|antworte|rispondi)\b.{0,40}\b(only|confidently|without|"
-    r"uppercase|capitals|caps|solo|seulement|nur|solo|with \")"
+    r"uppercase|capitals|caps|solo|seulement|nur|with \")"
     r"|\b(citation|safety|grounding|source) (checks?|filters?|rules?) (are|is) (now )?(disabled|off|removed)\b"
     r"|\b(citations?|sources) (are|is) (now )?(disabled|off|not (needed|required))\b"
     r"|^\W*(you are now|from now on|pretend|act as)\b",

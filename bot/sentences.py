@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from bot.vocabulary import Vocabulary, content_stems, words
 from index.settings import AnswerSettings
 
-_DEGREE = "many|much|fast|large|big|long|deep|often|well|small|far"  # "how many": a figure
 # What the question asks for, each with the sentences that can answer it.
 _ASKS = {
     "figure": re.compile(
-        rf"\bhow ({_DEGREE})\b|\bby how\b|\bwhat (share|fraction|"
+        r"\bhow (many|much|fast|large|big|long|deep|often|well|small|far)\b|\bby how\b|\bwhat (share|fraction|"
         r"percentage|proportion|accuracy|score|speed-?up|rate|number|size|scale)\b|\bhow .{0,20}\b(faster|"
         r"smaller|cheaper|fewer|better)\b|\b(accuracy|speed-?up|score[ds]?|percent|rate|reduction|gain|"
         r"improvement|error|perplexity|bleu|f1|auc)\b",
