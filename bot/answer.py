@@ -26,7 +26,7 @@ from bot.llm.base import BackendUnavailable, Generator, load_generator
 from bot.prompts import load_prompt
 from bot.retrieval import check_query, search
 from bot.sentences import asks, pick, score_sentences
-from bot.spelling import corrected
+from bot.spelling import corrected, readable
 from bot.vocabulary import content_stems, paper_text, vocabulary
 from index.settings import AnswerSettings, Settings
 from bot.traces import TraceStore
@@ -249,7 +249,13 @@ class Answerer:
             t1 = time.perf_counter()
             asked = corrected(index, question, self.settings.retrieval)  # what search searched for
             evidence = gather_evidence(index, asked, hits, self.settings.answer) if hits else []
-            if not evidence or not self.answerable(index, asked, hits, evidence):
+            # Whether to answer is judged without the typos the speller left (bot/spelling.py).
+            judged = readable(index, asked, self.settings.retrieval)
+            if judged != asked and evidence:
+                judged_evidence = gather_evidence(index, judged, hits, self.settings.answer)
+            else:
+                judged_evidence = evidence
+            if not evidence or not self.answerable(index, judged, hits, judged_evidence):
                 # Nothing close enough: refuse without spending an LLM call.
                 result = refusal(question, hits)
             elif self.generator is None:

@@ -35,7 +35,7 @@ import numpy as np
 from bot.answer import evidence_score, gather_evidence
 from bot.answerability import FEATURES, fit_logistic, signals
 from bot.retrieval import search
-from bot.spelling import corrected
+from bot.spelling import corrected, readable
 from bot.vocabulary import vocabulary
 from evals.datasets import load_dataset
 from evals.questions import resolve_gold
@@ -81,7 +81,7 @@ def dev_features(settings: Settings, dataset: str) -> DevFeatures:
         for q in load_dataset(dataset).questions:
             if not q.gold_known:
                 continue
-            asked = corrected(idx, q.question, s)
+            asked = readable(idx, corrected(idx, q.question, s), s)  # as the answerer judges it
             hits = search(idx, q.question, s)
             row, evidence = features(asked, hits)
             gold = set(resolve_gold(q, idx)) if q.answerable else set()

@@ -116,3 +116,32 @@ def test_a_typo_that_reads_like_an_inflection_is_corrected_to_the_same_word(real
     assert _same_word("outputss", "outputs") and _same_word("testts", "tests")
     assert not _same_word("filed", "filled") and not _same_word("hoped", "hopped")
     assert not _same_word("finetuned", "finetunes") and not _same_word("finetunes", "finetuned")
+
+
+def test_the_refusal_model_reads_a_typo_the_speller_leaves_as_its_nearest_word(real_index):
+    """Search keeps an ambiguous typo as asked; whether to answer is judged with it read as the
+    nearest known word, so its word pieces do not look like a term no paper has. A name with
+    no word near it stays; spelling off, or another language, the question is read as asked."""
+    from bot.spelling import readable
+
+    s = real_index.settings.retrieval
+    asked = corrected(real_index, "naive lienar FM on the simplex is brokken", s)
+    assert asked == "naive linear FM on the simplex is brokken"
+    assert readable(real_index, asked, s) == "naive linear FM on the simplex is broken"
+    named = "what HumanEval pass@1 did WizardCoder-15B get?"
+    assert readable(real_index, named, s) == named
+    assert readable(real_index, asked, s.model_copy(update={"spelling": False})) == asked
+    french = "Quel est le meilleur modèle pour brokken?"
+    assert readable(real_index, french, s) == french
+
+
+def test_the_answerer_judges_the_readable_question_and_answers_from_the_asked_one(real_index, monkeypatch):
+    from bot.answer import Answerer
+    from index.settings import Settings
+
+    s = Settings(index={"data_dir": real_index.settings.index.data_dir})
+    judged = []
+    monkeypatch.setattr(Answerer, "answerable", lambda self, index, question, hits, evidence: judged.append(question))
+    a = Answerer(s, real_index)("flow matching for DNA: is naive lienar FM on the simplex brokken?")
+    assert judged == ["flow matching for DNA: is naive linear FM on the simplex broken?"]
+    assert a.refused  # the stand-in judged it unanswerable (returned None)
