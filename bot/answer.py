@@ -53,6 +53,20 @@ class Evidence:
     overlap: float = 0.0  # the largest share of the question's content words in one sentence or the title
 
 
+def as_judged(
+    index: LoadedIndex, asked: str, hits: list[Hit], evidence: list[Evidence], settings: Settings
+) -> tuple[str, list[Evidence]]:
+    """What the refusal model reads of ``asked`` (the question as search corrected it): the
+    question with the typos spelling left read as their nearest words (bot/spelling.readable),
+    and the evidence gathered for it (``evidence``, gathered for ``asked``, when the text is
+    the same). The answer itself is still picked for ``asked``. `python -m evals.fit_refusal`
+    fits the model on what this returns."""
+    if not evidence:
+        return asked, evidence
+    judged = readable(index, asked, settings.retrieval)
+    return judged, evidence if judged == asked else gather_evidence(index, judged, hits, settings.answer)
+
+
 def gather_evidence(index: Index, question: str, hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
     """Every hit's sentences scored for the question (sentences embedded once per process).
 
@@ -249,12 +263,7 @@ class Answerer:
             t1 = time.perf_counter()
             asked = corrected(index, question, self.settings.retrieval)  # what search searched for
             evidence = gather_evidence(index, asked, hits, self.settings.answer) if hits else []
-            # Whether to answer is judged without the typos the speller left (bot/spelling.py).
-            judged = readable(index, asked, self.settings.retrieval)
-            if judged != asked and evidence:
-                judged_evidence = gather_evidence(index, judged, hits, self.settings.answer)
-            else:
-                judged_evidence = evidence
+            judged, judged_evidence = as_judged(index, asked, hits, evidence, self.settings)
             if not evidence or not self.answerable(index, judged, hits, judged_evidence):
                 # Nothing close enough: refuse without spending an LLM call.
                 result = refusal(question, hits)

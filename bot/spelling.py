@@ -29,7 +29,10 @@ generated from the question's side (those deletions, and each of them with one l
 inserted, looked up among the corpus words) rather than from a deletion index of the corpus:
 nothing is built per generation, and a word takes ~6 ms (~150 ms at 28 letters), where the
 index took 0.7 s to build at 100k papers (12 s for 300k distinct words). The vocabulary it
-reads is saved at ingest (index/vocabulary.py)."""
+reads is saved at ingest (index/vocabulary.py).
+
+What search searches for is corrected()'s; the refusal model reads readable()'s, where a word
+corrected() leaves as asked becomes its nearest known word anyway (see readable)."""
 
 from __future__ import annotations
 
@@ -117,8 +120,10 @@ class Speller:
         return (model or corpus or (0, None))[1]
 
     def nearest(self, word: str) -> str | None:
-        """The corpus word nearest ``word`` within suggest's reach, else the model's word one
-        edit away (whatever the word pieces or endings); None if neither is."""
+        """The corpus word nearest ``word`` (as near as suggest looks: two edits for long
+        words), else the model's word one edit away, whatever the word pieces or endings
+        (suggest prefers a model word one edit away to a corpus word two away, for broken
+        words only); None if neither is."""
         found = self._nearest(word, self.counts, 1 if len(word) < LONG else 2)
         if not found and len(word) >= MODEL_MIN:
             found = self._nearest(word, self.words, 1)
@@ -179,27 +184,33 @@ def corrected(index: LiveIndex | LoadedIndex, question: str, s: RetrievalSetting
     return _replaced(question, fixes)
 
 
-def readable(index: LoadedIndex, question: str, s: RetrievalSettings) -> str:
-    """``question`` as search corrected it (see corrected), as the refusal model reads it: each
-    word neither the corpus nor the model knows becomes the nearest word one of them knows, even
-    where corrected() leaves it (it is ambiguous there: "athor" may be a name, "brokken"
-    another word). Read as word pieces, a typo looks like a term no paper has, which is what
-    makes a question unanswerable. A real word the corpus lacks is read as its neighbour too
-    ("tiling" as "timing", "poisson" as "poison"): the paper found rarely has that either, so
-    the word still counts as missing (15 such words in the clean dev questions; no refusal
-    changed; dropping the words instead refused fewer unanswerable typo questions). A name with
-    no word near it ("WizardCoder") stays. Search still searches for what corrected() gives.
+def readable(index: LiveIndex | LoadedIndex, question: str, s: RetrievalSettings) -> str:
+    """``question`` as corrected() gave it (a translated question's English terms included), as
+    the refusal model reads it (bot/answer.as_judged): each word neither the corpus nor the
+    model knows becomes the nearest word one of them knows, even where corrected() leaves it
+    (it is ambiguous there: "athor" may be a name, "brokken" another word). Read as word
+    pieces, a typo looks like a term no paper has, which is what makes a question
+    unanswerable. A real word the corpus lacks is read as its neighbour too ("tiling" as
+    "timing", "poisson" as "poison"): the paper found rarely has that either, so the word still
+    counts as missing (dropping the words instead refused fewer unanswerable typo questions).
+    Never a word's own base ("relabeled" is not read as "labeled": the prefix may be the
+    point, as in "uncultured"), unless it is its inflection's stem, as corrected() allows
+    ("sequencs"). A word no known word is near ("zyxqwv") stays, and so do names with
+    capitals or digits, which spelling never reads. Search still searches for what
+    corrected() gives.
     Dev typo set, refusal model refitted: false refusals 0.162 -> 0.135 against 0.108 on the
     clean questions, refusal accuracy 0.928 -> 0.940; the clean dev questions' leave-one-out
-    refusals and false refusals unchanged (ROC AUC 0.941 -> 0.943)."""
+    refusals and false refusals unchanged (ROC AUC 0.941 -> 0.942)."""
     if not s.spelling or non_english(question):
         return question
-    return _replaced(question, _fixes(index, question, lambda sp, _, w: sp.nearest(w))[1])
+    words, fixes = _fixes(index, question, lambda sp, _, w: sp.nearest(w))
+    return _replaced(question, {w: f for w, f in fixes.items() if f not in words.forms[w] or _same_word(w, f)})
 
 
 @dataclass(frozen=True)
 class _Words:
-    unknown: list[str]  # lower-cased; neither the corpus's nor the model's, nor with an affix removed
+    unknown: list[str]  # lower-cased; not a corpus word nor one of the model's single tokens
+    # (a word whose base form is one stays here: see forms and single)
     forms: dict[str, set[str]]  # each unknown word's base forms (_base_forms)
     single: set[str]  # the words and forms the corpus or the model knows
     pieces: dict[str, int]  # how many word pieces the model reads each word and form as

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import evidence_score, gather_evidence
+from bot.answer import as_judged, evidence_score, gather_evidence
 from bot.answerability import FEATURES, fit_logistic, signals
 from bot.retrieval import search
-from bot.spelling import corrected, readable
+from bot.spelling import corrected
 from bot.vocabulary import vocabulary
 from evals.datasets import load_dataset
 from evals.questions import resolve_gold
@@ -74,14 +74,15 @@ def dev_features(settings: Settings, dataset: str) -> DevFeatures:
         vocab = vocabulary(idx)
 
         def features(asked: str, hits: list) -> tuple[list[float], list]:
-            evidence = gather_evidence(idx, asked, hits, settings.answer)
-            f = signals(idx, asked, hits, evidence, vocab, settings)
+            """The signals as the answerer reads them (bot/answer.as_judged)."""
+            judged, evidence = as_judged(idx, asked, hits, gather_evidence(idx, asked, hits, settings.answer), settings)
+            f = signals(idx, judged, hits, evidence, vocab, settings)
             return [f[name] for name in FEATURES], evidence
 
         for q in load_dataset(dataset).questions:
             if not q.gold_known:
                 continue
-            asked = readable(idx, corrected(idx, q.question, s), s)  # as the answerer judges it
+            asked = corrected(idx, q.question, s)
             hits = search(idx, q.question, s)
             row, evidence = features(asked, hits)
             gold = set(resolve_gold(q, idx)) if q.answerable else set()

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from bot.spelling import Speller, corrected, distance
+from index.settings import Settings
 from index.build import ingest
 from index.loaded import open_index
 
@@ -120,28 +121,42 @@ def test_a_typo_that_reads_like_an_inflection_is_corrected_to_the_same_word(real
 
 def test_the_refusal_model_reads_a_typo_the_speller_leaves_as_its_nearest_word(real_index):
     """Search keeps an ambiguous typo as asked; whether to answer is judged with it read as the
-    nearest known word, so its word pieces do not look like a term no paper has. A name with
-    no word near it stays; spelling off, or another language, the question is read as asked."""
+    nearest known word, so its word pieces do not look like a term no paper has. A word with no
+    word near it, a known word with a prefix, and names stay; spelling off, or another
+    language, the question is read as asked."""
     from bot.spelling import readable
 
     s = real_index.settings.retrieval
     asked = corrected(real_index, "naive lienar FM on the simplex is brokken", s)
     assert asked == "naive linear FM on the simplex is brokken"
     assert readable(real_index, asked, s) == "naive linear FM on the simplex is broken"
-    named = "what HumanEval pass@1 did WizardCoder-15B get?"
-    assert readable(real_index, named, s) == named
+    for kept in ("is zyxqwv data harmful", "is relabeled data harmful", "a retokenized corpus", "did WizardCoder win?"):
+        assert readable(real_index, kept, s) == kept
+    assert corrected(real_index, "modells of sequencs", s) == "models of sequence"  # its stem, in both
+    assert readable(real_index, "modells of sequencs", s) == "models of sequence"
     assert readable(real_index, asked, s.model_copy(update={"spelling": False})) == asked
     french = "Quel est le meilleur modèle pour brokken?"
     assert readable(real_index, french, s) == french
 
 
 def test_the_answerer_judges_the_readable_question_and_answers_from_the_asked_one(real_index, monkeypatch):
-    from bot.answer import Answerer
-    from index.settings import Settings
+    """The refusal model gets the readable text and the evidence gathered for it; the answer is
+    picked from the evidence for the question as search corrected it."""
+    from bot.answer import Answerer, gather_evidence
 
     s = Settings(index={"data_dir": real_index.settings.index.data_dir})
     judged = []
-    monkeypatch.setattr(Answerer, "answerable", lambda self, index, question, hits, evidence: judged.append(question))
+
+    def answerable(self, index, question, hits, evidence):
+        judged.append((question, hits, evidence))
+        return True
+
+    monkeypatch.setattr(Answerer, "answerable", answerable)
     a = Answerer(s, real_index)("flow matching for DNA: is naive lienar FM on the simplex brokken?")
-    assert judged == ["flow matching for DNA: is naive linear FM on the simplex broken?"]
-    assert a.refused  # the stand-in judged it unanswerable (returned None)
+    ((question, hits, evidence),) = judged
+    assert question == "flow matching for DNA: is naive linear FM on the simplex broken?"
+    with real_index.use() as idx:
+        assert evidence == gather_evidence(idx, question, hits, s.answer)
+        asked = gather_evidence(idx, "flow matching for DNA: is naive linear FM on the simplex brokken?", hits, s.answer)
+    assert evidence != asked  # judged on its own evidence
+    assert not a.refused and a.citations
