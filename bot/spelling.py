@@ -111,7 +111,7 @@ class Speller:
         """The corpus word ``word`` most likely misspells; for a word the model reads as
         ``broken`` into 3+ pieces, the model's word one edit away when no corpus word is that
         near; or None."""
-        corpus = self._nearest(word, self.counts, 1 if len(word) < LONG else 2)
+        corpus = self._in_corpus(word)
         if corpus and corpus[0] <= 1 or len(word) < MODEL_MIN or not broken:
             return corpus[1] if corpus else None
         model = self._nearest(word, self.words, 1)
@@ -124,10 +124,14 @@ class Speller:
         words), else the model's word one edit away, whatever the word pieces or endings
         (suggest prefers a model word one edit away to a corpus word two away, for broken
         words only); None if neither is."""
-        found = self._nearest(word, self.counts, 1 if len(word) < LONG else 2)
+        found = self._in_corpus(word)
         if not found and len(word) >= MODEL_MIN:
             found = self._nearest(word, self.words, 1)
         return found[1] if found else None
+
+    def _in_corpus(self, word: str) -> tuple[int, str] | None:
+        """The corpus word nearest ``word``: one edit away, two for words of LONG letters."""
+        return self._nearest(word, self.counts, 1 if len(word) < LONG else 2)
 
     def _nearest(self, word: str, known: dict[str, int], limit: int) -> tuple[int, str] | None:
         """(edits, the known word) nearest to ``word`` within ``limit`` edits, the most

@@ -12,10 +12,10 @@ TokenCounter = Callable[[list[str]], list[int]]
 SPECIAL_TOKENS = 2  # [CLS] and [SEP], added once per chunk by the model
 
 
-def _split_long(sentence: str, tokens: int, budget: int, count_tokens: TokenCounter) -> list[str]:
+def _split_long(sentence: str, tokens: int, budget: int, count_tokens: TokenCounter) -> list[tuple[str, int]]:
     """A sentence longer than the budget (a run-on, or a list of numbers) is cut into word
     spans, so the model never silently drops its tail; a span that still does not fit (words
-    of many pieces) is halved until it does."""
+    of many pieces) is halved until it does. Each part with its token count."""
     words = sentence.split()
     pieces = max(2, -(-tokens // max(budget, 1)))
     step = -(-len(words) // pieces)
@@ -23,11 +23,12 @@ def _split_long(sentence: str, tokens: int, budget: int, count_tokens: TokenCoun
     return [part for span, n in zip(spans, count_tokens(spans)) for part in _fit(span, n, budget, count_tokens)]
 
 
-def _fit(text: str, tokens: int, budget: int, count_tokens: TokenCounter) -> list[str]:
+def _fit(text: str, tokens: int, budget: int, count_tokens: TokenCounter) -> list[tuple[str, int]]:
     """``text`` (``tokens`` long) halved, by words or else by characters (a pasted hash or
-    formula is one long "word"), until every part fits ``budget``."""
+    formula is one long "word"), until every part fits ``budget``; each part with its token
+    count."""
     if tokens <= budget or len(text) < 2:
-        return [text]
+        return [(text, tokens)]
     words = text.split()
     halves = (
         [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
@@ -46,7 +47,7 @@ def chunk_paper(paper: Paper, count_tokens: TokenCounter, chunk_tokens: int, ove
     if title_tokens > most:
         # A title longer than half a chunk (a paste or a parse gone wrong) keeps its head: the
         # abstract needs the room, and every chunk must fit the model whole.
-        prefix = _fit(prefix, title_tokens, most, count_tokens)[0].rstrip() + " "
+        prefix = _fit(prefix, title_tokens, most, count_tokens)[0][0].rstrip() + " "
         title_tokens = count_tokens([prefix])[0]
     budget = chunk_tokens - SPECIAL_TOKENS - title_tokens
 
@@ -55,8 +56,7 @@ def chunk_paper(paper: Paper, count_tokens: TokenCounter, chunk_tokens: int, ove
     units: list[tuple[str, int]] = []
     for sentence, n in zip(sentences, counts):
         if n > budget:
-            parts = _split_long(sentence, n, budget, count_tokens)
-            units.extend(zip(parts, count_tokens(parts)))
+            units.extend(_split_long(sentence, n, budget, count_tokens))
         else:
             units.append((sentence, n))
 
