@@ -64,7 +64,7 @@ def progress_enabled(settings) -> bool:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from index.build import ingest
+    from index.ingest import ingest
 
     settings = settings_from_env(args)
     report = ingest(
@@ -82,7 +82,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from index.build import remove
+    from index.ingest import remove
 
     settings = settings_from_env(args)
     report = remove(settings, args.ids, wait=args.wait, log=lambda m: print(m, file=sys.stderr, flush=True))
@@ -112,9 +112,9 @@ def _batch(args: argparse.Namespace, what: str, run: Callable[[str], tuple[dict,
 
 
 def _answerer(settings):
-    from bot.answer import Answerer
+    from bot.answer.answerer import Answerer
     from bot.traces import TraceStore
-    from index.loaded import open_index
+    from index.reader import open_index
 
     return Answerer(settings, open_index(settings), traces=TraceStore(settings.traces_path))
 
@@ -174,8 +174,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from bot.render import search_json, search_text
-    from bot.retrieval import check_query, search
-    from index.loaded import open_index
+    from bot.retrieval.search import check_query, search
+    from index.reader import open_index
 
     settings = settings_from_env(args)
     index = open_index(settings)
@@ -220,7 +220,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_slack(args: argparse.Namespace) -> int:
     import logging
 
-    from bot.slack import create_app, run_socket_mode, serve_http
+    from bot.slack.app import create_app, run_socket_mode, serve_http
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_env(args)

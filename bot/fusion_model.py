@@ -1,4 +1,4 @@
-"""Written by `python -m evals.fit_fusion`; do not edit by hand. Read by bot/reranker.py."""
+"""Written by `python -m evals.fit.fusion`; do not edit by hand. Read by bot/retrieval/learned_fusion.py."""
 
 PARAMS: dict = {'weights': {'dense': 0.0,
              'dense_mean': 0.0,

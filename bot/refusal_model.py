@@ -1,7 +1,7 @@
-"""Written by `python -m evals.fit_refusal` (fitted on evals/questions/bundled_dev.jsonl only,
+"""Written by `python -m evals.fit.refusal` (fitted on evals/questions/bundled_dev.jsonl only,
 features: tokens, l2 10.0, threshold by leave-one-out, with each answerable question whose gold
 papers retrieval finds also asked with them hidden, as an unanswerable one); do not edit by hand. Read by
-bot/answerability.py."""
+bot/answer/refusal.py."""
 
 PARAMS: dict = {'weights': {'dense_top': 0.0,
              'sentence_top': 0.407995,

@@ -1,5 +1,5 @@
-"""The vocabulary of the loaded generation, shared by sentence scoring (bot/sentences.py),
-answerability (bot/answerability.py) and spelling (bot/spelling.py). What it is and how it is
+"""The vocabulary of the loaded generation, shared by sentence scoring (bot/answer/sentences.py),
+answerability (bot/answer/refusal.py) and spelling (bot/query/spelling.py). What it is and how it is
 computed lives in index/vocabulary.py; its names are re-exported here for the answer side."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import weakref
 
-from index.loaded import LoadedIndex
+from index.reader import LoadedIndex
 from index.vocabulary import (
     STOPWORDS,
     Vocabulary,

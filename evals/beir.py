@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import BadInput
-from bot.retrieval import search
+from bot.retrieval.search import search
 from index.settings import Settings
 from evals.metrics import ranking_metrics
-from index.build import ingest
-from index.loaded import LoadedIndex, open_index
+from index.ingest import ingest
+from index.reader import LoadedIndex, open_index
 from index.text import content_hash
+
+# SciFact as the project's checkout has it beside itself (../shared, as on CI).
+SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "scifact"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from index.settings import Settings
 from index.text import content_hash
 
 SECTIONS = ("index", "retrieval", "answer", "llm")
-# What decides an index's contents (index/build.py's fingerprint): changing one builds another index.
+# What decides an index's contents (index/ingest.py's fingerprint): changing one builds another index.
 INDEX_CONTENT = ("embedder", "model", "max_tokens", "chunk_tokens", "chunk_overlap_sentences", "max_chunks")
 # An evaluation compares settings over the same papers; where they live is not a configuration.
 FIXED_INDEX = ("data_dir", "name", "corpus")

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.answer import Answerer
+from bot.answer.answerer import Answerer
 from bot.llm.base import Generator, load_generator
-from bot.retrieval import search
+from bot.retrieval.search import search
 from index.settings import Settings
 from evals.configs import REFERENCE, EvalConfig
 from evals.datasets import Dataset
@@ -32,9 +32,9 @@ from evals.metrics import (
 )
 from evals.questions import Question, resolve_gold
 from index import layout
-from index.build import ingest
-from index.embed import Embedder
-from index.loaded import LiveIndex, LoadedIndex, open_index
+from index.ingest import ingest
+from index.embedding.embedders import Embedder
+from index.reader import LiveIndex, LoadedIndex, open_index
 
 DEPTH = 100  # ranking depth scored for every question
 RECALL_KS = (1, 2, 3, 5, 10, 20, 50, 100)

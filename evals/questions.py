@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import BadInput
-from index.loaded import LoadedIndex
+from index.reader import LoadedIndex
 from index.text import normalize
 
 BUNDLED_TEST = Path(__file__).resolve().parent / "questions" / "bundled_test.jsonl"

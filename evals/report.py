@@ -198,7 +198,7 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
             "extractive answers: they quote abstracts and are not checked). LLM fallbacks: answers "
             "where the LLM failed and the extractive answer was given. Latency: whole answer, "
             "retrieval included, each configuration timed from a freshly loaded state. Refusals: the "
-            "answerability model (bot/answerability.py) reads the same signals in every retrieval "
+            "answerability model (bot/answer/refusal.py) reads the same signals in every retrieval "
             "mode (a retriever the mode skips is asked for its best score).",
         ]
         served = [(r.config.name, r.summary()["served_ranking_scored"]) for r in d.runs]

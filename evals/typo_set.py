@@ -18,7 +18,7 @@ import random
 import re
 from pathlib import Path
 
-from bot.language import non_english
+from bot.query.language import non_english
 from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS as OUT
 _WORD = re.compile(r"[A-Za-z]{5,}")
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")

@@ -1,6 +1,6 @@
 """JSON Lines of the index's big files (papers.jsonl, chunks.jsonl): orjson lives here and
 nowhere else. At 100k papers json's encoder spent 3.6 s of a 1% add writing 180k chunk rows,
-its decoder 1.7 s reading them back; orjson does both in a fraction (`python -m evals.scale`).
+its decoder 1.7 s reading them back; orjson does both in a fraction (`python -m evals.bench.scale`).
 Rows are UTF-8 JSON objects, one a line, readable by any JSON parser."""
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ class IndexSettings(_Section):
         ge=0,
         description="Chunks embedded per paper at most (0: every chunk). BM25 always reads the whole "
         "abstract; 1 embeds each paper once (its first chunk_tokens), the cheapest ingest. Cheaper "
-        "chunkings rank worse on held-out questions (`python -m evals.chunking`; README).",
+        "chunkings rank worse on held-out questions (`python -m evals.bench.chunking`; README).",
     )
     batch_size: int = Field(
         16, ge=1, description="Texts per embedding batch during ingest (16 encoded the bundled "
@@ -105,7 +105,7 @@ class IndexSettings(_Section):
         ge=0,
         description="From this many chunks on, ingest also writes a 128-dimension projection of the "
         "vectors, and dense search scans it first and scores only the best few thousand chunks "
-        "exactly (index/prefilter.py: at 100k papers, recall of the nearest chunks 0.999, the "
+        "exactly (index/vectors/prefilter.py: at 100k papers, recall of the nearest chunks 0.999, the "
         "scan a third as long). Smaller indexes are searched exactly; 0: always exactly.",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
@@ -154,7 +154,7 @@ class RetrievalSettings(_Section):
         "weighted",
         description="'rrf': reciprocal-rank fusion; 'weighted': convex combination of "
         "per-query normalised scores; 'learned': both retrievers' candidates re-ranked by a "
-        "linear model fitted on SciFact train (bot/reranker.py; weighted when the embedding "
+        "linear model fitted on SciFact train (bot/retrieval/learned_fusion.py; weighted when the embedding "
         "model is not the one it was fitted with).",
     )
     rrf_k: int = Field(60, ge=1, description="Rank offset for reciprocal-rank fusion.")
@@ -183,13 +183,13 @@ class RetrievalSettings(_Section):
     spelling: bool = Field(
         True,
         description="Correct words of an English question that the corpus does not know to the "
-        "nearest frequent corpus word (one or two edits; bot/spelling.py) before searching.",
+        "nearest frequent corpus word (one or two edits; bot/query/spelling.py) before searching.",
     )
     translate: bool = Field(
         True,
         description="Search for a question in another language (fr, es, de, it, pt, nl, zh, ja, ko, "
         "ru) by its technical terms in English, through a glossary of ML vocabulary "
-        "(bot/glossary.py), keeping its acronyms, names and figures. The answer says so.",
+        "(bot/query/glossary.py), keeping its acronyms, names and figures. The answer says so.",
     )
 
 
@@ -231,7 +231,7 @@ class AnswerSettings(_Section):
         ge=0.0,
         description="Sentence score: weight of the idf-weighted share of the question's content words "
         "a sentence contains (added to its cosine similarity to the question). Chosen with type_weight "
-        "on the dev questions (python -m evals.tune_answer): fact coverage in the first 80 words 0.56 "
+        "on the dev questions (python -m evals.fit.answer): fact coverage in the first 80 words 0.56 "
         "(answerable questions, all answered), inside a plateau of 0.54-0.56 (overlap 0.5-1.5, type "
         "0.3-0.5); 0.52 with overlap 0.5 and type 0.15.",
     )
@@ -240,13 +240,13 @@ class AnswerSettings(_Section):
         ge=0.0,
         description="Sentence score: weight of the share of the kinds of answer the question asks for "
         "(a figure for 'how many', a name for 'which method', a comparison, a method) that a sentence "
-        "has; see bot/sentences.py.",
+        "has; see bot/answer/sentences.py.",
     )
     specificity_weight: float = Field(
         0.5,
         ge=0.0,
         description="Sentence score: weight of the specific terms a sentence adds to the question (names "
-        "like LSBlock or GLEN, hyphenated terms, figures like 6.6x; up to 3 count; see bot/sentences.py). "
+        "like LSBlock or GLEN, hyphenated terms, figures like 6.6x; up to 3 count; see bot/answer/sentences.py). "
         "The asked detail is rarely in the sentence that restates the question's topic. With "
         "background_penalty 0.2, fact coverage in the first 80 words on the dev questions 0.445 -> 0.54 "
         "(answered questions as the eval counts them), inside a plateau of 0.50-0.54 (0.3-0.8).",
@@ -265,7 +265,7 @@ class AnswerSettings(_Section):
         description="A further paper (besides the strongest) is cited only if its title and abstract "
         "hold at least this idf-weighted share of the question's content words: it answers part "
         "of the question on its own, not only the topic. 0.3 on the dev questions "
-        "(python -m evals.tune_answer --citations): citation precision 0.93, recall 0.92 "
+        "(python -m evals.fit.answer --citations): citation precision 0.93, recall 0.92 "
         "(answerable questions, all answered); 0.5 and up lose multi-paper recall.",
     )
     answerability: Literal["model", "similarity"] = Field(
@@ -273,7 +273,7 @@ class AnswerSettings(_Section):
         description="How to decide that the corpus cannot answer: 'model' (a logistic model in "
         "bot/refusal_model.py over sentence-similarity, content-word coverage and rare-word signals, "
         "dense/BM25 scores and gaps offered too; fitted on the dev questions by `python -m "
-        "evals.fit_refusal`; used only with the embedding model it was fitted on) or 'similarity' "
+        "evals.fit.refusal`; used only with the embedding model it was fitted on) or 'similarity' "
         "(retrieval.min_similarity alone, the fallback for other models).",
     )
     answer_threshold: float | None = Field(
@@ -316,7 +316,7 @@ class LLMSettings(_Section):
     support_threshold: float = Field(
         0.5,
         description="An answer sentence is kept only if its cosine similarity to some sentence of "
-        "an abstract it cites reaches this (bundled embedding model); see evals/grounding_check.py.",
+        "an abstract it cites reaches this (bundled embedding model); see evals/bench/grounding.py.",
     )
     stream: bool = Field(True, description="Stream tokens to a terminal when the backend can.")
     chat: bool = Field(

@@ -44,7 +44,7 @@ def fake_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def counting_embedder():
     """The fake embedder, recording every text it embeds (to check what is embedded again)."""
-    from index.embed import FakeEmbedder
+    from index.embedding.embedders import FakeEmbedder
 
     class CountingEmbedder(FakeEmbedder):
         def __init__(self) -> None:
@@ -82,7 +82,7 @@ def fake_process_env(data: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def real_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled corpus ingested once with the real model, Chroma on disk."""
-    from index.build import ingest
+    from index.ingest import ingest
 
     data = tmp_path_factory.mktemp("real")
     ingest(Settings(index={"data_dir": data}))
@@ -91,15 +91,15 @@ def real_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_index(real_index_dir: Path):
-    from index.loaded import open_index
+    from index.reader import open_index
 
     return open_index(Settings(index={"data_dir": real_index_dir}))
 
 
 @pytest.fixture
 def api():
-    """The loopback Slack Web API stand-in (evals/slack_standin.py)."""
-    from evals.slack_standin import WebAPIStandIn
+    """The loopback Slack Web API stand-in (evals/bench/slack_standin.py)."""
+    from evals.bench.slack_standin import WebAPIStandIn
 
     with WebAPIStandIn() as stand_in:
         yield stand_in
@@ -109,12 +109,12 @@ def api():
 def make_bot(fake_settings, api):
     """Start a bot (the real Bolt app, HTTP mode on loopback) with SlackSettings overrides;
     all share one data dir. Returns (events URL, answerer, app)."""
-    from bot.answer import Answerer
-    from bot.slack import create_app
+    from bot.answer.answerer import Answerer
+    from bot.slack.app import create_app
     from bot.traces import TraceStore
-    from evals.slack_load import SECRET, serve_in_thread
-    from index.build import ingest
-    from index.loaded import open_index
+    from evals.bench.slack_load import SECRET, serve_in_thread
+    from index.ingest import ingest
+    from index.reader import open_index
 
     ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv"])
     servers = []

@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import REFUSAL, answer
+from bot.answer.answerer import REFUSAL, answer
 from index.errors import BadInput
-from index.build import ingest
-from index.loaded import open_index
+from index.ingest import ingest
+from index.reader import open_index
 
 DATA = Path(__file__).parent / "data"
 
@@ -46,7 +46,7 @@ def test_empty_question(index, fake_settings, q):
 
 
 def test_quote_prefers_contribution_sentences(index, fake_settings):
-    from bot.answer import gather_evidence
+    from bot.answer.answerer import gather_evidence
     from index.types import Hit, Paper
 
     paper = Paper(
@@ -65,7 +65,7 @@ def test_quote_prefers_contribution_sentences(index, fake_settings):
 
 def test_evidence_score_without_dense_evidence_uses_sentences_alone():
     """BM25-only hits carry no chunk similarity; averaging in a 0 would refuse everything."""
-    from bot.answer import Evidence, evidence_score
+    from bot.answer.answerer import Evidence, evidence_score
     from index.types import Hit, Paper
 
     paper = Paper(id="p", title="T", abstract="A sentence.")
@@ -76,8 +76,8 @@ def test_evidence_score_without_dense_evidence_uses_sentences_alone():
 
 
 def test_bm25_mode_refuses_no_more_than_its_sentences_say(index, fake_settings):
-    from bot.answer import gather_evidence
-    from bot.retrieval import search
+    from bot.answer.answerer import gather_evidence
+    from bot.retrieval.search import search
 
     s = fake_settings.model_copy(deep=True)
     s.retrieval.mode = "bm25"
@@ -105,10 +105,10 @@ def test_lead_sentences_quote_the_strongest_papers_two_best_in_order(index, fake
 def test_a_failed_trace_write_never_loses_the_answer(fake_settings, monkeypatch):
     import sqlite3
 
-    from bot.answer import Answerer
+    from bot.answer.answerer import Answerer
     from bot.traces import TraceStore
-    from index.build import ingest
-    from index.loaded import open_index
+    from index.ingest import ingest
+    from index.reader import open_index
 
     ingest(fake_settings, [Path(__file__).parent / "data" / "papers.jsonl"])
     traces = TraceStore(fake_settings.traces_path)
@@ -122,9 +122,9 @@ def test_a_failed_trace_write_never_loses_the_answer(fake_settings, monkeypatch)
 
 
 def test_questions_in_other_languages_get_an_english_note_never_a_bare_refusal(fake_settings):
-    from bot.answer import REFUSAL, Answerer
-    from index.build import ingest
-    from index.loaded import open_index
+    from bot.answer.answerer import REFUSAL, Answerer
+    from index.ingest import ingest
+    from index.reader import open_index
 
     ingest(fake_settings, [__import__("pathlib").Path(__file__).parent / "data" / "papers.jsonl"])
     ask = Answerer(fake_settings, open_index(fake_settings))
@@ -141,7 +141,7 @@ def test_language_detection_on_the_bundled_question_sets():
     """Every question written in another language is recognised; no English one is flagged."""
     import json
 
-    from bot.language import non_english
+    from bot.query.language import non_english
     from evals.questions import BUNDLED_DEV, BUNDLED_TEST
 
     for path in (BUNDLED_DEV, BUNDLED_TEST):
@@ -156,7 +156,7 @@ def test_language_detection_on_the_bundled_question_sets():
 def test_a_further_paper_is_cited_only_when_it_holds_the_questions_words():
     """Topical similarity is not enough for a second citation: the paper must contain enough
     of what the question asks about to answer part of it on its own."""
-    from bot.answer import Evidence, select_cited
+    from bot.answer.answerer import Evidence, select_cited
     from index.settings import AnswerSettings
     from index.types import Hit, Paper
 
@@ -173,7 +173,7 @@ def test_a_further_paper_is_cited_only_when_it_holds_the_questions_words():
 @pytest.mark.integration
 def test_single_paper_answers_stay_short(real_index):
     """At most lead_sentences sentences of about max_words words from the strongest paper."""
-    from bot.answer import Answerer
+    from bot.answer.answerer import Answerer
     from bot.vocabulary import words
     from index.settings import Settings
 
@@ -188,7 +188,7 @@ def test_single_paper_answers_stay_short(real_index):
 
 @pytest.mark.integration
 def test_the_answerability_model_refuses_off_corpus_questions_and_lists_the_nearest(real_index):
-    from bot.answer import REFUSAL, Answerer
+    from bot.answer.answerer import REFUSAL, Answerer
     from index.settings import Settings
 
     s = Settings(index={"data_dir": real_index.settings.index.data_dir})

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bot.answerability import FEATURES, RefusalModel, fit_logistic
+from bot.answer.refusal import FEATURES, RefusalModel, fit_logistic
 from index.settings import Settings
 
 
@@ -19,7 +19,7 @@ def test_logistic_fit_separates_and_regularisation_shrinks():
 
 def test_the_stored_model_is_fitted_and_used_only_with_its_embedding_model():
     model = RefusalModel.fitted()
-    assert model is not None, "run python -m evals.fit_refusal"
+    assert model is not None, "run python -m evals.fit.refusal"
     assert set(model.mean) == set(FEATURES) and 0 < model.threshold < 1
     assert any(model.weights.values())
     assert model.applies_to(Settings())
@@ -33,7 +33,7 @@ def test_the_stored_model_is_fitted_and_used_only_with_its_embedding_model():
 def test_the_fit_refuses_the_test_questions(monkeypatch):
     import sys
 
-    from evals.fit_refusal import main
+    from evals.fit.refusal import main
 
     monkeypatch.setattr(sys, "argv", ["fit_refusal", "--dataset", "bundled-test"])
     with pytest.raises(SystemExit, match="dev questions"):
@@ -43,7 +43,7 @@ def test_the_fit_refuses_the_test_questions(monkeypatch):
 def test_leave_one_out_never_sees_the_held_out_question_nor_its_hidden_gold_negative():
     """The hidden-gold negatives are the same question with its papers removed: a model that
     kept question i's negative while predicting question i would have seen its wording."""
-    from evals.fit_refusal import DevFeatures, leave_one_out, training_set
+    from evals.fit.refusal import DevFeatures, leave_one_out, training_set
 
     x = np.array([[0.9, 0.8], [0.8, 0.9], [0.2, 0.1], [0.7, 0.6]])
     data = DevFeatures(x=x, y=np.array([1.0, 1.0, 0.0, 1.0]), ids=["a", "b", "c", "d"], old=x[:, 0],
@@ -62,7 +62,7 @@ def test_leave_one_out_never_sees_the_held_out_question_nor_its_hidden_gold_nega
 def test_roc_auc_and_the_threshold_under_a_refusal_floor():
     """The fit ranks models by AUC (no threshold in it) and picks the threshold that answers
     most while refusing at least the floor's share of unanswerable questions."""
-    from evals.fit_refusal import best_threshold, roc_auc
+    from evals.fit.refusal import best_threshold, roc_auc
 
     y = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
     p = np.array([0.9, 0.6, 0.3, 0.5, 0.2, 0.1, 0.35])

@@ -6,11 +6,11 @@ import pytest
 
 from index.errors import BadInput
 from index import layout
-from index.build import ingest
-from index.embed import FakeEmbedder
+from index.ingest import ingest
+from index.embedding.embedders import FakeEmbedder
 from index.lexical import LexicalIndex
-from index.store import ChunkStore
-from index.loaded import open_index
+from index.vectors.chroma import ChunkStore
+from index.reader import open_index
 from index.vocabulary import FILE as VOCABULARY, Vocabulary
 
 DATA = Path(__file__).parent / "data"
@@ -125,8 +125,8 @@ def test_an_incremental_build_equals_a_build_from_scratch(fake_settings, tmp_pat
 
     import numpy as np
 
-    from index.build import remove
-    from index.loaded import CHUNKS, VECTORS
+    from index.ingest import remove
+    from index.reader import CHUNKS, VECTORS
     from index.settings import BUNDLED_CORPUS
 
     ingest(fake_settings, [DATA / "papers.jsonl"])

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrieval import search
+from bot.retrieval.search import search
 from evals.questions import BUNDLED_DEV, load_questions
 from index import layout
-from index.build import ingest
-from index.loaded import open_index
+from index.ingest import ingest
+from index.reader import open_index
 from index.settings import BUNDLED_CORPUS, Settings
-from index.loaded import read_chunks
-from index.store import PREFIX, ChunkStore, Server, stored_id
+from index.reader import read_chunks
+from index.vectors.chroma import PREFIX, ChunkStore, Server, stored_id
 from tests.conftest import fake_process_env
 
 pytestmark = pytest.mark.integration
@@ -129,7 +129,7 @@ def test_server_ingest_uploads_only_the_difference(server, tmp_path, monkeypatch
 
 KILL_SERVER_MID_INGEST = r"""
 import os, signal, sys
-import index.store as store
+import index.vectors.chroma as store
 add, pid = store.ChunkStore.add, int(sys.argv[1])
 def add_then_kill(self, chunks, vectors, ids=None):
     add(self, chunks[:100], vectors[:100], ids[:100])

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrieval import search
+from bot.retrieval.search import search
 from index import layout
-from index.build import ingest
-from index.cache import EmbeddingCache
-from index.embed import FakeEmbedder
-from index.loaded import CHUNKS, open_index
+from index.ingest import ingest
+from index.embedding.cache import EmbeddingCache
+from index.embedding.embedders import FakeEmbedder
+from index.reader import CHUNKS, open_index
 from index.settings import BUNDLED_CORPUS, Settings
 from index.vocabulary import Vocabulary
 from tests.conftest import fake_process_env
@@ -39,8 +39,8 @@ point, args = sys.argv[1], sys.argv[2:]
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
-import index.build as build, index.layout as layout, index.lexical as lexical, index.store as store
-from index.embed import FakeEmbedder
+import index.ingest as build, index.layout as layout, index.lexical as lexical, index.vectors.chroma as store
+from index.embedding.embedders import FakeEmbedder
 
 if point == "parsing":  # after the first file is parsed
     read, seen = build.read_papers, []

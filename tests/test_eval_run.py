@@ -104,10 +104,10 @@ def test_default_report_folder_is_timestamped(question_file: Path, monkeypatch, 
 
 def test_feedback_export_appends_once_and_the_cases_run(question_file: Path, tmp_path: Path, capsys):
     """Slack 👎 -> `paperbot feedback export --out` -> the question file -> `eval run`."""
-    from bot.answer import Answerer
+    from bot.answer.answerer import Answerer
     from index.settings import Settings
     from bot.traces import TraceStore
-    from index.loaded import open_index
+    from index.reader import open_index
 
     settings = Settings()  # the fake environment of question_file
     store = TraceStore(settings.traces_path)
@@ -224,7 +224,7 @@ def test_eval_run_answers_from_a_generation_published_mid_run(question_file: Pat
     import evals.harness as harness
     from evals.datasets import load_dataset
     from evals.configs import EvalConfig
-    from index.build import ingest
+    from index.ingest import ingest
     from index.settings import Settings
 
     owls = tmp_path / "owls.jsonl"

@@ -1,4 +1,4 @@
-"""A question in another language is searched for by its terms in English (bot/glossary.py)."""
+"""A question in another language is searched for by its terms in English (bot/query/glossary.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import glossary
+from bot.query import glossary
 
 DATA = Path(__file__).parent / "data"
 
@@ -66,7 +66,7 @@ def test_how_phones_and_slack_type_it_matches_too(small_glossary):
 
 
 def test_every_glossary_language_is_one_the_detector_names():
-    from bot.language import _FUNCTION_WORDS, _SCRIPTS
+    from bot.query.language import _FUNCTION_WORDS, _SCRIPTS
 
     assert set(glossary.CODES) <= set(_FUNCTION_WORDS) | set(_SCRIPTS.values())
 
@@ -92,9 +92,9 @@ def test_the_bundled_glossary_is_well_formed_and_covers_each_language():
 
 
 def test_a_german_question_is_answered_from_its_english_terms(fake_settings, small_glossary):
-    from bot.answer import Answerer
-    from index.build import ingest
-    from index.loaded import open_index
+    from bot.answer.answerer import Answerer
+    from index.ingest import ingest
+    from index.reader import open_index
 
     ingest(fake_settings, [DATA / "papers.jsonl"])
     q = "Welche Arbeit zeigt, dass die Gärtner Tomaten an Experten weiterleiten?"
@@ -110,9 +110,9 @@ def test_a_german_question_is_answered_from_its_english_terms(fake_settings, sma
 def test_translated_questions_are_ranked_with_their_own_dense_weight(fake_settings, small_glossary, monkeypatch):
     """A question searched for by its English terms is fused with translated_dense_weight; an
     English question with dense_weight."""
-    import bot.retrieval as retrieval
-    from index.build import ingest
-    from index.loaded import open_index
+    import bot.retrieval.search as retrieval
+    from index.ingest import ingest
+    from index.reader import open_index
 
     ingest(fake_settings, [DATA / "papers.jsonl"])
     seen = []

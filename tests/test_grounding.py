@@ -4,15 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import REFUSAL, Answerer
+from bot.answer.answerer import REFUSAL, Answerer
 from index.errors import ConfigError
-from bot.grounding import assemble, check_sentences
+from bot.answer.grounding import assemble, check_sentences
 from bot.llm.fake import FakeGenerator
 from bot.prompts import load_prompt
 from index.types import Paper
-from index.build import ingest
-from index.embed import FakeEmbedder
-from index.loaded import open_index
+from index.ingest import ingest
+from index.embedding.embedders import FakeEmbedder
+from index.reader import open_index
 
 DATA = Path(__file__).parent / "data"
 EMB = FakeEmbedder()

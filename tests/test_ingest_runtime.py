@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed import IngestEmbedder, exported_onnx, load_ingest_embedder
+from index.embedding.embedders import IngestEmbedder, exported_onnx, load_ingest_embedder
 from index.settings import IndexSettings
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 DATA = Path(__file__).parent / "data"
 INGEST = r"""
 import json, sys
-from index.build import ingest
+from index.ingest import ingest
 from index.settings import Settings
 from pathlib import Path
 report = ingest(Settings(), [Path(sys.argv[1])])

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import answer
+from bot.answer.answerer import answer
 from index.settings import Settings
 from evals.harness import SERVED_DEPTH
 from evals.beir import evaluate, prepare
-from index.loaded import CHUNKS
-from index.store import ChunkStore
+from index.reader import CHUNKS
+from index.vectors.chroma import ChunkStore
 
 pytestmark = pytest.mark.integration
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "scifact"

@@ -1,10 +1,10 @@
-"""Late interaction (bot/late_interaction.py): each question word's best match in the first
+"""Late interaction (bot/answer/late_interaction.py): each question word's best match in the first
 paper, with the fake embedder (every word its own vector: a match is the same word)."""
 
 import numpy as np
 
-from bot.late_interaction import content, late_features, matches
-from index.embed import FakeEmbedder
+from bot.answer.late_interaction import content, late_features, matches
+from index.embedding.embedders import FakeEmbedder
 from index.settings import Settings
 from index.types import Hit, Paper
 

@@ -15,9 +15,9 @@ import pytest
 
 from evals.cli import main
 from index import layout
-from index.build import ingest, remove
+from index.ingest import ingest, remove
 from index.errors import BadInput, ConfigError
-from index.loaded import CHUNKS, open_index
+from index.reader import CHUNKS, open_index
 from index.settings import Settings
 from tests.conftest import fake_process_env
 
@@ -64,9 +64,9 @@ def test_a_live_index_moves_to_new_generations_and_lets_old_ones_go(fake_setting
 
 READER = """
 import sys
-from index.loaded import open_index
+from index.reader import open_index
 from index.settings import Settings
-from bot.retrieval import search
+from bot.retrieval.search import search
 s = Settings()
 live = open_index(s)
 with live.use() as idx:
@@ -213,7 +213,7 @@ def test_a_running_slack_bot_answers_from_each_new_generation(tmp_path):
     deleted once the bot has moved on."""
     import socket
 
-    from evals.slack_load import SECRET, WebAPIStandIn, mention_body, send_signed, serving, wait_for
+    from evals.bench.slack_load import SECRET, WebAPIStandIn, mention_body, send_signed, serving, wait_for
 
     data = tmp_path / "data"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(data)}

@@ -38,7 +38,7 @@ def gguf() -> Path:
 @pytest.fixture(scope="module")
 def server(gguf: Path):
     """`python -m llama_cpp.server` on 127.0.0.1, stopped after the module."""
-    from evals.bench_llm import start_llama_server
+    from evals.bench.llm import start_llama_server
 
     try:
         proc, url = start_llama_server(gguf, api_key=KEY, timeout_s=90)
@@ -81,7 +81,7 @@ def test_llama_cpp_in_process(gguf):
 
 def test_answer_through_real_server_keeps_invariants(server, real_index):
     """Whatever the weak model writes, what reaches the user is grounded or a fallback."""
-    from bot.answer import Answerer
+    from bot.answer.answerer import Answerer
     from bot.traces import TraceStore
 
     s = real_index.settings.model_copy(deep=True)
@@ -103,7 +103,7 @@ def test_answer_through_real_server_keeps_invariants(server, real_index):
 
 def test_garbage_from_chat_endpoint_on_base_model_falls_back(server, real_index):
     """A base model behind a chat template answers with nothing or with uncited text."""
-    from bot.answer import Answerer
+    from bot.answer.answerer import Answerer
 
     s = real_index.settings.model_copy(deep=True)
     s.llm = llm_settings(backend="openai-compatible", base_url=server, model="gemma", chat=True)
@@ -113,7 +113,7 @@ def test_garbage_from_chat_endpoint_on_base_model_falls_back(server, real_index)
 
 
 def test_server_down_or_slow_falls_back_quickly(real_index):
-    from bot.answer import Answerer
+    from bot.answer.answerer import Answerer
 
     s = real_index.settings.model_copy(deep=True)
     s.llm = llm_settings(backend="openai-compatible", base_url=f"http://127.0.0.1:{_free_port()}/v1",
@@ -147,7 +147,7 @@ def test_cli_streams_and_replays(server, real_index_dir: Path):
 def test_openai_backend_sends_key_from_openai_api_key(server, real_index, monkeypatch):
     """The `openai` backend pointed at the loopback server: OPENAI_API_KEY is honoured and sent
     (the server rejects other keys), and a rejected key falls back with a notice."""
-    from bot.answer import Answerer
+    from bot.answer.answerer import Answerer
     from bot.llm import load_generator
     from index.settings import Settings
 

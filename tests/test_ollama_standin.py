@@ -57,9 +57,9 @@ def ollama_url():
 def test_ollama_backend_streams_and_is_grounded(ollama_url, fake_settings):
     from pathlib import Path
 
-    from bot.answer import Answerer
-    from index.build import ingest
-    from index.loaded import open_index
+    from bot.answer.answerer import Answerer
+    from index.ingest import ingest
+    from index.reader import open_index
 
     data = Path(__file__).parent / "data"
     ingest(fake_settings, [data / "papers.jsonl", data / "papers.csv"])

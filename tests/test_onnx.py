@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed import load_embedder
-from index.loaded import CHUNKS
+from index.embedding.embedders import load_embedder
+from index.reader import CHUNKS
 from index.settings import IndexSettings
 
 pytestmark = pytest.mark.integration
@@ -35,9 +35,9 @@ def test_onnx_vectors_equal_sentence_transformers(real_index, tmp_path):
 
 
 def test_token_vectors_equal_sentence_transformers_and_match_word_by_word(real_index):
-    """Late interaction (bot/late_interaction.py) reads the same token vectors from either
+    """Late interaction (bot/answer/late_interaction.py) reads the same token vectors from either
     runtime, and through them a paper matches the question words it has, not the others."""
-    from bot.late_interaction import content, late_features, matches
+    from bot.answer.late_interaction import content, late_features, matches
     from index.types import Hit
 
     data = real_index.settings.index.data_dir

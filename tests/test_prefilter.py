@@ -1,4 +1,4 @@
-"""The two-stage dense search (index/prefilter.py): what it returns is exact, it finds the
+"""The two-stage dense search (index/vectors/prefilter.py): what it returns is exact, it finds the
 nearest chunks, and ingest writes it only for large indexes."""
 
 from pathlib import Path
@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.prefilter as prefilter
-from bot.retrieval import search
+import index.vectors.prefilter as prefilter
+from bot.retrieval.search import search
 from index import layout
-from index.build import ingest
-from index.loaded import open_index
-from index.prefilter import BASIS, PROJECTED, Prefilter
+from index.ingest import ingest
+from index.reader import open_index
+from index.vectors.prefilter import BASIS, PROJECTED, Prefilter
 
 DATA = Path(__file__).parent / "data"
 

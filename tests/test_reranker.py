@@ -1,4 +1,4 @@
-"""Learned fusion (bot/reranker.py): its features come from the index's real arrays, its fit
+"""Learned fusion (bot/retrieval/learned_fusion.py): its features come from the index's real arrays, its fit
 recovers a ranking, and search uses it only where it applies."""
 
 from pathlib import Path
@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.reranker import FEATURES, FusionModel, features, fit_pairwise, rank
-from bot.retrieval import learned_fusion, retrieve, search
-from index.build import ingest
-from index.loaded import open_index
+from bot.retrieval.learned_fusion import FEATURES, FusionModel, features, fit_pairwise, rank
+from bot.retrieval.search import learned_fusion, retrieve, search
+from index.ingest import ingest
+from index.reader import open_index
 from index.settings import Settings
 
 DATA = Path(__file__).parent / "data"

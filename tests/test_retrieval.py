@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from bot.retrieval import fuse, search
+from bot.retrieval.search import fuse, search
 from index.settings import RetrievalSettings
-from index.build import ingest
-from index.loaded import open_index
+from index.ingest import ingest
+from index.reader import open_index
 
 DATA = Path(__file__).parent / "data"
 
@@ -35,7 +35,7 @@ def test_recurring_texts_are_embedded_once_per_process(fake_settings, counting_e
 
     import numpy as np
 
-    from index.embed import FakeEmbedder
+    from index.embedding.embedders import FakeEmbedder
 
     ingest(fake_settings, [Path(__file__).parent / "data" / "papers.jsonl"])
     embedder = counting_embedder

@@ -1,4 +1,4 @@
-"""`python -m evals.scale`: the cost curve's rows, JSON keys and report, on tiny corpora."""
+"""`python -m evals.bench.scale`: the cost curve's rows, JSON keys and report, on tiny corpora."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from evals import scale
+from evals.bench import scale
 
 KEYS = {"papers", "ingest_papers_per_s", "incremental_s", "fresh_s", "search_p50_ms", "search_p95_ms",
         "recall_at_10", "serve_rss_mb"}  # fmt: skip

@@ -1,6 +1,6 @@
 """Sentence choice for the extractive answer: what the question asks for, and short quotes."""
 
-from bot.sentences import asks, background, pick, score_sentences, specificity
+from bot.answer.sentences import asks, background, pick, score_sentences, specificity
 from bot.vocabulary import Vocabulary, content_stems, stem
 from index.settings import AnswerSettings
 

@@ -11,16 +11,16 @@ import pytest
 
 pytest.importorskip("slack_bolt")
 
-from bot.answer import Answerer  # noqa: E402
-from bot.slack import create_app  # noqa: E402
+from bot.answer.answerer import Answerer  # noqa: E402
+from bot.slack.app import create_app  # noqa: E402
 from bot.traces import TraceStore  # noqa: E402
 from evals.questions import feedback_cases  # noqa: E402
-from evals.slack_load import (  # noqa: E402
+from evals.bench.slack_load import (  # noqa: E402
     FORM, RETRY, SECRET, WebAPIStandIn, click_body, command_body, mention_body, run_load, send_signed,
     serve_in_thread, serving, wait_for,
 )
-from index.build import ingest  # noqa: E402
-from index.loaded import open_index  # noqa: E402
+from index.ingest import ingest  # noqa: E402
+from index.reader import open_index  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 API: WebAPIStandIn
@@ -172,7 +172,7 @@ def test_thread_follow_up_uses_history(bot):
 
 
 def test_standalone_question_is_bounded_and_ordered():
-    from bot.slack import standalone_question
+    from bot.slack.app import standalone_question
 
     assert standalone_question("and its speed?", []) == "and its speed?"
     assert standalone_question("and its speed?", ["what is LoRA?"]) == "what is LoRA? and its speed?"
@@ -184,7 +184,7 @@ def test_load_50_concurrent_events_each_answered_once(bot):
     questions = ["how do gardeners route tomatoes?", "bread yeast proofing", "tiny violins audio"] * 17
     result = run_load(url, API, questions[:50], reply_timeout=120)
     assert result["events"] == 50 and result["events_with_exactly_one_reply"] == 50
-    assert result["ack_p99_ms"] < 3000  # Slack's limit; measured numbers come from evals/slack_load.py
+    assert result["ack_p99_ms"] < 3000  # Slack's limit; measured numbers come from evals/bench/slack_load.py
 
 
 @pytest.mark.integration

@@ -12,11 +12,11 @@ import pytest
 
 pytest.importorskip("slack_bolt")
 
-from bot.answer import Answerer  # noqa: E402
-from bot.slack import PROMPTS_TITLE, create_app  # noqa: E402
-from evals.slack_load import SECRET, WebAPIStandIn, dm_body, send_signed, serve_in_thread, wait_for  # noqa: E402
-from index.build import ingest  # noqa: E402
-from index.loaded import open_index  # noqa: E402
+from bot.answer.answerer import Answerer  # noqa: E402
+from bot.slack.app import PROMPTS_TITLE, create_app  # noqa: E402
+from evals.bench.slack_load import SECRET, WebAPIStandIn, dm_body, send_signed, serve_in_thread, wait_for  # noqa: E402
+from index.ingest import ingest  # noqa: E402
+from index.reader import open_index  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 PROMPTS = ["Which papers route tomatoes?", "What makes bread rise?"]

@@ -1,6 +1,6 @@
 import json
 
-from bot.slack_blocks import MAX_BLOCKS, answer_blocks
+from bot.slack.blocks import MAX_BLOCKS, answer_blocks
 from index.types import Answer, Citation, Hit, Paper
 
 
@@ -33,15 +33,15 @@ def test_refusal_says_so_and_lists_nearest():
 
 
 def test_feedback_values_carry_the_run_id():
-    from bot.slack_blocks import feedback_vote
+    from bot.slack.blocks import feedback_vote
 
     assert feedback_vote("up:abc123") == ("abc123", 1) and feedback_vote("down:abc123") == ("abc123", -1)
     assert feedback_vote("good-feedback") is None and feedback_vote("up:") is None
 
 
 def test_every_message_of_a_huge_answer_fits_slack():
-    from bot.slack_blocks import TEXT_LIMIT, answer_messages, fallback_text
-    from evals.slack_standin import message_text_size
+    from bot.slack.blocks import TEXT_LIMIT, answer_messages, fallback_text
+    from evals.bench.slack_standin import message_text_size
 
     cites = tuple(Citation(n=i, paper=paper(i), evidence="Evidence sentence. " * 100) for i in range(1, 60))
     a = Answer(question="q", text="A sentence of the answer. " * 2000, citations=cites, hits=(), refused=False,

@@ -1,5 +1,5 @@
 """Slack Web API failures, through the real Bolt app over signed HTTP on loopback, with the
-Web API stand-in failing the way Slack does (evals/slack_standin.py): 429 with Retry-After
+Web API stand-in failing the way Slack does (evals/bench/slack_standin.py): 429 with Retry-After
 and dropped connections are retried by slack-sdk's retry handlers, a channel the bot is not
 in sends /paper's answer through response_url, and no message passes Slack's size limits."""
 
@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("slack_bolt")
 
-from evals.slack_load import (  # noqa: E402
+from evals.bench.slack_load import (  # noqa: E402
     DROP, FORM, RATE_LIMITED, WebAPIStandIn, command_body, mention_body, send_signed, wait_for,
 )
-from evals.slack_standin import message_text_size  # noqa: E402
+from evals.bench.slack_standin import message_text_size  # noqa: E402
 
 
 def mention(i: int = 1) -> str:

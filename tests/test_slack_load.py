@@ -1,4 +1,4 @@
-"""The Slack load test as a user runs it (`python -m evals.slack_load --mixed`), on the test
+"""The Slack load test as a user runs it (`python -m evals.bench.slack_load --mixed`), on the test
 corpus with the fake embedder: 100 mixed events (mentions, DMs, /paper, feedback clicks)
 against slow answers; every ack in time and every question answered exactly once."""
 
@@ -11,8 +11,8 @@ import pytest
 
 pytest.importorskip("slack_bolt")
 
-from evals import slack_load  # noqa: E402
-from index.build import ingest  # noqa: E402
+from evals.bench import slack_load  # noqa: E402
+from index.ingest import ingest  # noqa: E402
 from index.settings import Settings  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -31,7 +31,7 @@ def test_100_mixed_events_with_slow_answers(fake_env, capsys):
 
 def test_the_mixed_load_counts_a_missing_or_second_reply(fake_env):
     """The check above can fail: a question answered twice, or not at all, is not counted."""
-    from evals.slack_standin import WebAPIStandIn
+    from evals.bench.slack_standin import WebAPIStandIn
 
     with WebAPIStandIn() as api:
         sent = {"1.1": 0.0, "2.1": 0.0, "U3": 0.0}

@@ -17,9 +17,9 @@ import pytest
 
 pytest.importorskip("slack_bolt")
 
-from bot.slack import REQUESTS_FILE  # noqa: E402
-from evals.slack_load import RETRY, SECRET, mention_body, send_signed, serving, wait_for  # noqa: E402
-from index.build import ingest  # noqa: E402
+from bot.slack.app import REQUESTS_FILE  # noqa: E402
+from evals.bench.slack_load import RETRY, SECRET, mention_body, send_signed, serving, wait_for  # noqa: E402
+from index.ingest import ingest  # noqa: E402
 from conftest import fake_process_env  # noqa: E402 - tests/ is on the path, as pytest runs it
 
 DATA = Path(__file__).parent / "data"

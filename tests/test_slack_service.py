@@ -17,10 +17,10 @@ import pytest
 
 pytest.importorskip("slack_bolt")
 
-from bot.requests_log import Request, RequestLog  # noqa: E402
-from bot.slack import BUSY, REQUESTS_FILE, RESTARTING, drain  # noqa: E402
+from bot.slack.requests_log import Request, RequestLog  # noqa: E402
+from bot.slack.app import BUSY, REQUESTS_FILE, RESTARTING, drain  # noqa: E402
 from evals.metrics import percentile  # noqa: E402
-from evals.slack_load import (  # noqa: E402
+from evals.bench.slack_load import (  # noqa: E402
     FORM, RETRY, click_body, command_body, mention_body, send_signed, wait_for,
 )
 
@@ -169,8 +169,8 @@ def test_paper_where_the_bot_is_not_a_member_answers_through_response_url(make_b
 
 
 def test_a_long_answer_continues_in_the_thread_within_slack_limits(make_bot, api, monkeypatch):
-    from bot.slack_blocks import MAX_BLOCKS, TEXT_LIMIT
-    from evals.slack_standin import message_text_size
+    from bot.slack.blocks import MAX_BLOCKS, TEXT_LIMIT
+    from evals.bench.slack_standin import message_text_size
 
     url, answerer, _ = make_bot()
     real = type(answerer).__call__

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.grounding import assemble, check_sentences
-from bot.slack_stream import GroundedStream
-from index.embed import FakeEmbedder
+from bot.answer.grounding import assemble, check_sentences
+from bot.slack.stream import GroundedStream
+from index.embedding.embedders import FakeEmbedder
 from index.types import Paper
 
 DATA = Path(__file__).parent / "data"
@@ -85,13 +85,13 @@ pytest.importorskip("slack_bolt")
 
 @pytest.fixture
 def streaming_bot(fake_settings):
-    from bot.answer import Answerer
+    from bot.answer.answerer import Answerer
     from bot.llm.fake import FakeGenerator
-    from bot.slack import create_app
+    from bot.slack.app import create_app
     from bot.traces import TraceStore
-    from evals.slack_load import SECRET, WebAPIStandIn, serve_in_thread
-    from index.build import ingest
-    from index.loaded import open_index
+    from evals.bench.slack_load import SECRET, WebAPIStandIn, serve_in_thread
+    from index.ingest import ingest
+    from index.reader import open_index
 
     ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv"])
     api = WebAPIStandIn()
@@ -107,7 +107,7 @@ def streaming_bot(fake_settings):
 
 
 def test_a_channel_question_streams_grounded_sentences_then_the_sources(streaming_bot):
-    from evals.slack_load import mention_body, send_signed, wait_for
+    from evals.bench.slack_load import mention_body, send_signed, wait_for
 
     url, api, _, answerer = streaming_bot
     body = mention_body("EvS1", "<@UBOT> how do gardeners route tomatoes?", "700.1", user="U7")
@@ -133,7 +133,7 @@ def test_a_channel_question_streams_grounded_sentences_then_the_sources(streamin
 
 
 def test_a_dm_streams_without_recipients(streaming_bot):
-    from evals.slack_load import dm_body, send_signed, wait_for
+    from evals.bench.slack_load import dm_body, send_signed, wait_for
 
     url, api, _, _ = streaming_bot
     assert send_signed(url, dm_body("EvS2", "how do gardeners route tomatoes?", "701.1"))[0] == 200
@@ -143,7 +143,7 @@ def test_a_dm_streams_without_recipients(streaming_bot):
 
 
 def test_a_failing_backend_posts_the_extractive_answer_instead_of_streaming(streaming_bot):
-    from evals.slack_load import mention_body, send_signed, wait_for
+    from evals.bench.slack_load import mention_body, send_signed, wait_for
 
     url, api, generator, _ = streaming_bot
     generator.script = "!down"
@@ -157,7 +157,7 @@ def test_a_backend_retried_mid_stream_ends_the_stream_and_posts_the_checked_answ
     """The first attempt streams a sentence, then the backend fails; the retry's answer may
     differ, so the stream says so and the checked answer follows whole."""
     from bot.llm.base import BackendUnavailable
-    from evals.slack_load import mention_body, send_signed, wait_for
+    from evals.bench.slack_load import mention_body, send_signed, wait_for
 
     url, api, generator, answerer = streaming_bot
     answerer.settings.llm.retries = 1

@@ -5,9 +5,9 @@ import pytest
 
 from index.errors import BadInput
 from index.settings import BUNDLED_CORPUS
-from index.build import read_inputs
+from index.ingest import read_inputs
 from index.papers import merge_papers
-from index.sources import MAX_ABSTRACT_CHARS, read_papers
+from index.sources.formats import MAX_ABSTRACT_CHARS, read_papers
 from index.text import paper_id
 
 DATA = Path(__file__).parent / "data"

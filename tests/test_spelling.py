@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from bot.spelling import Speller, corrected, distance
+from bot.query.spelling import Speller, corrected, distance
 from index.settings import Settings
-from index.build import ingest
-from index.loaded import open_index
+from index.ingest import ingest
+from index.reader import open_index
 
 COUNTS = {"diffusion": 40, "models": 90, "features": 30, "learn": 12, "classifiers": 8, "unit": 5, "init": 1,
           "variant": 6, "score": 9, "launch": 3}  # fmt: skip
@@ -31,7 +31,7 @@ def test_candidates_are_those_of_a_deletion_index_of_the_corpus():
     import random
     import string
 
-    from bot.spelling import LONG, MIN_COUNT, _deletions
+    from bot.query.spelling import LONG, MIN_COUNT, _deletions
 
     sp = Speller.build(COUNTS)
     index: dict[str, set[str]] = {}
@@ -55,7 +55,7 @@ def test_candidates_are_those_of_a_deletion_index_of_the_corpus():
 
 
 def test_questions_are_corrected_against_the_index(fake_settings, monkeypatch):
-    from index.embed import FakeEmbedder
+    from index.embedding.embedders import FakeEmbedder
 
     # The fake embedder reads every word as one token (as if all were English words); here, as
     # the real tokenizer does, only these few are.
@@ -77,7 +77,7 @@ def test_everyday_words_the_corpus_lacks_are_corrected_to_the_models_common_word
     """A word the corpus has too rarely to correct to ("author" once) becomes the model's word
     one edit away, unless a corpus word is as near; never a rare word ("parma" for "param")
     nor for a short word ("init" is not "int")."""
-    import bot.spelling as spelling
+    import bot.query.spelling as spelling
 
     words = {"author": 3166, "hundred": 3634, "smallest": 10479, "int": 20014, "modes": 5000, "parma": 19177,
              "embedded": 7000, "logistics": 8000}  # fmt: skip
@@ -112,7 +112,7 @@ def test_a_typo_that_reads_like_an_inflection_is_corrected_to_the_same_word(real
     assert corrected(real_index, "modells over long sequencs", s) == "models over long sequence"
     for q in ("a relabeled dataset", "retokenized text", "harming uncultured aptamers"):
         assert corrected(real_index, q, s) == q
-    from bot.spelling import _same_word
+    from bot.query.spelling import _same_word
 
     assert _same_word("outputss", "outputs") and _same_word("testts", "tests")
     assert not _same_word("filed", "filled") and not _same_word("hoped", "hopped")
@@ -124,7 +124,7 @@ def test_the_refusal_model_reads_a_typo_the_speller_leaves_as_its_nearest_word(r
     nearest known word, so its word pieces do not look like a term no paper has. A word with no
     word near it, a known word with a prefix, and names stay; spelling off, or another
     language, the question is read as asked."""
-    from bot.spelling import readable
+    from bot.query.spelling import readable
 
     s = real_index.settings.retrieval
     asked = corrected(real_index, "naive lienar FM on the simplex is brokken", s)
@@ -142,7 +142,7 @@ def test_the_refusal_model_reads_a_typo_the_speller_leaves_as_its_nearest_word(r
 def test_the_answerer_judges_the_readable_question_and_answers_from_the_asked_one(real_index, monkeypatch):
     """The refusal model gets the readable text and the evidence gathered for it; the answer is
     picked from the evidence for the question as search corrected it."""
-    from bot.answer import Answerer, gather_evidence
+    from bot.answer.answerer import Answerer, gather_evidence
 
     s = Settings(index={"data_dir": real_index.settings.index.data_dir})
     judged = []

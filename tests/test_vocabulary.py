@@ -7,12 +7,12 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from bot.answer import answer
+from bot.answer.answerer import answer
 from bot.vocabulary import vocabulary
 from evals.cli import main
 from index import layout
-from index.build import ingest
-from index.loaded import open_index
+from index.ingest import ingest
+from index.reader import open_index
 from index.settings import Settings
 from index.types import Paper
 from index.vocabulary import FILE, Vocabulary, paper_text, vocabulary_of

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.slack_load import SECRET, WebAPIStandIn, mention_body, send_signed, serving, wait_for
+from evals.bench.slack_load import SECRET, WebAPIStandIn, mention_body, send_signed, serving, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -1,0 +1,89 @@
+"""Choose the extractive answerer's settings on the dev questions (never the test questions).
+
+Retrieves once per answerable dev question, then replays sentence selection and citation
+over a grid of AnswerSettings and prints fact coverage (first 80 words), citation precision
+and recall for each, best last. The answer is built as if the question were answered, so
+these settings are tuned apart from refusals (python -m evals.fit.refusal).
+
+    python -m evals.fit.answer            # sentence selection grid
+    python -m evals.fit.answer --citations   # citation grid
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from typing import Any
+
+from bot.answer.answerer import extractive_answer, gather_evidence
+from bot.retrieval.search import search
+from bot.query.spelling import corrected
+from evals.datasets import load_dataset
+from evals.metrics import citation_precision, citation_recall, fact_coverage, mean_defined
+from evals.questions import resolve_gold
+from index.reader import open_index
+from index.settings import Settings
+
+SENTENCE_GRID = {
+    "overlap_weight": (0.0, 0.25, 0.5, 0.75, 1.0),
+    "type_weight": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3),
+    "contribution_bonus": (0.0, 0.03),
+    "lead_sentences": (2, 3),
+}
+CITATION_GRID = {
+    "cite_min_similarity": (0.4, 0.45, 0.5, 0.55),
+    "cite_relative": (0.8, 0.85, 0.9, 0.95),
+    "cite_min_coverage": (0.0, 0.3, 0.4, 0.5, 0.6, 0.7),
+}
+
+
+def cases(settings: Settings, dataset: str) -> tuple[Any, list[tuple[Any, str, list, dict[str, int]]]]:
+    """(index, [(question, corrected text, hits, gold)]) for the answerable questions."""
+    index = open_index(settings)
+    out = []
+    with index.use() as idx:
+        for q in load_dataset(dataset).questions:
+            if not q.answerable:
+                continue
+            gold = resolve_gold(q, idx)
+            out.append((q, corrected(idx, q.question, settings.retrieval), search(idx, q.question, settings.retrieval), gold))
+    return index, out
+
+
+def evaluate(index, data, settings: Settings) -> dict[str, float | None]:
+    facts, precision, recall = [], [], []
+    with index.use() as idx:
+        for q, asked, hits, gold in data:
+            evidence = gather_evidence(idx, asked, hits, settings.answer)
+            a = extractive_answer(q.question, hits, evidence, settings)
+            cited = [c.paper.id for c in a.citations]
+            facts.append(fact_coverage(a.text, q.facts))
+            precision.append(citation_precision(cited, gold))
+            recall.append(citation_recall(cited, gold))
+    return {"facts": mean_defined(facts), "cite_P": mean_defined(precision), "cite_R": mean_defined(recall)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", default="bundled-dev")
+    ap.add_argument("--citations", action="store_true", help="tune citation thresholds instead")
+    args = ap.parse_args()
+    if args.dataset in ("bundled", "bundled-test"):
+        raise SystemExit("Tune on the dev questions; the test questions are for reporting only.")
+    settings = Settings()
+    index, data = cases(settings, args.dataset)
+    grid = CITATION_GRID if args.citations else SENTENCE_GRID
+    results = []
+    for values in itertools.product(*grid.values()):
+        update = dict(zip(grid, values))
+        s = settings.model_copy(update={"answer": settings.answer.model_copy(update=update)})
+        m = evaluate(index, data, s)
+        key = (m["cite_P"] or 0) + 0.5 * (m["cite_R"] or 0) if args.citations else (m["facts"] or 0)
+        results.append((key, m, update))
+    for key, m, update in sorted(results, key=lambda r: r[0])[-25:]:
+        print(" ".join(f"{k}={v:.3f}" for k, v in m.items()), update)
+    print(f"({len(data)} answerable {args.dataset} questions; defaults: {evaluate(index, data, settings)})")
+
+
+if __name__ == "__main__":
+    main()

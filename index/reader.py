@@ -1,0 +1,370 @@
+"""Indexes opened for queries.
+
+``LoadedIndex`` is one sealed generation, read-only: its papers, BM25 index and chunk
+vectors (a memory-mapped matrix written at ingest beside Chroma's copy, searched exactly;
+opening Chroma's own database writes to it, and readers never write — see layout.py).
+``LiveIndex`` is what long-running processes hold: before each question it moves to the
+newest generation ``CURRENT`` names, keeping a lease on every generation a question in
+flight still uses. Both share one ``Encoder`` (the model and a per-process text cache)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index import layout
+from index.embedding.embedders import Embedder, load_embedder
+from index.errors import ConfigError
+from index.jsonl import read_rows, write_rows
+from index.lexical import LexicalIndex, LexicalMatch
+from index.vectors.prefilter import Prefilter
+from index.settings import Settings, index_fingerprint
+from index.types import Chunk, Paper, TokenVectors
+
+MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
+MAX_CACHED_TOKEN_TEXTS = 128  # chunks of ~250 pieces: ~50 MB of MiniLM token vectors
+VECTORS = "vectors.npy"
+CHUNKS = "chunks.jsonl"
+
+
+@dataclass(frozen=True)
+class DenseEvidence:
+    similarity: float
+    chunk: str
+
+
+def write_chunks(folder: Path, chunks: list[Chunk], vectors: np.ndarray, prefilter_min: int = 0) -> None:
+    """What readers search, written at ingest: chunk rows (chunks.jsonl) and their vectors
+    (vectors.npy), row for row; with ``prefilter_min`` chunks or more (0: never), the
+    projection of the two-stage search too (index/vectors/prefilter.py)."""
+    write_rows(folder / CHUNKS, ({"id": c.id, "paper_id": c.paper_id, "text": c.text} for c in chunks))
+    with (folder / VECTORS).open("wb") as f:
+        np.save(f, np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), -1))
+    if prefilter_min and len(chunks) >= prefilter_min:
+        Prefilter.fit(vectors).save(folder)
+
+
+def read_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
+    """The chunks ``write_chunks`` wrote (a chunk's position is its id's suffix) and their
+    vectors, memory-mapped."""
+    chunks = [
+        Chunk(c["id"], c["paper_id"], int(c["id"].rsplit(":", 1)[1]), c["text"]) for c in read_rows(folder / CHUNKS)
+    ]
+    return chunks, np.load(folder / VECTORS, mmap_mode="r")
+
+
+class _Bounded:
+    """Values computed once per process for keys that recur, thread-safe; emptied when full
+    (rare; simpler than LRU and never wrong)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, keys: list[str], compute: Callable[[list[str]], Sequence[Any]]) -> list[Any]:
+        with self._lock:
+            found = {k: self._items[k] for k in keys if k in self._items}
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            fresh = dict(zip(missing, compute(missing)))
+            found.update(fresh)
+            with self._lock:
+                if len(self._items) + len(fresh) > self.limit:
+                    self._items.clear()
+                self._items.update(fresh)
+        return [found[k] for k in keys]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class Encoder:
+    """The embedding model (loaded on first use) and vectors of texts seen before."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._load_lock = threading.Lock()
+        self._vectors = _Bounded(MAX_CACHED_TEXTS)
+        self._tokens = _Bounded(MAX_CACHED_TOKEN_TEXTS)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._load_lock:
+                if self._embedder is None:
+                    self._embedder = load_embedder(self._settings.index)
+        return self._embedder
+
+    def embed_query(self, text: str) -> np.ndarray:
+        # Cached: a question is embedded for retrieval and again to pick sentences.
+        return self.embed_cached([text])[0]
+
+    def embed_cached(self, texts: list[str]) -> np.ndarray:
+        """Vectors for texts that recur from query to query (abstract sentences, titles, a
+        question asked again): each is embedded once per process. Answering embeds ~50
+        sentences of the retrieved abstracts per question, mostly seen before in a running bot.
+        Thread-safe (Slack answers in parallel); bounded by MAX_CACHED_TEXTS."""
+        if not texts:
+            return np.zeros((0, self.embedder.dim))
+        return np.stack(self._vectors.get(texts, self.embedder.embed))
+
+    def token_vectors_cached(self, texts: list[str]) -> list[TokenVectors]:
+        """Each text's word pieces and their vectors (late interaction, bot/answer/late_interaction.py),
+        the retrieved papers' kept for the next question; bounded by MAX_CACHED_TOKEN_TEXTS."""
+        return self._tokens.get(texts, self.embedder.token_vectors)
+
+    def forget_cached(self) -> None:
+        self._vectors.clear()
+        self._tokens.clear()
+
+
+def check_fingerprint(settings: Settings, gen: layout.Generation) -> None:
+    """An index answers only with the settings it was built with (never silently wrong)."""
+    built = gen.manifest().get("settings", {})
+    wanted = index_fingerprint(settings)
+    diff = [k for k in wanted if built.get(k) != wanted[k]]
+    if not diff:
+        return
+    if "format" in diff or any(k not in built for k in diff):
+        raise ConfigError(
+            f"{gen.path.parent} was built by an older paperbot; run `paperbot ingest` once to "
+            "rebuild it (embeddings are cached: nothing is embedded again)."
+        )
+    undo = []
+    for k in diff:
+        if k == "vector_store":
+            undo.append("set PAPERBOT_INDEX__CHROMA_URL" if built[k] == "server" else "unset PAPERBOT_INDEX__CHROMA_URL")
+        else:
+            undo.append(f"set PAPERBOT_{'RETRIEVAL' if k == 'bm25_stemmer' else 'INDEX'}__{k.upper()}={built[k]}")
+    said = ", ".join(f"{k}={built[k]!r} (the settings say {wanted[k]!r})" for k in diff)
+    raise ConfigError(
+        f"{gen.path.parent} was built with {said}; run `paperbot ingest` to rebuild it with the new "
+        f"settings, or {' and '.join(undo)}."
+    )
+
+
+class _Encoding:
+    """The embedding calls of an index, answered by its shared ``encoder``."""
+
+    encoder: Encoder
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.encoder.embedder
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.encoder.embed_query(text)
+
+    def embed_cached(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.embed_cached(texts)
+
+    def token_vectors_cached(self, texts: list[str]) -> list[TokenVectors]:
+        return self.encoder.token_vectors_cached(texts)
+
+    def forget_cached(self) -> None:
+        self.encoder.forget_cached()
+
+
+@dataclass(eq=False)
+class LoadedIndex(_Encoding):
+    """One sealed generation. Thread-safe for reading; holds its lease until ``close``."""
+
+    settings: Settings
+    generation: layout.Generation
+    papers: dict[str, Paper]
+    encoder: Encoder
+    lease: layout.Lease | None = field(default=None, repr=False)
+    _init_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def use(self) -> Iterator["LoadedIndex"]:
+        yield self
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        with self._init_lock:
+            return LexicalIndex.load(self.generation.bm25_dir, self.settings.retrieval.bm25_stemmer)
+
+    @cached_property
+    def _chunks(self) -> tuple[np.ndarray, list[str], list[str], list[str]]:
+        """(vectors, chunk ids, paper ids, texts), rows aligned; vectors memory-mapped."""
+        with self._init_lock:
+            chunks, vectors = read_chunks(self.generation.path)
+            return vectors, [c.id for c in chunks], [c.paper_id for c in chunks], [c.text for c in chunks]
+
+    @cached_property
+    def _server_store(self):
+        """The generation's collection on the Chroma server (server mode)."""
+        from index.vectors.chroma import ChunkStore, Server
+
+        server = Server.of(self.settings.index)
+        assert server is not None
+        return ChunkStore.remote(server, self.generation.manifest()["chroma_collection"])
+
+    @cached_property
+    def _stored_ids(self) -> set[str]:
+        """This generation's chunks by their ids on the server (server mode)."""
+        from index.vectors.chroma import stored_id
+
+        with self._init_lock:
+            return {stored_id(c) for c in read_chunks(self.generation.path)[0]}
+
+    def dense(self, query_vector: np.ndarray, n_chunks: int) -> dict[str, DenseEvidence]:
+        """Best chunk per paper among the ``n_chunks`` nearest chunks, by paper id: exact
+        cosine over the generation's vectors, or the Chroma server's search in server mode.
+        Ties go by chunk id, so every process ranks alike."""
+        best: dict[str, DenseEvidence] = {}
+        for pid, sim, text in self._nearest(np.asarray(query_vector, dtype=np.float32), n_chunks):
+            if pid in self.papers and pid not in best:
+                best[pid] = DenseEvidence(sim, text)
+        return best
+
+    def _nearest(self, query: np.ndarray, n_chunks: int) -> list[tuple[str, float, str]]:
+        if self.settings.index.chroma_url:
+            # The collection holds the chunks of every generation on disk: ask for as many
+            # more as there are chunks not ours, keep ours (ties by chunk id, as below).
+            store, ours = self._server_store, self._stored_ids
+            matches = store.query(query, n_chunks + max(0, store.count() - len(ours)))
+            return [(m.paper_id, m.similarity, m.text) for m in matches if m.stored_id in ours][:n_chunks]
+        vectors, ids, pids, texts = self._chunks
+        if not ids:
+            return []
+        if self._prefilter is not None:
+            rows, sims = self._prefilter.nearest(vectors, query, n_chunks)
+        else:
+            rows, sims = None, np.asarray(vectors @ query, dtype=np.float32)
+        n = min(n_chunks, len(sims))
+        top = np.argpartition(-sims, n - 1)[:n]
+        found = [(int(rows[i]) if rows is not None else int(i), float(sims[i])) for i in top]
+        found.sort(key=lambda rs: (-rs[1], ids[rs[0]]))
+        return [(pids[r], sim, texts[r]) for r, sim in found]
+
+    @cached_property
+    def _prefilter(self) -> Prefilter | None:
+        """The two-stage search's projection, in generations large enough to have one."""
+        with self._init_lock:
+            return Prefilter.load(self.generation.path)
+
+    def bm25(self, query: str, n: int) -> dict[str, float]:
+        """Top ``n`` papers by BM25 score (only papers sharing a term with the query)."""
+        return self.bm25_top(self.lexical.match(query), n)
+
+    def bm25_top(self, match: LexicalMatch, n: int) -> dict[str, float]:
+        scores = match.scores
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n] if n else []
+        ids = self.lexical.paper_ids
+        return {ids[i]: float(scores[i]) for i in top if scores[i] > 0}
+
+    @cached_property
+    def lexical_rows(self) -> dict[str, int]:
+        """Each paper's row in the lexical index's arrays."""
+        return {pid: i for i, pid in enumerate(self.lexical.paper_ids)}
+
+    @cached_property
+    def _chunk_rows(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for i, pid in enumerate(self._chunks[2]):
+            rows.setdefault(pid, []).append(i)
+        return rows
+
+    def chunk_similarities(self, query_vector: np.ndarray, paper_ids: list[str]) -> list[np.ndarray]:
+        """Cosine of the query to every chunk of each paper, in chunk order (exact, from the
+        generation's vectors, in server mode too)."""
+        vectors = self._chunks[0]
+        rows = self._chunk_rows
+        wanted = [rows.get(pid, []) for pid in paper_ids]
+        flat = [r for rs in wanted for r in rs]
+        sims = np.asarray(vectors[flat] @ np.asarray(query_vector, dtype=np.float32)) if flat else np.zeros(0)
+        out, start = [], 0
+        for rs in wanted:
+            out.append(sims[start : start + len(rs)])
+            start += len(rs)
+        return out
+
+    def close(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
+
+
+def _load(settings: Settings, lease: layout.Lease, encoder: Encoder) -> LoadedIndex:
+    try:
+        check_fingerprint(settings, lease.generation)
+        papers = {p.id: p for p in lease.generation.papers()}
+    except BaseException:
+        lease.release()
+        raise
+    return LoadedIndex(settings, lease.generation, papers, encoder, lease)
+
+
+class LiveIndex(_Encoding):
+    """The newest generation, followed across ingests with no restart (layout rule 4).
+
+    ``use()`` is how a question reads the index: it moves to a newer generation when one
+    was published, and pins the one it yields until the question is done. A generation is
+    closed (its lease released, so the next ingest may delete it) once it is neither the
+    newest nor in use. Attribute reads such as ``papers`` see the newest generation."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.encoder = Encoder(settings, embedder)
+        self._lock = threading.Lock()
+        self._in_use: dict[int, int] = {}  # id(LoadedIndex) -> questions using it
+        self._current = _load(settings, layout.lease_current(settings.index_dir), self.encoder)
+
+    def current(self) -> LoadedIndex:
+        """The newest generation (moving to it if an ingest published one)."""
+        with self._lock:
+            name = layout.current_name(self.settings.index_dir)
+            if name is not None and name != self._current.generation.name:
+                fresh = _load(self.settings, layout.lease_current(self.settings.index_dir), self.encoder)
+                old, self._current = self._current, fresh
+                if not self._in_use.get(id(old)):
+                    old.close()
+            return self._current
+
+    @contextmanager
+    def use(self) -> Iterator[LoadedIndex]:
+        idx = self.current()
+        with self._lock:
+            self._in_use[id(idx)] = self._in_use.get(id(idx), 0) + 1
+        try:
+            yield idx
+        finally:
+            with self._lock:
+                left = self._in_use[id(idx)] - 1
+                if left:
+                    self._in_use[id(idx)] = left
+                else:
+                    del self._in_use[id(idx)]
+                    if idx is not self._current:
+                        idx.close()
+
+    # LoadedIndex's read API, on the newest generation.
+    @property
+    def generation(self) -> layout.Generation:
+        return self.current().generation
+
+    @property
+    def papers(self) -> dict[str, Paper]:
+        return self.current().papers
+
+
+    def close(self) -> None:
+        with self._lock:
+            self._current.close()
+
+
+def open_index(settings: Settings, embedder: Embedder | None = None) -> LiveIndex:
+    """The index the settings point at, followed across ingests."""
+    return LiveIndex(settings, embedder)
