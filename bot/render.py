@@ -6,7 +6,7 @@ import json
 import textwrap
 from typing import Any
 
-from index.types import Answer, Hit
+from bot.types import Answer, Hit
 
 WIDTH = 100
 

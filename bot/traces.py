@@ -13,7 +13,7 @@ from typing import Any
 from index.db import open_shared
 from index.errors import BadInput
 from index.settings import Settings
-from index.types import Answer
+from bot.types import Answer
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,

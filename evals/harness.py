@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.answer.answerer import Answerer
-from bot.llm.base import Generator, load_generator
+from bot.llm.base import Generator
+from bot.llm.registry import load_generator
 from bot.retrieval.search import search
 from index.settings import Settings
 from evals.configs import REFERENCE, EvalConfig

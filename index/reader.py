@@ -27,6 +27,7 @@ from index.lexical import LexicalIndex, LexicalMatch
 from index.vectors.prefilter import Prefilter
 from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper, TokenVectors
+from index.vocabulary import Vocabulary, paper_text
 
 MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
 MAX_CACHED_TOKEN_TEXTS = 128  # chunks of ~250 pieces: ~50 MB of MiniLM token vectors
@@ -194,6 +195,15 @@ class LoadedIndex(_Encoding):
     def lexical(self) -> LexicalIndex:
         with self._init_lock:
             return LexicalIndex.load(self.generation.bm25_dir, self.settings.retrieval.bm25_stemmer)
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The generation's corpus vocabulary (index/vocabulary.py), kept while it is loaded: read
+        from the file ingest saved (~0.03 s at 100k papers); a generation built by an older
+        paperbot has none, and its vocabulary is built from its papers (~12 s at 100k papers)."""
+        with self._init_lock:
+            saved = Vocabulary.load(self.generation.path)
+            return saved if saved is not None else Vocabulary.build(map(paper_text, self.papers.values()))
 
     @cached_property
     def _chunks(self) -> tuple[np.ndarray, list[str], list[str], list[str]]:

@@ -47,7 +47,8 @@ def test_empty_question(index, fake_settings, q):
 
 def test_quote_prefers_contribution_sentences(index, fake_settings):
     from bot.answer.answerer import gather_evidence
-    from index.types import Hit, Paper
+    from index.types import Paper
+    from bot.types import Hit
 
     paper = Paper(
         id="z", title="", abstract="Tomato routing is hard for gardeners. We propose a router for tomato gardeners."
@@ -66,7 +67,8 @@ def test_quote_prefers_contribution_sentences(index, fake_settings):
 def test_evidence_score_without_dense_evidence_uses_sentences_alone():
     """BM25-only hits carry no chunk similarity; averaging in a 0 would refuse everything."""
     from bot.answer.answerer import Evidence, evidence_score
-    from index.types import Hit, Paper
+    from index.types import Paper
+    from bot.types import Hit
 
     paper = Paper(id="p", title="T", abstract="A sentence.")
     dense_hit = Hit(paper=paper, score=1.0, dense=0.8, lexical=0.0, best_chunk="T. A sentence.")
@@ -158,7 +160,8 @@ def test_a_further_paper_is_cited_only_when_it_holds_the_questions_words():
     of what the question asks about to answer part of it on its own."""
     from bot.answer.answerer import Evidence, select_cited
     from index.settings import AnswerSettings
-    from index.types import Hit, Paper
+    from index.types import Paper
+    from bot.types import Hit
 
     def ev(pid: str, similarity: float, coverage: float) -> Evidence:
         return Evidence(Hit(Paper(id=pid, title="", abstract="x."), 1.0), "x.", similarity, ("x.",), coverage)
@@ -174,7 +177,7 @@ def test_a_further_paper_is_cited_only_when_it_holds_the_questions_words():
 def test_single_paper_answers_stay_short(real_index):
     """At most lead_sentences sentences of about max_words words from the strongest paper."""
     from bot.answer.answerer import Answerer
-    from bot.vocabulary import words
+    from index.vocabulary import words
     from index.settings import Settings
 
     s = Settings(index={"data_dir": real_index.settings.index.data_dir})

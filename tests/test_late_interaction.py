@@ -6,7 +6,8 @@ import numpy as np
 from bot.answer.late_interaction import content, late_features, matches
 from index.embedding.embedders import FakeEmbedder
 from index.settings import Settings
-from index.types import Hit, Paper
+from index.types import Paper
+from bot.types import Hit
 
 
 class _Index:

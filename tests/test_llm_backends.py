@@ -3,7 +3,7 @@ import sys
 import pytest
 
 from index.errors import ConfigError
-from bot.llm import load_generator
+from bot.llm.registry import load_generator
 from index.settings import LLMSettings, Settings
 
 

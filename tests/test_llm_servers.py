@@ -56,7 +56,7 @@ def llm_settings(**kw):
 
 
 def test_openai_compatible_complete_and_stream(server):
-    from bot.llm import load_generator
+    from bot.llm.registry import load_generator
 
     gen = load_generator(llm_settings(backend="openai-compatible", base_url=server, model="gemma", chat=False))
     assert gen.name == "openai-compatible:gemma"
@@ -66,7 +66,8 @@ def test_openai_compatible_complete_and_stream(server):
 
 
 def test_llama_cpp_in_process(gguf):
-    from bot.llm import BackendUnavailable, load_generator
+    from bot.llm.base import BackendUnavailable
+    from bot.llm.registry import load_generator
 
     gen = load_generator(llm_settings(backend="llama-cpp", model=str(gguf)))
     assert gen.name == f"llama-cpp:{gguf.name}"
@@ -148,7 +149,7 @@ def test_openai_backend_sends_key_from_openai_api_key(server, real_index, monkey
     """The `openai` backend pointed at the loopback server: OPENAI_API_KEY is honoured and sent
     (the server rejects other keys), and a rejected key falls back with a notice."""
     from bot.answer.answerer import Answerer
-    from bot.llm import load_generator
+    from bot.llm.registry import load_generator
     from index.settings import Settings
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)

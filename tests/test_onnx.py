@@ -38,7 +38,7 @@ def test_token_vectors_equal_sentence_transformers_and_match_word_by_word(real_i
     """Late interaction (bot/answer/late_interaction.py) reads the same token vectors from either
     runtime, and through them a paper matches the question words it has, not the others."""
     from bot.answer.late_interaction import content, late_features, matches
-    from index.types import Hit
+    from bot.types import Hit
 
     data = real_index.settings.index.data_dir
     onnx = load_embedder(IndexSettings(data_dir=data, embedder="onnx"))

@@ -1,7 +1,7 @@
 """Sentence choice for the extractive answer: what the question asks for, and short quotes."""
 
 from bot.answer.sentences import asks, background, pick, score_sentences, specificity
-from bot.vocabulary import Vocabulary, content_stems, stem
+from index.vocabulary import Vocabulary, content_stems, stem
 from index.settings import AnswerSettings
 
 ABSTRACT = [

@@ -1,7 +1,8 @@
 import json
 
 from bot.slack.blocks import MAX_BLOCKS, answer_blocks
-from index.types import Answer, Citation, Hit, Paper
+from index.types import Paper
+from bot.types import Answer, Citation, Hit
 
 
 def paper(i: int, url: str = "") -> Paper:

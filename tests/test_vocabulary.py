@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.answer.answerer import answer
-from bot.vocabulary import vocabulary
 from evals.cli import main
 from index import layout
 from index.ingest import ingest
@@ -65,7 +64,7 @@ def test_an_ingest_saves_the_vocabulary_and_readers_load_it(fake_env, monkeypatc
 
     monkeypatch.setattr(Vocabulary, "build", classmethod(no_build))
     with index.use() as idx:
-        assert vocabulary(idx) == expected
+        assert idx.vocabulary == expected
     capsys.readouterr()
     assert main(["ask", "--json", "How do transformers use attention?"]) == 0  # a cold `paperbot ask`
     assert json.loads(capsys.readouterr().out)["question"] == "How do transformers use attention?"
@@ -79,18 +78,10 @@ def test_a_generation_without_the_file_still_answers(fake_settings):
     (gen.path / FILE).unlink()
     index = open_index(fake_settings)
     with index.use() as idx:
-        assert vocabulary(idx) == from_scratch(idx.papers.values())
+        assert idx.vocabulary == from_scratch(idx.papers.values())
     a = answer("How do gardeners route tomatoes to experts?", fake_settings, index)
     assert not a.refused and a.citations[0].paper.id == "u1"
 
     ingest(fake_settings, [DATA / "corpus.jsonl"])
     new = layout.require_generation(fake_settings.index_dir)
     assert Vocabulary.load(new.path) == from_scratch(new.papers())
-
-
-def test_the_answer_side_names_are_the_index_ones():
-    from bot import vocabulary as bot_vocabulary
-    from index import vocabulary as index_vocabulary
-
-    for name in ("STOPWORDS", "Vocabulary", "content_sequence", "content_stems", "stem", "words"):
-        assert getattr(bot_vocabulary, name) is getattr(index_vocabulary, name)

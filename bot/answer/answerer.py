@@ -22,15 +22,16 @@ from bot.answer.refusal import RefusalModel, signals
 from bot.query.language import non_english
 from bot.answer.grounding import NO_EVIDENCE, assemble, check_sentences, has_markers
 from bot.query.instructions import without_instructions
-from bot.llm.base import BackendUnavailable, Generator, load_generator
+from bot.llm.base import BackendUnavailable, Generator
+from bot.llm.registry import load_generator
 from bot.prompts import load_prompt
 from bot.retrieval.search import check_query, search
 from bot.answer.sentences import asks, pick, score_sentences
 from bot.query.spelling import corrected, readable
-from bot.vocabulary import content_stems, paper_text, vocabulary
+from index.vocabulary import content_stems, paper_text
 from index.settings import AnswerSettings, Settings
 from bot.traces import TraceStore
-from index.types import Answer, Citation, Hit
+from bot.types import Answer, Citation, Hit
 from index.reader import LiveIndex, LoadedIndex
 from index.text import split_sentences
 
@@ -73,7 +74,7 @@ def gather_evidence(index: Index, question: str, hits: list[Hit], s: AnswerSetti
     A short question matches one sentence far better than a 256-token chunk; the score adds
     to that similarity the question's content words and the kind of answer asked for."""
     with index.use() as idx:
-        vocab = vocabulary(idx)
+        vocab = idx.vocabulary
     kinds = asks(question)
     stems = content_stems(question)
     per_paper = [split_sentences(h.paper.abstract) or [h.paper.abstract] for h in hits]
@@ -194,7 +195,7 @@ class Answerer:
         if self.refusal_model is None:
             dense = self.settings.retrieval.mode != "bm25"
             return evidence_score(hits, evidence, dense) >= self.settings.retrieval.min_similarity
-        features = signals(index, question, hits, evidence, vocabulary(index), self.settings)
+        features = signals(index, question, hits, evidence, index.vocabulary, self.settings)
         threshold = self.settings.answer.answer_threshold
         return self.refusal_model.probability(features) >= (
             self.refusal_model.threshold if threshold is None else threshold

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.types import Citation, Paper
+from index.types import Paper
+
+from bot.types import Citation
 from index.text import split_sentences
 
 NO_EVIDENCE = "NO_EVIDENCE"

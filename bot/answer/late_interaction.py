@@ -26,10 +26,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.vocabulary import STOPWORDS, paper_text
+from index.vocabulary import STOPWORDS, paper_text
 from index.chunking import chunk_paper
 from index.reader import LoadedIndex
-from index.types import Hit, Paper, TokenVectors
+from index.types import Paper, TokenVectors
+from bot.types import Hit
 
 _PIECE = re.compile(r"(##)?\w+")
 LOW_QUANTILE = 0.2

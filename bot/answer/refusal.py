@@ -40,11 +40,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.answer.late_interaction import late_features
-from bot.vocabulary import Vocabulary, content_sequence, content_stems, paper_text
+from index.vocabulary import Vocabulary, content_sequence, content_stems, paper_text
 from index.lexical import K1
 from index.reader import LoadedIndex
 from index.settings import Settings
-from index.types import Hit
+from bot.types import Hit
 
 if TYPE_CHECKING:  # bot.answer.answerer imports this module
     from bot.answer.answerer import Evidence

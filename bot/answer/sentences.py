@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.vocabulary import Vocabulary, content_stems, words
+from index.vocabulary import Vocabulary, content_stems, words
 from index.settings import AnswerSettings
 
 # What the question asks for, each with the sentences that can answer it.

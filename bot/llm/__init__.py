@@ -1,5 +1,2 @@
-"""Answer generators: a Protocol, a registry of backends, and a fake for tests."""
-
-from bot.llm.base import BackendUnavailable, Generator, load_generator
-
-__all__ = ["BackendUnavailable", "Generator", "load_generator"]
+"""Answer generators: the Generator protocol (base.py), a registry of backends (registry.py),
+the llama-index backends (llamaindex.py) and a fake for tests (fake.py)."""

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from bot.query.glossary import to_english
 from bot.query.instructions import without_instructions
 from bot.query.language import non_english
-from bot.vocabulary import vocabulary
 from index.reader import LiveIndex, LoadedIndex
 from index.settings import RetrievalSettings
 
@@ -155,7 +154,7 @@ _lock = threading.Lock()
 
 def speller(index: LoadedIndex) -> Speller:
     """The speller of one index generation, built on first use and kept with it."""
-    vocab = vocabulary(index)
+    vocab = index.vocabulary
     with _lock:
         sp = _cache.get(index)
         if sp is None:
@@ -174,7 +173,7 @@ def corrected(index: LiveIndex | LoadedIndex, question: str, s: RetrievalSetting
         if not s.translate:
             return question
         with index.use() as idx:
-            known = vocabulary(idx).counts
+            known = idx.vocabulary.counts
             # The speller only once a word needs it: most words are the glossary's or the corpus's.
             return to_english(question, language, known.__contains__, lambda w: speller(idx).suggest(w)) or question
     if not s.spelling:
@@ -235,7 +234,7 @@ def _fixes(
 def _unknown(idx: LoadedIndex, question: str) -> _Words:
     # The speller only once a word is unknown: most questions have none, and a cold
     # `paperbot ask` should not pay for the tokenizer or the speller's filtered word list.
-    counts = vocabulary(idx).counts
+    counts = idx.vocabulary.counts
     unknown = sorted({w.lower() for w in _TOKEN.findall(question) if _checkable(w)} - counts.keys())
     if not unknown:
         return _Words([], {}, set(), {})

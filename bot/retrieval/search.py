@@ -13,7 +13,7 @@ from bot.query.language import non_english
 from bot.query.spelling import corrected
 from index.errors import BadInput
 from index.settings import RetrievalSettings
-from index.types import Hit
+from bot.types import Hit
 from index.lexical import LexicalMatch
 from index.reader import DenseEvidence, LiveIndex, LoadedIndex
 

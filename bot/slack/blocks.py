@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.types import Answer
+from bot.types import Answer
 
 SECTION_LIMIT = 2900  # under Slack's 3,000, leaving room for markup
 MAX_BLOCKS = 50

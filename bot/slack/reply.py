@@ -22,7 +22,7 @@ from bot.slack.blocks import MAX_BLOCKS, TEXT_LIMIT, answer_messages, fallback_t
 from bot.slack.client import webhook_client
 from bot.slack.stream import GroundedStream, streaming_answerer
 from index.settings import SlackSettings
-from index.types import Answer
+from bot.types import Answer
 
 log = logging.getLogger("paperbot.slack")
 

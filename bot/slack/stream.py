@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.answer.grounding import CheckedSentence, Embed, assemble, check_sentences
-from index.types import Citation, Hit, Paper
+from index.types import Paper
+from bot.types import Citation, Hit
 
 if TYPE_CHECKING:
     from bot.answer.answerer import Answerer

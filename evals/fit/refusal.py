@@ -36,7 +36,6 @@ from bot.answer.answerer import as_judged, evidence_score, gather_evidence
 from bot.answer.refusal import FEATURES, fit_logistic, signals
 from bot.retrieval.search import search
 from bot.query.spelling import corrected
-from bot.vocabulary import vocabulary
 from evals.datasets import load_dataset
 from evals.questions import resolve_gold
 from index.reader import open_index
@@ -71,7 +70,7 @@ def dev_features(settings: Settings, dataset: str) -> DevFeatures:
     rows, labels, ids, old, hidden = [], [], [], [], {}
     s = settings.retrieval
     with index.use() as idx:
-        vocab = vocabulary(idx)
+        vocab = idx.vocabulary
 
         def features(asked: str, hits: list) -> tuple[list[float], list]:
             """The signals as the answerer reads them (bot/answer.as_judged)."""
