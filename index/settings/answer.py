@@ -1,0 +1,101 @@
+"""Answering (PAPERBOT_ANSWER__*): the extractive answer and the refusal model."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from index.settings.section import Section
+
+
+class AnswerSettings(Section):
+    max_citations: int = Field(3, ge=1, description="Papers the extractive answer quotes at most.")
+    cite_min_similarity: float = Field(
+        0.45,
+        description="Besides the strongest paper (always quoted when the question is answered), a "
+        "retrieved paper is quoted only if its best sentence reaches this cosine similarity...",
+    )
+    cite_relative: float = Field(
+        0.9,
+        ge=0.0,
+        le=1.0,
+        description="...and at least this fraction of the strongest paper's. Chosen on the dev "
+        "questions for citation precision without losing multi-paper answers.",
+    )
+    contribution_bonus: float = Field(
+        0.03,
+        ge=0.0,
+        description="Added to the similarity of sentences that state a contribution ('we propose…') "
+        "when choosing which sentence of a paper to quote (0.03: fact coverage 0.32 -> 0.39 on dev).",
+    )
+    lead_sentences: int = Field(
+        3,
+        ge=1,
+        le=3,
+        description="Sentences quoted from the strongest paper at most (its best ones by sentence score, "
+        "in the abstract's order, within max_words); the other papers get one each.",
+    )
+    max_words: int = Field(
+        80,
+        ge=10,
+        description="Words the strongest paper's quote may reach with its extra sentences (its best "
+        "sentence alone may be longer): a single-paper answer stays about this short.",
+    )
+    overlap_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description="Sentence score: weight of the idf-weighted share of the question's content words "
+        "a sentence contains (added to its cosine similarity to the question). Chosen with type_weight "
+        "on the dev questions (python -m evals.fit.answer): fact coverage in the first 80 words 0.56 "
+        "(answerable questions, all answered), inside a plateau of 0.54-0.56 (overlap 0.5-1.5, type "
+        "0.3-0.5); 0.52 with overlap 0.5 and type 0.15.",
+    )
+    type_weight: float = Field(
+        0.4,
+        ge=0.0,
+        description="Sentence score: weight of the share of the kinds of answer the question asks for "
+        "(a figure for 'how many', a name for 'which method', a comparison, a method) that a sentence "
+        "has; see bot/answer/sentences.py.",
+    )
+    specificity_weight: float = Field(
+        0.5,
+        ge=0.0,
+        description="Sentence score: weight of the specific terms a sentence adds to the question (names "
+        "like LSBlock or GLEN, hyphenated terms, figures like 6.6x; up to 3 count; see bot/answer/sentences.py). "
+        "The asked detail is rarely in the sentence that restates the question's topic. With "
+        "background_penalty 0.2, fact coverage in the first 80 words on the dev questions 0.445 -> 0.54 "
+        "(answered questions as the eval counts them), inside a plateau of 0.50-0.54 (0.3-0.8).",
+    )
+    background_penalty: float = Field(
+        0.2,
+        ge=0.0,
+        description="Sentence score: subtracted for the abstract's opening sentence and sentences that "
+        "set the scene ('In recent years…', '…has attracted attention', 'Existing methods…'); the "
+        "field's background is not what was asked. Chosen with specificity_weight (0.1-0.3 hold).",
+    )
+    cite_min_coverage: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="A further paper (besides the strongest) is cited only if its title and abstract "
+        "hold at least this idf-weighted share of the question's content words: it answers part "
+        "of the question on its own, not only the topic. 0.3 on the dev questions "
+        "(python -m evals.fit.answer --citations): citation precision 0.93, recall 0.92 "
+        "(answerable questions, all answered); 0.5 and up lose multi-paper recall.",
+    )
+    answerability: Literal["model", "similarity"] = Field(
+        "model",
+        description="How to decide that the corpus cannot answer: 'model' (a logistic model in "
+        "bot/refusal_model.py over sentence-similarity, content-word coverage and rare-word signals, "
+        "dense/BM25 scores and gaps offered too; fitted on the dev questions by `python -m "
+        "evals.fit.refusal`; used only with the embedding model it was fitted on) or 'similarity' "
+        "(retrieval.min_similarity alone, the fallback for other models).",
+    )
+    answer_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="With answerability 'model': answer when p(answerable) reaches this; None: the "
+        "threshold fitted with the model. Lower answers more and refuses less.",
+    )
