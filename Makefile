@@ -36,8 +36,11 @@ demo: $(STAMP)
 	$(BIN)/paperbot ingest
 	$(BIN)/paperbot ask "$(QUESTION)"
 
+# Prints the suite's wall time (CI's budget; each test has its own limit, pyproject.toml) and
+# keeps pytest's exit code.
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	@start=$$(date +%s); $(BIN)/python -m pytest; rc=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s wall time (pytest exit code $$rc)"; exit $$rc
 
 clean:
 	rm -rf $(VENV) .paperbot

@@ -1,4 +1,4 @@
-"""The `paperbot` command: ingest, ask, search, stats, replay, slack (evals/cli.py adds eval
+"""The `paperbot` command: ingest, ask, search, stats, export, replay, slack (evals/cli.py adds eval
 and feedback).
 
 Settings are built here (the edge) and passed down; domain errors become a one-line
@@ -173,17 +173,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from bot.query.query import understand
     from bot.render import search_json, search_text
-    from bot.retrieval.search import check_query, search
+    from bot.retrieval.search import search
     from index.reader import open_index
 
     settings = settings_from_env(args)
     index = open_index(settings)
 
-    def run(q: str) -> tuple[dict, str]:
-        q = check_query(q)
+    def run(text: str) -> tuple[dict, str]:
         with index.use() as idx:  # the newest generation, for this query only
-            hits = search(idx, q, settings.retrieval, k=args.k)
+            query = understand(idx, text, settings.retrieval)
+            hits = search(idx, query, settings.retrieval, k=args.k)
+            q = query.asked
             return {**search_json(q, hits), "generation": idx.generation.name}, search_text(q, hits)
 
     return _batch(args, "query", run)
@@ -214,6 +216,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
     else:
         for k, v in stats.items():
             print(f"{k:>10}: {v}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from index.vectors.chroma import export_chroma
+
+    report = export_chroma(settings_from_env(args), Path(args.dir))
+    if args.json:
+        print_json(report)
+    else:
+        print(f"Exported {report['chunks']} chunks of {report['generation']} to {report['path']}, collection "
+              f"{report['collection']} ({report['added']} added, {report['deleted']} deleted).")  # fmt: skip
     return 0
 
 
@@ -288,6 +302,12 @@ def build_parser(extensions: Iterable[Extension] = ()) -> argparse.ArgumentParse
     st = sub.add_parser("stats", help="what the index holds")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_stats)
+
+    ex = sub.add_parser("export", help="write the index's chunk vectors to another store")
+    ex.add_argument("format", choices=["chroma"], help="chroma: a Chroma folder (chromadb.PersistentClient(path=DIR))")
+    ex.add_argument("dir", metavar="DIR", help="the folder; an earlier export there is updated to match")
+    ex.add_argument("--json", action="store_true", help="print the report as JSON")
+    ex.set_defaults(func=cmd_export)
 
     for extend in extensions:
         extend(sub)

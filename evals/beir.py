@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import BadInput
+from bot.query.query import understand
 from bot.retrieval.search import search
 from index.settings import Settings
 from evals.metrics import ranking_metrics
@@ -72,7 +73,7 @@ def prepare(settings: Settings, folder: Path, split: str, progress: bool = False
 def evaluate(data: BeirSet, index: LoadedIndex, settings: Settings, depth: int = 100) -> dict[str, float]:
     runs = []
     for qid, text in data.queries.items():
-        hits = search(index, text, settings.retrieval, k=depth)
+        hits = search(index, understand(index, text, settings.retrieval), settings.retrieval, k=depth)
         runs.append(([h.paper.id for h in hits], data.qrels[qid]))
     return {**ranking_metrics(runs), "queries": float(len(runs))}
 

@@ -13,6 +13,7 @@ from typing import Any
 from bot.answer.answerer import Answerer
 from bot.llm.base import Generator
 from bot.llm.registry import load_generator
+from bot.query.query import understand
 from bot.retrieval.search import search
 from index.settings import Settings
 from evals.configs import REFERENCE, EvalConfig
@@ -118,9 +119,10 @@ def score_question(
     with index.use() as idx:  # gold and ranking from one generation (the newest)
         gold = resolve_gold(q, idx)
         t0 = time.perf_counter()
-        served = [h.paper.id for h in search(idx, q.question, settings.retrieval, k=SERVED_DEPTH)]
+        query = understand(idx, q.question, settings.retrieval)
+        served = [h.paper.id for h in search(idx, query, settings.retrieval, k=SERVED_DEPTH)]
         search_ms = (time.perf_counter() - t0) * 1000
-        deep = [h.paper.id for h in search(idx, q.question, settings.retrieval, k=DEPTH)]
+        deep = [h.paper.id for h in search(idx, query, settings.retrieval, k=DEPTH)]
     head = set(served)
     ranked = served + [p for p in deep if p not in head]
     scored = q.gold_known and q.answerable
@@ -141,7 +143,7 @@ def score_question(
         "search_ms": round(search_ms, 1),
     }
     if answerer is not None:
-        a = answerer(q.question)
+        a = answerer(query)  # understood once, for the ranking above
         cited = [c.paper.id for c in a.citations]
         if q.gold_known:
             m["refusal_accuracy" if not q.answerable else "false_refusal_rate"] = float(a.refused)

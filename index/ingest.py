@@ -1,21 +1,22 @@
-"""Ingest: files -> papers -> chunks -> embeddings -> a new index generation.
+"""Ingest: papers -> chunks -> embeddings -> a new index generation.
 
-All input is parsed and checked before anything is written, so bad input leaves the
-existing index untouched. Embeddings come from the content-hash cache when the same text
-was embedded before; only new or changed chunks reach the model."""
+``ingest_papers`` is the entry point for papers from any source (the arXiv feed, ``paperbot
+add``); ``ingest`` reads files (``index.sources``) and hands their papers to it. All input is
+parsed and checked before anything is written, so bad input leaves the existing index
+untouched. Embeddings come from the content-hash cache when the same text was embedded
+before; only new or changed chunks reach the model."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from index.errors import BadInput
-from index.reader import CHUNKS, read_chunks, write_chunks
 from index.settings import Settings, index_fingerprint
 from index.types import Chunk, Paper
 from index import layout
@@ -25,14 +26,19 @@ from index.embedding.embedders import Embedder, IngestEmbedder, exported_onnx, l
 from index.lexical import LexicalIndex
 from index.vocabulary import Vocabulary, vocabulary_of
 from index.papers import merge_papers
-from index.sources.formats import expand_paths, read_papers
-from index.vectors.chroma import ChunkStore, Server, close_embedded, collection_name, prune_remote, stored_id
+from index.sources.checks import checked_papers
+from index.sources.registry import expand_paths, read_papers
+from index.vectors.base import read_chunks, write_chunks
+from index.vectors.exact import stored_vectors
+from index.vectors.registry import load_vector_store
 
 
 @dataclass(frozen=True)
 class IngestReport:
-    files: int
-    records: int
+    """What an ingest did; ``paperbot ingest --json`` prints these fields."""
+
+    files: int  # files read (0 for papers given in memory)
+    records: int  # papers read or given, before duplicates were merged
     papers: int
     new_papers: int
     changed_papers: int
@@ -49,14 +55,15 @@ class IngestReport:
                 f"Removed {self.removed} paper(s); {self.papers} left, {self.chunks} chunks "
                 f"({self.generation})."
             )
+        files = f"{self.files} file(s)" if self.files else ""  # none: papers given in memory
         if self.unchanged:
             return (
-                f"Nothing new: {self.records} records from {self.files} file(s) are already in the "
-                f"index ({self.papers} papers). Nothing was embedded."
+                f"Nothing new: {self.records} records{f' from {files}' if files else ''} are already "
+                f"in the index ({self.papers} papers). Nothing was embedded."
             )
         return (
             f"Indexed {self.papers} papers ({self.new_papers} new, {self.changed_papers} updated) "
-            f"from {self.records} records in {self.files} file(s): {self.chunks} chunks, "
+            f"from {self.records} records{f' in {files}' if files else ''}: {self.chunks} chunks, "
             f"{self.embedded} embedded now, {self.chunks - self.embedded} from cache, "
             f"{self.seconds:.1f}s ({self.generation})."
         )
@@ -107,11 +114,36 @@ def ingest(
     log: Callable[[str], None] = lambda _: None,
     wait: bool = False,
 ) -> IngestReport:
-    """Add the papers in ``paths`` (default: the configured corpus) to the index. A known
-    paper id with a different abstract replaces the paper (its old chunks go)."""
+    """Add the papers in the files ``paths`` (default: the configured corpus) to the index:
+    ``ingest_papers`` of what ``index.sources`` reads from them."""
     start = time.perf_counter()
     files, records = read_inputs(paths or settings.index.corpus)
+    report = ingest_papers(settings, records, source="files", progress=progress, log=log, wait=wait, embedder=embedder)
+    return replace(report, files=len(files), seconds=time.perf_counter() - start)
+
+
+def ingest_papers(
+    settings: Settings,
+    papers: Iterable[Paper],
+    *,
+    source: str = "papers given",
+    progress: bool = False,
+    log: Callable[[str], None] = lambda _: None,
+    wait: bool = False,
+    embedder: Embedder | None = None,
+) -> IngestReport:
+    """Add ``papers`` to the index as one new generation: the entry point for every source
+    (files through ``ingest``, the arXiv feed, ``paperbot add``). Duplicates merge
+    (``index.papers``); a known paper id with a different abstract replaces the paper (its
+    old chunks go); papers already there as they are change nothing. Every paper is checked
+    first (``index.sources.checks``): a bad one is a BadInput named by its first source or by
+    ``source`` and its position, and nothing is written. ``log`` hears waits and rebuilds;
+    ``wait`` queues behind a running ingest instead of failing."""
+    start = time.perf_counter()
+    records = checked_papers(papers, source)
     index_dir = settings.index_dir
+    if not records and layout.current_name(index_dir) is None:
+        raise BadInput(f"{source}: no papers, and {index_dir} has none yet; nothing was written (give at least one).")
 
     with layout.ingest_lock(index_dir, _waiter(index_dir, log) if wait else None):
         layout.discard_incomplete(index_dir)
@@ -126,9 +158,9 @@ def ingest(
             # Same papers, same settings: skip loading the model at all (but finish any
             # cleanup a crashed or leased-over ingest left).
             layout.collect_garbage(index_dir)
-            _prune_server(settings)
+            _prune_vectors(settings)
             return IngestReport(
-                len(files), len(records), len(merged), 0, 0,
+                0, len(records), len(merged), 0, 0,
                 current.manifest()["chunks"], 0, time.perf_counter() - start, current.path.name, True,
             )  # fmt: skip
         if current is not None and not same_settings:
@@ -136,7 +168,7 @@ def ingest(
         previous = current if same_settings else None  # built alike: only the difference is work
         gen, n_chunks, embedded = _write_generation(settings, merged, embedder, progress, previous, existing)
     return IngestReport(
-        len(files), len(records), len(merged), new, changed, n_chunks, embedded,
+        0, len(records), len(merged), new, changed, n_chunks, embedded,
         time.perf_counter() - start, gen, False,
     )  # fmt: skip
 
@@ -175,16 +207,22 @@ def remove(
     )  # fmt: skip
 
 
-def _prune_server(settings: Settings) -> None:
-    """Server mode: drop the chunks of generations that are gone (deleted, or left unsealed
-    by a crash); a leased generation keeps its folder and so its chunks."""
-    server = Server.of(settings.index)
-    if server is not None:
-        keep = {
-            stored_id(c) for gen in settings.index_dir.glob("gen-*") if (gen / CHUNKS).is_file()
-            for c in read_chunks(gen)[0]
-        }  # fmt: skip
-        prune_remote(server, settings.index.name, keep)
+def _prune_vectors(settings: Settings) -> None:
+    """Drop the stored vectors of generations that are gone (deleted, or left unsealed by a
+    crash); a leased generation keeps its folder and so its vectors."""
+    load_vector_store(settings.index).prune(settings.index_dir)
+
+
+def _cached_vectors(
+    settings: Settings, embedder: Embedder, chunks: list[Chunk], progress: bool = False
+) -> tuple[np.ndarray, int]:
+    """Vectors of ``chunks`` from the embedding cache, the model embedding what it lacks
+    (committed to the cache as it goes); returns them and how many were embedded."""
+    cache = EmbeddingCache(settings.cache_path, embedder.name, embedder.dim)
+    try:
+        return _embed_missing(chunks, embedder, cache, settings.index.batch_size, progress)
+    finally:
+        cache.close()
 
 
 def _waiter(index_dir: Path, log: Callable[[str], None]) -> Callable[[], None]:
@@ -201,10 +239,11 @@ def _write_generation(
 ) -> tuple[str, int, int]:
     """Chunk, embed (cache first), write and publish a whole new generation of ``papers``.
     With ``previous`` (the current generation, built with the same settings) the work is in
-    proportion to what changed: unchanged papers keep their chunks and vectors, and the
-    embedded Chroma collection is copied and updated by chunk-id difference. Returns
-    (generation name, chunks, texts embedded now). Called under the ingest lock."""
+    proportion to what changed: unchanged papers keep their chunks and vectors, and the vector
+    store stores only what it lacks. Returns (generation name, chunks, texts embedded now).
+    Called under the ingest lock."""
     index_dir = settings.index_dir
+    store = load_vector_store(settings.index)
     embedder = embedder or load_ingest_embedder(settings.index)
     before = _PreviousChunks.of_generation(previous, previous_papers)
     chunks: list[Chunk] = []
@@ -212,22 +251,25 @@ def _write_generation(
         kept = before.of(paper)
         chunks.extend(kept if kept is not None else embedded_chunks(paper, embedder.count_tokens, settings.index))
     fresh = [c for c in chunks if not before.has(c)]
-    cache = EmbeddingCache(settings.cache_path, embedder.name, embedder.dim)
-    try:
-        fresh_vectors, embedded = _embed_missing(fresh, embedder, cache, settings.index.batch_size, progress)
-    finally:
-        cache.close()
-    vectors = before.vectors_for(chunks, dict(zip((c.id for c in fresh), fresh_vectors)), embedder.dim)
+    fresh_vectors, embedded = _cached_vectors(settings, embedder, fresh, progress)
+    by_id = dict(zip((c.id for c in fresh), fresh_vectors))
+
+    def vectors_of(rows: Sequence[int]) -> np.ndarray:
+        # Kept chunks' vectors come from the previous generation where its store keeps them on
+        # disk; from the cache where it does not (a server lacking chunks it once had).
+        wanted = [chunks[r] for r in rows]
+        others = lambda rest: _cached_vectors(settings, embedder, rest)[0]  # noqa: E731
+        return before.vectors_for(wanted, by_id, embedder.dim, others)
+
     if settings.index.embedder == "onnx":
         exported_onnx(settings.index)  # queries embed with it: export it while torch is loaded
 
     gen = layout.new_generation(index_dir)
-    # Chroma's writes (its Rust core, or a server) run beside the files readers search: on
-    # 2 cores they overlap: a 1% add at 100k papers took 31 s instead of 35. The generation is
-    # sealed only when both are done.
+    # The store's writes (a file and its projection, or uploads to a server) run beside the
+    # other files of the generation, which is sealed only when all are done.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        stored = pool.submit(_store_chunks, settings, gen, previous, before, chunks, vectors, fresh, fresh_vectors)
-        write_chunks(gen.path, chunks, vectors, settings.index.prefilter_min_chunks)
+        stored = pool.submit(store.write, gen, chunks, vectors_of)
+        write_chunks(gen.path, chunks)
         unchanged = {p.id for p in papers if before.same_text(p)}.__contains__
         LexicalIndex.build(
             [p.id for p in papers],
@@ -252,39 +294,8 @@ def _write_generation(
         }
     )
     layout.publish(index_dir, gen)
-    _prune_server(settings)
+    store.prune(index_dir)
     return gen.name, len(chunks), embedded
-
-
-def _store_chunks(
-    settings: Settings,
-    gen: layout.Generation,
-    previous: layout.Generation | None,
-    before: "_PreviousChunks",
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-    fresh: list[Chunk],
-    fresh_vectors: np.ndarray,
-) -> dict[str, str]:
-    """Write the generation's chunks to Chroma; returns what the manifest records of where."""
-    server = Server.of(settings.index)
-    if server is None:
-        if previous is not None and previous.chroma_dir.is_dir():
-            stale = before.ids - {c.id for c in chunks if before.has(c)}
-            ChunkStore.update_copy(previous.chroma_dir, gen.chroma_dir, sorted(stale), fresh, fresh_vectors)
-        else:
-            ChunkStore.embedded(gen.chroma_dir, expected=len(chunks)).add(chunks, vectors)
-            close_embedded(gen.chroma_dir)
-        return {}
-    # Upload only what the server lacks: unchanged chunks are there from earlier
-    # generations, and a rerun after a crash finds what the crashed ingest uploaded.
-    name = collection_name(settings.index.name)
-    store = ChunkStore.remote(server, name, create=True)
-    ids = [stored_id(c) for c in chunks]
-    there = store.present(ids)
-    todo = [i for i, sid in enumerate(ids) if sid not in there]
-    store.add([chunks[i] for i in todo], vectors[todo], ids=[ids[i] for i in todo])
-    return {"chroma_collection": name}
 
 
 class _PreviousChunks:
@@ -305,7 +316,7 @@ class _PreviousChunks:
         """``gen``'s chunks (``papers``: its papers, already read by the caller); none without one."""
         if gen is None:
             return cls([], [], None)
-        return cls(papers, *read_chunks(gen.path))
+        return cls(papers, read_chunks(gen.path), stored_vectors(gen.path))
 
     def of(self, paper: Paper) -> list[Chunk] | None:
         """The paper's chunks as they were, when its text has not changed."""
@@ -320,14 +331,22 @@ class _PreviousChunks:
         """Whether this very chunk (id and text) is in the previous generation."""
         return self._texts.get(chunk.id) == chunk.text
 
-    def vectors_for(self, chunks: list[Chunk], fresh: dict[str, np.ndarray], dim: int) -> np.ndarray:
+    def vectors_for(
+        self, chunks: list[Chunk], fresh: dict[str, np.ndarray], dim: int, others: Callable[[list[Chunk]], np.ndarray]
+    ) -> np.ndarray:
+        """Vectors of ``chunks``: embedded now (``fresh``, by chunk id), kept in the previous
+        generation's vectors, or, where it keeps none on disk, from ``others``."""
         out = np.zeros((len(chunks), dim), dtype=np.float32)
-        kept = []
+        kept, rest = [], []
         for i, c in enumerate(chunks):
             if c.id in fresh:
                 out[i] = fresh[c.id]
-            else:
+            elif self._vectors is not None:
                 kept.append((i, self._rows[c.id]))
+            else:
+                rest.append(i)
+        if rest:
+            out[rest] = others([chunks[i] for i in rest])
         if kept:
             # One gather from the memory-mapped vectors (rows mostly in file order): a row at
             # a time was 1.1 s of a 1% add at 100k papers.

@@ -7,8 +7,9 @@ Files::
 
     <index>/CURRENT                  "gen-000003-1a2b3c": the generation readers use
     <index>/.lock                    held (flock, exclusive) by the one ingest that writes
-    <index>/gen-000003-1a2b3c/       papers.jsonl, chroma/, bm25/, vocabulary.json,
-                                     manifest.json (written last)
+    <index>/gen-000003-1a2b3c/       papers.jsonl, chunks.jsonl, bm25/, vocabulary.json,
+                                     the vector store's files (index/vectors/; the exact
+                                     store's vectors.npy), manifest.json (written last)
     <index>/.trash-gen-000001-.../   a generation being deleted (never read)
 
 Rules:
@@ -65,10 +66,6 @@ class Generation:
     @property
     def name(self) -> str:
         return self.path.name
-
-    @property
-    def chroma_dir(self) -> Path:
-        return self.path / "chroma"
 
     @property
     def bm25_dir(self) -> Path:
@@ -197,8 +194,8 @@ def lease_current(index_dir: Path, attempts: int = 50) -> Lease:
 
 
 def new_generation(index_dir: Path) -> Generation:
-    """A fresh, never reused folder name: Chroma caches open databases by path inside a
-    process, so reusing the name of a discarded generation would hit a stale handle."""
+    """A fresh, never reused folder name: a name read from ``CURRENT`` always means the
+    contents of one generation."""
     index_dir.mkdir(parents=True, exist_ok=True)
     numbers = [
         int(p.name.removeprefix(TRASH)[4:10])

@@ -1,8 +1,8 @@
 """Indexes opened for queries.
 
-``LoadedIndex`` is one sealed generation, read-only: its papers, BM25 index and chunk
-vectors (a memory-mapped matrix written at ingest beside Chroma's copy, searched exactly;
-opening Chroma's own database writes to it, and readers never write — see layout.py).
+``LoadedIndex`` is one sealed generation, read-only (readers never write, layout.py): its
+papers, BM25 index and chunk vectors, opened through the vector store it was built with
+(index/vectors/: the generation's own vectors searched exactly, or a Chroma server).
 ``LiveIndex`` is what long-running processes hold: before each question it moves to the
 newest generation ``CURRENT`` names, keeping a lease on every generation a question in
 flight still uses. Both share one ``Encoder`` (the model and a per-process text cache)."""
@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,43 +21,21 @@ import numpy as np
 from index import layout
 from index.embedding.embedders import Embedder, load_embedder
 from index.errors import ConfigError
-from index.jsonl import read_rows, write_rows
 from index.lexical import LexicalIndex, LexicalMatch
-from index.vectors.prefilter import Prefilter
-from index.settings import Settings, index_fingerprint
-from index.types import Chunk, Paper, TokenVectors
+from index.settings import RECORDED_STORES, Settings, index_fingerprint
+from index.types import Paper, TokenVectors
+from index.vectors.base import ChunkTable, Vectors
+from index.vectors.registry import load_vector_store
 from index.vocabulary import Vocabulary, paper_text
 
 MAX_CACHED_TEXTS = 50_000  # ~75 MB of MiniLM vectors
 MAX_CACHED_TOKEN_TEXTS = 128  # chunks of ~250 pieces: ~50 MB of MiniLM token vectors
-VECTORS = "vectors.npy"
-CHUNKS = "chunks.jsonl"
 
 
 @dataclass(frozen=True)
 class DenseEvidence:
     similarity: float
     chunk: str
-
-
-def write_chunks(folder: Path, chunks: list[Chunk], vectors: np.ndarray, prefilter_min: int = 0) -> None:
-    """What readers search, written at ingest: chunk rows (chunks.jsonl) and their vectors
-    (vectors.npy), row for row; with ``prefilter_min`` chunks or more (0: never), the
-    projection of the two-stage search too (index/vectors/prefilter.py)."""
-    write_rows(folder / CHUNKS, ({"id": c.id, "paper_id": c.paper_id, "text": c.text} for c in chunks))
-    with (folder / VECTORS).open("wb") as f:
-        np.save(f, np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(chunks), -1))
-    if prefilter_min and len(chunks) >= prefilter_min:
-        Prefilter.fit(vectors).save(folder)
-
-
-def read_chunks(folder: Path) -> tuple[list[Chunk], np.ndarray]:
-    """The chunks ``write_chunks`` wrote (a chunk's position is its id's suffix) and their
-    vectors, memory-mapped."""
-    chunks = [
-        Chunk(c["id"], c["paper_id"], int(c["id"].rsplit(":", 1)[1]), c["text"]) for c in read_rows(folder / CHUNKS)
-    ]
-    return chunks, np.load(folder / VECTORS, mmap_mode="r")
 
 
 class _Bounded:
@@ -143,8 +120,11 @@ def check_fingerprint(settings: Settings, gen: layout.Generation) -> None:
         )
     undo = []
     for k in diff:
-        if k == "vector_store":
+        if k == "vector_store" and settings.index.vector_store == "auto" and built[k] in ("server", "embedded"):
             undo.append("set PAPERBOT_INDEX__CHROMA_URL" if built[k] == "server" else "unset PAPERBOT_INDEX__CHROMA_URL")
+        elif k == "vector_store":
+            store = {v: name for name, v in RECORDED_STORES.items()}.get(built[k], built[k])
+            undo.append(f"set PAPERBOT_INDEX__VECTOR_STORE={store}")
         else:
             undo.append(f"set PAPERBOT_{'RETRIEVAL' if k == 'bm25_stemmer' else 'INDEX'}__{k.upper()}={built[k]}")
     said = ", ".join(f"{k}={built[k]!r} (the settings say {wanted[k]!r})" for k in diff)
@@ -206,64 +186,22 @@ class LoadedIndex(_Encoding):
             return saved if saved is not None else Vocabulary.build(map(paper_text, self.papers.values()))
 
     @cached_property
-    def _chunks(self) -> tuple[np.ndarray, list[str], list[str], list[str]]:
-        """(vectors, chunk ids, paper ids, texts), rows aligned; vectors memory-mapped."""
+    def vectors(self) -> Vectors:
+        """The generation's chunk vectors, through the store the settings name (the one it was
+        built with: the fingerprint says so)."""
         with self._init_lock:
-            chunks, vectors = read_chunks(self.generation.path)
-            return vectors, [c.id for c in chunks], [c.paper_id for c in chunks], [c.text for c in chunks]
-
-    @cached_property
-    def _server_store(self):
-        """The generation's collection on the Chroma server (server mode)."""
-        from index.vectors.chroma import ChunkStore, Server
-
-        server = Server.of(self.settings.index)
-        assert server is not None
-        return ChunkStore.remote(server, self.generation.manifest()["chroma_collection"])
-
-    @cached_property
-    def _stored_ids(self) -> set[str]:
-        """This generation's chunks by their ids on the server (server mode)."""
-        from index.vectors.chroma import stored_id
-
-        with self._init_lock:
-            return {stored_id(c) for c in read_chunks(self.generation.path)[0]}
+            table = ChunkTable.read(self.generation.path)
+            return load_vector_store(self.settings.index).open(self.generation, table)
 
     def dense(self, query_vector: np.ndarray, n_chunks: int) -> dict[str, DenseEvidence]:
-        """Best chunk per paper among the ``n_chunks`` nearest chunks, by paper id: exact
-        cosine over the generation's vectors, or the Chroma server's search in server mode.
-        Ties go by chunk id, so every process ranks alike."""
+        """Best chunk per paper among the ``n_chunks`` nearest chunks, by paper id. Ties go by
+        chunk id, so every process ranks alike."""
         best: dict[str, DenseEvidence] = {}
-        for pid, sim, text in self._nearest(np.asarray(query_vector, dtype=np.float32), n_chunks):
+        for m in self.vectors.nearest(np.asarray(query_vector, dtype=np.float32), n_chunks):
+            pid = m.chunk.paper_id
             if pid in self.papers and pid not in best:
-                best[pid] = DenseEvidence(sim, text)
+                best[pid] = DenseEvidence(m.similarity, m.chunk.text)
         return best
-
-    def _nearest(self, query: np.ndarray, n_chunks: int) -> list[tuple[str, float, str]]:
-        if self.settings.index.chroma_url:
-            # The collection holds the chunks of every generation on disk: ask for as many
-            # more as there are chunks not ours, keep ours (ties by chunk id, as below).
-            store, ours = self._server_store, self._stored_ids
-            matches = store.query(query, n_chunks + max(0, store.count() - len(ours)))
-            return [(m.paper_id, m.similarity, m.text) for m in matches if m.stored_id in ours][:n_chunks]
-        vectors, ids, pids, texts = self._chunks
-        if not ids:
-            return []
-        if self._prefilter is not None:
-            rows, sims = self._prefilter.nearest(vectors, query, n_chunks)
-        else:
-            rows, sims = None, np.asarray(vectors @ query, dtype=np.float32)
-        n = min(n_chunks, len(sims))
-        top = np.argpartition(-sims, n - 1)[:n]
-        found = [(int(rows[i]) if rows is not None else int(i), float(sims[i])) for i in top]
-        found.sort(key=lambda rs: (-rs[1], ids[rs[0]]))
-        return [(pids[r], sim, texts[r]) for r, sim in found]
-
-    @cached_property
-    def _prefilter(self) -> Prefilter | None:
-        """The two-stage search's projection, in generations large enough to have one."""
-        with self._init_lock:
-            return Prefilter.load(self.generation.path)
 
     def bm25(self, query: str, n: int) -> dict[str, float]:
         """Top ``n`` papers by BM25 score (only papers sharing a term with the query)."""
@@ -281,28 +219,13 @@ class LoadedIndex(_Encoding):
         """Each paper's row in the lexical index's arrays."""
         return {pid: i for i, pid in enumerate(self.lexical.paper_ids)}
 
-    @cached_property
-    def _chunk_rows(self) -> dict[str, list[int]]:
-        rows: dict[str, list[int]] = {}
-        for i, pid in enumerate(self._chunks[2]):
-            rows.setdefault(pid, []).append(i)
-        return rows
-
     def chunk_similarities(self, query_vector: np.ndarray, paper_ids: list[str]) -> list[np.ndarray]:
-        """Cosine of the query to every chunk of each paper, in chunk order (exact, from the
-        generation's vectors, in server mode too)."""
-        vectors = self._chunks[0]
-        rows = self._chunk_rows
-        wanted = [rows.get(pid, []) for pid in paper_ids]
-        flat = [r for rs in wanted for r in rs]
-        sims = np.asarray(vectors[flat] @ np.asarray(query_vector, dtype=np.float32)) if flat else np.zeros(0)
-        out, start = [], 0
-        for rs in wanted:
-            out.append(sims[start : start + len(rs)])
-            start += len(rs)
-        return out
+        """Cosine of the query to every chunk of each paper, in chunk order."""
+        return self.vectors.similarities(query_vector, paper_ids)
 
     def close(self) -> None:
+        if "vectors" in self.__dict__:
+            self.vectors.close()
         if self.lease is not None:
             self.lease.release()
 

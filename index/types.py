@@ -1,8 +1,8 @@
 """The index's data: papers, chunks and token vectors (what the bot makes of them, hits and
 answers, is in bot/types.py).
 
-These are paperbot's own types; third-party objects (llama-index nodes, Chroma
-results, numpy arrays) are converted to them at the module that wraps the library.
+These are paperbot's own types; third-party objects (Chroma results, numpy arrays) are
+converted to them at the module that wraps the library.
 """
 
 from __future__ import annotations

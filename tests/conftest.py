@@ -4,6 +4,7 @@ index of the bundled corpus shared by the whole session."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -79,9 +80,23 @@ def fake_process_env(data: Path) -> dict[str, str]:
     return env
 
 
+def stop(proc: subprocess.Popen, timeout: float = 30, *, terminate: bool = True) -> tuple:
+    """End a process a test started and return its ``communicate()`` output: SIGTERM first
+    (or, with ``terminate=False``, just close its stdin and wait for it to finish), SIGKILL
+    if it has not exited within ``timeout`` s. Call it from a ``finally`` or a fixture's
+    teardown so that a failing test leaves no server running."""
+    if terminate and proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate(timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 def real_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled corpus ingested once with the real model, Chroma on disk."""
+    """The bundled corpus ingested once with the real model (the default, exact vector store)."""
     from index.ingest import ingest
 
     data = tmp_path_factory.mktemp("real")

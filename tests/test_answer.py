@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer.answerer import REFUSAL, answer
+from bot.answer.answerer import answer
+from bot.answer.extractive import REFUSAL
 from index.errors import BadInput
 from index.ingest import ingest
 from index.reader import open_index
@@ -46,7 +47,7 @@ def test_empty_question(index, fake_settings, q):
 
 
 def test_quote_prefers_contribution_sentences(index, fake_settings):
-    from bot.answer.answerer import gather_evidence
+    from bot.answer.evidence import gather_evidence
     from index.types import Paper
     from bot.types import Hit
 
@@ -66,7 +67,7 @@ def test_quote_prefers_contribution_sentences(index, fake_settings):
 
 def test_evidence_score_without_dense_evidence_uses_sentences_alone():
     """BM25-only hits carry no chunk similarity; averaging in a 0 would refuse everything."""
-    from bot.answer.answerer import Evidence, evidence_score
+    from bot.answer.evidence import Evidence, evidence_score
     from index.types import Paper
     from bot.types import Hit
 
@@ -78,13 +79,14 @@ def test_evidence_score_without_dense_evidence_uses_sentences_alone():
 
 
 def test_bm25_mode_refuses_no_more_than_its_sentences_say(index, fake_settings):
-    from bot.answer.answerer import gather_evidence
+    from bot.answer.evidence import gather_evidence
+    from bot.query.query import understand
     from bot.retrieval.search import search
 
     s = fake_settings.model_copy(deep=True)
     s.retrieval.mode = "bm25"
     q = "How do gardeners route tomatoes to experts?"
-    hits = search(index, q, s.retrieval)
+    hits = search(index, understand(index, q, s.retrieval), s.retrieval)
     best = max(e.similarity for e in gather_evidence(index, q, hits, s.answer))
     s.retrieval.min_similarity = 0.9 * best  # just under the best sentence's similarity
     a = answer(q, s, index)
@@ -124,7 +126,8 @@ def test_a_failed_trace_write_never_loses_the_answer(fake_settings, monkeypatch)
 
 
 def test_questions_in_other_languages_get_an_english_note_never_a_bare_refusal(fake_settings):
-    from bot.answer.answerer import REFUSAL, Answerer
+    from bot.answer.answerer import Answerer
+    from bot.answer.extractive import REFUSAL
     from index.ingest import ingest
     from index.reader import open_index
 
@@ -158,7 +161,8 @@ def test_language_detection_on_the_bundled_question_sets():
 def test_a_further_paper_is_cited_only_when_it_holds_the_questions_words():
     """Topical similarity is not enough for a second citation: the paper must contain enough
     of what the question asks about to answer part of it on its own."""
-    from bot.answer.answerer import Evidence, select_cited
+    from bot.answer.evidence import Evidence
+    from bot.answer.extractive import select_cited
     from index.settings import AnswerSettings
     from index.types import Paper
     from bot.types import Hit
@@ -191,7 +195,8 @@ def test_single_paper_answers_stay_short(real_index):
 
 @pytest.mark.integration
 def test_the_answerability_model_refuses_off_corpus_questions_and_lists_the_nearest(real_index):
-    from bot.answer.answerer import REFUSAL, Answerer
+    from bot.answer.answerer import Answerer
+    from bot.answer.extractive import REFUSAL
     from index.settings import Settings
 
     s = Settings(index={"data_dir": real_index.settings.index.data_dir})

@@ -1,9 +1,10 @@
-"""The answerability model: fitting, the stored parameters, and when it is used."""
+"""The answerability model: fitting, the stored parameters (bot/fitted/refusal.json), and when it is used."""
 
 import numpy as np
 import pytest
 
-from bot.answer.refusal import FEATURES, RefusalModel, fit_logistic
+from bot.answer.refusal import FEATURES, RefusalModel
+from evals.fit.logistic import fit_logistic
 from index.settings import Settings
 
 
@@ -20,8 +21,8 @@ def test_logistic_fit_separates_and_regularisation_shrinks():
 def test_the_stored_model_is_fitted_and_used_only_with_its_embedding_model():
     model = RefusalModel.fitted()
     assert model is not None, "run python -m evals.fit.refusal"
-    assert set(model.mean) == set(FEATURES) and 0 < model.threshold < 1
-    assert any(model.weights.values())
+    assert set(model.mean) == set(model.scale) == set(model.used) and 0 < model.threshold < 1
+    assert model.used and set(model.used) <= set(FEATURES)
     assert model.applies_to(Settings())
     assert not model.applies_to(Settings(index={"embedder": "fake"}))
     assert not model.applies_to(Settings(index={"model": "/some/other/model"}))

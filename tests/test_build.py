@@ -1,4 +1,4 @@
-"""Ingest through the real Chroma store and BM25 on disk, with the fake embedder."""
+"""Ingest through the exact vector store and BM25 on disk, with the fake embedder."""
 
 from pathlib import Path
 
@@ -9,7 +9,6 @@ from index import layout
 from index.ingest import ingest
 from index.embedding.embedders import FakeEmbedder
 from index.lexical import LexicalIndex
-from index.vectors.chroma import ChunkStore
 from index.reader import open_index
 from index.vocabulary import FILE as VOCABULARY, Vocabulary
 
@@ -32,7 +31,7 @@ def test_reingest_adds_nothing_and_new_file_embeds_only_new(fake_settings, count
     assert all("Tiny Violins" in t for t in emb.embedded[n:])
 
     index = open_index(fake_settings, embedder=emb)
-    assert len(index.papers) == 3 and ChunkStore.embedded(index.generation.chroma_dir).count() == more.chunks
+    assert len(index.papers) == 3 and index.current().vectors.matrix.shape[0] == more.chunks
 
 
 def test_bad_input_leaves_index_untouched(fake_settings, tmp_path):
@@ -51,7 +50,7 @@ def test_crash_mid_ingest_is_never_trusted(fake_settings, monkeypatch):
     good = layout.require_generation(fake_settings.index_dir).path.name
 
     def boom(*a, **k):
-        raise KeyboardInterrupt  # Ctrl-C after the vectors went into the new Chroma store
+        raise KeyboardInterrupt  # Ctrl-C after the new generation's vectors were written
 
     monkeypatch.setattr(LexicalIndex, "build", boom)
     with pytest.raises(KeyboardInterrupt):
@@ -116,17 +115,16 @@ def test_embedded_chunks_are_the_first_max_chunks():
 
 
 def test_an_incremental_build_equals_a_build_from_scratch(fake_settings, tmp_path, monkeypatch):
-    """Ingests that add, correct and remove papers (copying the previous generation's chunks,
-    vectors and Chroma collection, updating its vocabulary by difference) end where one ingest
-    of the final papers does."""
+    """Ingests that add, correct and remove papers (copying the previous generation's chunks
+    and vectors, updating its vocabulary by difference) end where one ingest of the final
+    papers does."""
     import json
-    import subprocess
-    import sys
 
     import numpy as np
 
     from index.ingest import remove
-    from index.reader import CHUNKS, VECTORS
+    from index.vectors.base import CHUNKS
+    from index.vectors.exact import VECTORS
     from index.settings import BUNDLED_CORPUS
 
     ingest(fake_settings, [DATA / "papers.jsonl"])
@@ -153,16 +151,3 @@ def test_an_incremental_build_equals_a_build_from_scratch(fake_settings, tmp_pat
     assert (a.path / CHUNKS).read_text() == (b.path / CHUNKS).read_text()
     assert np.array_equal(np.load(a.path / VECTORS), np.load(b.path / VECTORS))
     assert (a.path / VOCABULARY).read_text() == (b.path / VOCABULARY).read_text()
-
-    def chroma(gen):
-        got = ChunkStore.embedded(gen.chroma_dir)._collection.get(include=["documents", "embeddings"])
-        return {i: (d, np.round(e, 5).tolist()) for i, d, e in zip(got["ids"], got["documents"], got["embeddings"])}
-
-    assert chroma(a) == chroma(b)
-    # Chroma's HNSW files of the updated copy are complete: opening it rewrites none of them.
-    hnsw = sorted(p for p in a.chroma_dir.rglob("*.bin"))
-    before = [p.read_bytes() for p in hnsw]
-    probe = ("import sys, chromadb; c = chromadb.PersistentClient(path=sys.argv[1]); "
-             "col = c.get_collection('chunks'); col.query(query_embeddings=[[0.1] * 256], n_results=3)")  # fmt: skip
-    subprocess.run([sys.executable, "-c", probe, str(a.chroma_dir)], check=True, capture_output=True)
-    assert [p.read_bytes() for p in hnsw] == before

@@ -1,5 +1,6 @@
 """Chroma as a server (`PAPERBOT_INDEX__CHROMA_URL`): a real `chroma run` on loopback. The
-same top-10 as embedded mode; an ingest uploads only chunks the server lacks, and a reader
+same top-10 and chunk similarities as the exact store, with no vectors on disk or mapped by a
+reader; an ingest uploads only chunks the server lacks, and a reader
 of an older generation keeps its own chunks until it lets go; `kill -9` of the server
 mid-ingest is a one-line error and a rerun after its restart completes; a server that is
 down is a one-line error on `ask`."""
@@ -16,7 +17,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from bot.query.query import understand
 
 from bot.retrieval.search import search
 from evals.questions import BUNDLED_DEV, load_questions
@@ -24,8 +28,9 @@ from index import layout
 from index.ingest import ingest
 from index.reader import open_index
 from index.settings import BUNDLED_CORPUS, Settings
-from index.reader import read_chunks
-from index.vectors.chroma import PREFIX, ChunkStore, Server, stored_id
+from index.vectors.base import read_chunks
+from index.errors import ConfigError
+from index.vectors.chroma import PREFIX, ChunkStore, Server, ServerVectors, export_chroma, stored_id
 from tests.conftest import fake_process_env
 
 pytestmark = pytest.mark.integration
@@ -54,6 +59,7 @@ class ChromaServer:
                     return
             except OSError:
                 time.sleep(0.2)
+        self.kill()  # the fixture's teardown never runs when its setup fails
         raise RuntimeError("chroma run did not start")
 
     def kill(self) -> None:
@@ -69,7 +75,7 @@ class ChromaServer:
 
 
 def _stored(settings: Settings) -> set[str]:
-    return {stored_id(c) for c in read_chunks(layout.require_generation(settings.index_dir).path)[0]}
+    return {stored_id(c) for c in read_chunks(layout.require_generation(settings.index_dir).path)}
 
 
 @pytest.fixture
@@ -80,7 +86,7 @@ def server(tmp_path):
     s.kill()
 
 
-def test_server_mode_ranks_like_embedded_mode(server, real_index, real_index_dir, tmp_path):
+def test_server_mode_ranks_like_the_exact_store(server, real_index, real_index_dir, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     # The embedding cache (the ONNX export is shared): nothing is embedded or exported again.
@@ -88,14 +94,22 @@ def test_server_mode_ranks_like_embedded_mode(server, real_index, real_index_dir
     settings = Settings(index={"data_dir": data, "chroma_url": server.url})
     report = ingest(settings)
     assert report.embedded == 0 and report.papers == 398
-    assert not (layout.require_generation(settings.index_dir).chroma_dir).exists()  # vectors live on the server
+    assert not list(layout.require_generation(settings.index_dir).path.glob("*.npy"))  # vectors live on the server
 
     remote = open_index(settings)
     questions = [q.question for q in load_questions(BUNDLED_DEV)][:25]
     for q in questions:
-        ours = [h.paper.id for h in search(remote, q, settings.retrieval, k=10)]
-        embedded = [h.paper.id for h in search(real_index, q, real_index.settings.retrieval, k=10)]
+        ours = [h.paper.id for h in search(remote, understand(remote, q, settings.retrieval), settings.retrieval, k=10)]
+        embedded = [h.paper.id for h in search(real_index, understand(real_index, q, real_index.settings.retrieval), real_index.settings.retrieval, k=10)]
         assert ours == embedded, q
+    with remote.use() as idx, real_index.use() as local:
+        assert isinstance(idx.vectors, ServerVectors)
+        query = idx.embed_query(questions[0])
+        papers = list(local.dense(query, 40))[:8] + ["no-such-paper"]  # learned fusion's per-chunk features
+        for theirs, exact in zip(idx.chunk_similarities(query, papers), local.chunk_similarities(query, papers)):
+            assert len(theirs) == len(exact) and np.allclose(theirs, exact, atol=1e-6)
+    mapped = [line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if str(data) in line]
+    assert mapped and not [m for m in mapped if m.endswith(".npy") and "/bm25/" not in m]  # BM25's only: no vectors
     assert server.collections() == [f"{PREFIX}-default"]
     assert server.ids() == _stored(settings)
 
@@ -125,6 +139,8 @@ def test_server_ingest_uploads_only_the_difference(server, tmp_path, monkeypatch
     old.close()
     ingest(settings, [DATA / "papers.csv"])  # nothing new: cleans up the released generation
     assert server.ids() == second
+    with pytest.raises(ConfigError, match="keeps its vectors on a Chroma server, in the collection paperbot-default"):
+        export_chroma(settings, tmp_path / "export")  # the collection is on the server already
 
 
 KILL_SERVER_MID_INGEST = r"""
@@ -149,14 +165,14 @@ def test_server_killed_mid_ingest_then_restarted(server, tmp_path):
     first = layout.require_generation(settings.index_dir).name
 
     r = subprocess.run([sys.executable, "-c", KILL_SERVER_MID_INGEST, str(server.proc.pid), str(BUNDLED_CORPUS)],
-                       env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+                       env=env, capture_output=True, text=True, timeout=240)  # fmt: skip
     assert r.returncode == 5, r.stderr
     assert r.stderr.startswith("paperbot: error: Chroma server at") and r.stderr.count("\n") == 1, r.stderr
     assert layout.require_generation(settings.index_dir).name == first  # the old generation stays current
 
     server.start()  # same folder, same port
     r = subprocess.run([str(PAPERBOT), "ingest", "--no-progress", "--json", str(BUNDLED_CORPUS)], env=env,
-                       capture_output=True, text=True, timeout=300)  # fmt: skip
+                       capture_output=True, text=True, timeout=240)  # fmt: skip
     assert r.returncode == 0, r.stderr
     current = json.loads(r.stdout)["generation"]
     assert server.collections() == [f"{PREFIX}-default"]
@@ -180,7 +196,5 @@ def test_a_server_that_is_down_is_a_one_line_error_on_ask(server, tmp_path):
 def test_switching_to_a_server_asks_for_an_ingest(tmp_path):
     data = tmp_path / "data"
     ingest(Settings(index={"data_dir": data, "embedder": "fake"}), [DATA / "papers.jsonl"])
-    from index.errors import ConfigError
-
     with pytest.raises(ConfigError, match="run `paperbot ingest`.*unset PAPERBOT_INDEX__CHROMA_URL"):
         open_index(Settings(index={"data_dir": data, "embedder": "fake", "chroma_url": "http://127.0.0.1:9"}))

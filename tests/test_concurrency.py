@@ -15,7 +15,7 @@ import pytest
 
 from index import layout
 from index.settings import BUNDLED_CORPUS, Settings
-from tests.conftest import fake_process_env
+from tests.conftest import fake_process_env, stop
 
 pytestmark = pytest.mark.integration
 
@@ -60,9 +60,7 @@ class Client:
     def close(self) -> str:
         self.stop.set()
         self.thread.join(timeout=120)
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
-        return self.proc.stderr.read()
+        return stop(self.proc, 60, terminate=False)[1]  # closes its stdin: it ends (or is killed after 60 s)
 
 
 def test_ingests_while_four_processes_answer(tmp_path):
@@ -70,7 +68,7 @@ def test_ingests_while_four_processes_answer(tmp_path):
     env = fake_process_env(data)
     settings = Settings(index={"data_dir": data, "embedder": "fake"})
     first = subprocess.run([str(PAPERBOT), "ingest", str(DATA / "papers.jsonl")], env=env,
-                           capture_output=True, text=True, timeout=300)  # fmt: skip
+                           capture_output=True, text=True, timeout=240)  # fmt: skip
     assert first.returncode == 0, first.stderr
     papers_of = {}  # every generation published: its paper ids
 
@@ -84,7 +82,7 @@ def test_ingests_while_four_processes_answer(tmp_path):
         time.sleep(3)
         for paths in ([DATA / "papers.csv"], [BUNDLED_CORPUS]):
             r = subprocess.run([str(PAPERBOT), "ingest", "--no-progress", *map(str, paths)], env=env,
-                               capture_output=True, text=True, timeout=300)  # fmt: skip
+                               capture_output=True, text=True, timeout=240)  # fmt: skip
             assert r.returncode == 0, r.stderr
             record_current()
             time.sleep(3)  # every client answers from the newest generation meanwhile
@@ -113,7 +111,7 @@ def test_two_ingests_at_once_both_land_with_wait(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
         for path in (DATA / "papers.jsonl", BUNDLED_CORPUS)
     ]
-    outs = [p.communicate(timeout=300) for p in procs]
+    outs = [p.communicate(timeout=240) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     gen = layout.require_generation(Settings(index={"data_dir": data}).index_dir)
     titles = {p.title for p in gen.papers()}

@@ -16,12 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.query.query import understand
+
 from bot.retrieval.search import search
 from index import layout
 from index.ingest import ingest
 from index.embedding.cache import EmbeddingCache
 from index.embedding.embedders import FakeEmbedder
-from index.reader import CHUNKS, open_index
+from index.reader import open_index
+from index.vectors.base import CHUNKS
 from index.settings import BUNDLED_CORPUS, Settings
 from index.vocabulary import Vocabulary
 from tests.conftest import fake_process_env
@@ -39,7 +42,7 @@ point, args = sys.argv[1], sys.argv[2:]
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
-import index.ingest as build, index.layout as layout, index.lexical as lexical, index.vectors.chroma as store
+import index.ingest as build, index.layout as layout, index.lexical as lexical, index.vectors.exact as exact
 from index.embedding.embedders import FakeEmbedder
 
 if point == "parsing":  # after the first file is parsed
@@ -56,11 +59,10 @@ elif point == "embedding":  # after one batch reached the embedding cache
         calls.append(len(texts))
         return embed(self, texts, batch_size)
     FakeEmbedder.embed = embed_once
-elif point == "chroma":  # a third of the vectors written to the new Chroma collection
-    add = store.ChunkStore.add
-    def add_some(self, chunks, vectors):
-        add(self, chunks[: len(chunks) // 3], vectors[: len(chunks) // 3]); die()
-    store.ChunkStore.add = add_some
+elif point == "vectors":  # a third of the chunk vectors written to the new generation
+    def save_some(folder, vectors):
+        exact.np.save(folder / exact.VECTORS, vectors[: len(vectors) // 3]); die()
+    exact.save_vectors = save_some
 elif point == "bm25":  # BM25 arrays written, its term list and paper ids not yet
     save = lexical.LexicalIndex.save
     def save_arrays(self, path):
@@ -107,7 +109,7 @@ def snapshot(settings: Settings) -> dict:
         with live.use() as idx:
             chunks = [json.loads(line)["id"] for line in (idx.generation.path / CHUNKS).open()]
             rankings = {
-                q: [(h.paper.id, round(h.score, 6)) for h in search(idx, q, settings.retrieval, k=10)]
+                q: [(h.paper.id, round(h.score, 6)) for h in search(idx, understand(idx, q, settings.retrieval), settings.retrieval, k=10)]
                 for q in QUERIES
             }
             return {"generation": idx.generation.name, "papers": sorted(idx.papers), "chunks": chunks,
@@ -137,7 +139,7 @@ def cached_count(data: Path, texts: list[str]) -> int:
 
 
 @pytest.mark.parametrize(
-    "point", ["parsing", "embedding", "chroma", "bm25", "vocabulary", "manifest", "pointer", "cleanup"]
+    "point", ["parsing", "embedding", "vectors", "bm25", "vocabulary", "manifest", "pointer", "cleanup"]
 )
 def test_sigkill_at_each_stage(point, tmp_path, clean):
     data = tmp_path / "data"
@@ -146,7 +148,7 @@ def test_sigkill_at_each_stage(point, tmp_path, clean):
     before = snapshot(s)
 
     killed = subprocess.run([sys.executable, "-c", KILLER, point, str(BUNDLED_CORPUS)], env=fake_process_env(data),
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+                            capture_output=True, text=True, timeout=240)  # fmt: skip
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
     after_kill = snapshot(s)  # the index still answers
@@ -159,7 +161,7 @@ def test_sigkill_at_each_stage(point, tmp_path, clean):
     already = cached_count(data, texts)
 
     rerun = subprocess.run([sys.executable, "-c", KILLER, "none", "--json", str(BUNDLED_CORPUS)],
-                           env=fake_process_env(data), capture_output=True, text=True, timeout=300)  # fmt: skip
+                           env=fake_process_env(data), capture_output=True, text=True, timeout=240)  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
     if point != "cleanup":
@@ -181,7 +183,7 @@ def test_sigkill_from_outside_at_random_moments(tmp_path, clean):
     # How long a whole ingest process takes on this machine: kills land inside it.
     t = time.monotonic()
     subprocess.run([sys.executable, "-c", KILLER, "none", str(BUNDLED_CORPUS)], env=fake_process_env(tmp_path / "timing"),
-                   check=True, capture_output=True, timeout=300)  # fmt: skip
+                   check=True, capture_output=True, timeout=240)  # fmt: skip
     duration = time.monotonic() - t
     data = tmp_path / "data"
     s = settings_for(data)
@@ -199,7 +201,7 @@ def test_sigkill_from_outside_at_random_moments(tmp_path, clean):
         if now != before:
             break  # the ingest finished before the kill: nothing left to interrupt
     rerun = subprocess.run([sys.executable, "-c", KILLER, "none", str(BUNDLED_CORPUS)], env=fake_process_env(data),
-                           capture_output=True, text=True, timeout=300)  # fmt: skip
+                           capture_output=True, text=True, timeout=240)  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
     final = snapshot(s)
     assert {k: v for k, v in final.items() if k != "generation"} == {

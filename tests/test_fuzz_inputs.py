@@ -33,7 +33,7 @@ import pytest
 from evals.cli import main
 from index.errors import BadInput
 from index.settings import Settings
-from index.sources.formats import read_papers
+from index.sources.registry import read_papers
 
 SEED = 20240917
 REPO = Path(__file__).resolve().parent.parent
@@ -613,7 +613,7 @@ def _cli_ok(rc: int, out: str, err: str) -> None:
 def test_odd_questions_get_an_answer_or_a_clear_error(question: str, data_dir: Path, monkeypatch, capsys):
     from bot.answer.answerer import Answerer
     from bot.render import answer_text
-    from bot.retrieval.search import check_query
+    from bot.query.query import check_query
     from index.reader import open_index
 
     for key, value in _env(data_dir).items():
@@ -645,7 +645,7 @@ def test_questions_with_broken_surrogates(question: str, data_dir: Path, monkeyp
 
 
 def test_control_characters_never_reach_the_terminal():
-    from bot.retrieval.search import check_query
+    from bot.query.query import check_query
 
     assert check_query(QUESTIONS["control characters"]) == "what is sparse routing?"
     with pytest.raises(BadInput):

@@ -111,6 +111,7 @@ def test_translated_questions_are_ranked_with_their_own_dense_weight(fake_settin
     """A question searched for by its English terms is fused with translated_dense_weight; an
     English question with dense_weight."""
     import bot.retrieval.search as retrieval
+    from bot.query.query import understand
     from index.ingest import ingest
     from index.reader import open_index
 
@@ -120,6 +121,7 @@ def test_translated_questions_are_ranked_with_their_own_dense_weight(fake_settin
     monkeypatch.setattr(retrieval, "fuse", lambda d, l, s: seen.append(s.dense_weight) or real(d, l, s))
     fake_settings.retrieval.dense_weight, fake_settings.retrieval.translated_dense_weight = 0.5, 0.0
     index = open_index(fake_settings)
-    hits = retrieval.search(index, "Welche Arbeit zeigt, dass die Gärtner Tomaten an Experten weiterleiten?", fake_settings.retrieval)
-    retrieval.search(index, "how do gardeners route tomatoes?", fake_settings.retrieval)
+    german = "Welche Arbeit zeigt, dass die Gärtner Tomaten an Experten weiterleiten?"
+    hits = retrieval.search(index, understand(index, german, fake_settings.retrieval), fake_settings.retrieval)
+    retrieval.search(index, understand(index, "how do gardeners route tomatoes?", fake_settings.retrieval), fake_settings.retrieval)
     assert seen == [0.0, 0.5] and hits[0].paper.title == "Sparse Mixture of Gardeners"

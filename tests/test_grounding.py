@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer.answerer import REFUSAL, Answerer
+from bot.answer.answerer import Answerer
+from bot.answer.extractive import REFUSAL
 from index.errors import ConfigError
 from bot.answer.grounding import assemble, check_sentences
 from bot.llm.fake import FakeGenerator

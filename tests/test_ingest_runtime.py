@@ -32,7 +32,7 @@ print(json.dumps({"embedded": report.embedded, "torch": "torch" in sys.modules})
 def _ingest(data: Path, export: Path, corpus: Path, **env: str) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PAPERBOT_INDEX__DATA_DIR": str(data),
            "PAPERBOT_INDEX__EXPORT_DIR": str(export), **env}  # fmt: skip
-    r = subprocess.run([sys.executable, "-c", INGEST, str(corpus)], env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run([sys.executable, "-c", INGEST, str(corpus)], env=env, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout.splitlines()[-1])
 

@@ -1,4 +1,4 @@
-"""Through the real parts: the bundled MiniLM model, Chroma on disk, BM25, the CLI as a
+"""Through the real parts: the bundled MiniLM model, the exact vector store, BM25, the CLI as a
 subprocess of the installed console script."""
 
 import json
@@ -13,8 +13,7 @@ from bot.answer.answerer import answer
 from index.settings import Settings
 from evals.harness import SERVED_DEPTH
 from evals.beir import evaluate, prepare
-from index.reader import CHUNKS
-from index.vectors.chroma import ChunkStore
+from index.vectors.base import CHUNKS
 
 pytestmark = pytest.mark.integration
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "scifact"
@@ -22,7 +21,8 @@ SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "scifa
 
 def test_bundled_index_is_real(real_index):
     assert len(real_index.papers) == 398
-    assert ChunkStore.embedded(real_index.generation.chroma_dir).count() == real_index.generation.manifest()["chunks"]
+    with real_index.use() as idx:
+        assert idx.vectors.matrix.shape[0] == len(idx.vectors.table.chunks) == idx.generation.manifest()["chunks"]
     assert real_index.embedder.dim == 384
 
 
@@ -59,13 +59,13 @@ def test_cli_subprocess_ingest_ask_json(tmp_path: Path, real_index_dir: Path):
     env = {**os.environ, "PAPERBOT_INDEX__DATA_DIR": str(real_index_dir), "HF_HUB_OFFLINE": "1"}
     exe = Path(sys.executable).with_name("paperbot")
     out = subprocess.run(
-        [str(exe), "ingest", "--json"], env=env, capture_output=True, text=True, check=True
+        [str(exe), "ingest", "--json"], env=env, capture_output=True, text=True, check=True, timeout=240
     )
     assert json.loads(out.stdout)["unchanged"] is True
     out = subprocess.run(
         [str(exe), "ask", "--json"],
         input="which paper initializes networks with identity-like matrices?\nwhat is the boiling point of tungsten?\n",
-        env=env, capture_output=True, text=True, check=True,
+        env=env, capture_output=True, text=True, check=True, timeout=180,
     )
     first, second = [json.loads(l) for l in out.stdout.splitlines()]
     assert "IDInit" in first["citations"][0]["title"]
@@ -88,7 +88,7 @@ def test_the_same_question_gets_the_same_answer_in_two_processes(real_index_dir:
     def run(seed: str) -> list[dict]:
         out = subprocess.run(
             [str(exe), "ask", "--json"], input=questions, env={**env, "PYTHONHASHSEED": seed},
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, timeout=180,
         )  # fmt: skip
         keep = ("answer", "refused", "citations", "notice")
         rows = [json.loads(line) for line in out.stdout.splitlines()]
@@ -129,7 +129,7 @@ def test_beir_eval_on_scifact_subset(tmp_path: Path):
     exe = Path(sys.executable).with_name("paperbot")
     out = subprocess.run(
         [str(exe), "eval", "run", "--dataset", str(sub), "--out", str(tmp_path / "r"), "--json"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env, capture_output=True, text=True, check=True, timeout=240,
     )
     got = json.loads(out.stdout)["datasets"]["scifact-mini-test"]
     assert list(got) == ["bm25", "dense", "hybrid"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index.lexical import LexicalIndex, _stemmer, english_stopwords, tokenize
-from index.sources.formats import read_papers
+from index.sources.registry import read_papers
 from index.types import Paper
 
 from index.settings import BUNDLED_CORPUS as CORPUS_DIR

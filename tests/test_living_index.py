@@ -17,9 +17,10 @@ from evals.cli import main
 from index import layout
 from index.ingest import ingest, remove
 from index.errors import BadInput, ConfigError
-from index.reader import CHUNKS, open_index
+from index.reader import open_index
+from index.vectors.base import CHUNKS
 from index.settings import Settings
-from tests.conftest import fake_process_env
+from tests.conftest import fake_process_env, stop
 
 DATA = Path(__file__).parent / "data"
 PAPERBOT = Path(sys.executable).with_name("paperbot")
@@ -66,13 +67,14 @@ READER = """
 import sys
 from index.reader import open_index
 from index.settings import Settings
+from bot.query.query import understand
 from bot.retrieval.search import search
 s = Settings()
 live = open_index(s)
 with live.use() as idx:
     print(idx.generation.name, flush=True)
     sys.stdin.readline()  # the test runs ingests meanwhile
-    hits = search(idx, "gardeners route tomatoes", s.retrieval, k=3)
+    hits = search(idx, understand(idx, "gardeners route tomatoes", s.retrieval), s.retrieval, k=3)
     print(len(idx.papers), hits[0].paper.title, flush=True)
 """
 
@@ -162,7 +164,7 @@ def test_a_second_ingest_stops_or_waits_with_a_message(tmp_path):
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
         time.sleep(5)
         assert waiting.poll() is None  # still waiting for the lock
-    out, err = waiting.communicate(timeout=120)
+    out, err = stop(waiting, 120, terminate=False)  # killed if not done in 120 s
     assert waiting.returncode == 0 and "waiting" in err and "Indexed 3 papers" in out
 
 
@@ -234,7 +236,7 @@ def test_a_running_slack_bot_answers_from_each_new_generation(tmp_path):
         assert wait_for(lambda: serving(url), timeout=120), "paperbot slack did not start"
         for n, (paper, question) in enumerate(NEW_PAPERS, start=1):
             r = subprocess.run([str(PAPERBOT), "ingest", "--no-progress", str(paper_file(tmp_path, f"new{n}.jsonl", [paper]))],
-                               env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+                               env=env, capture_output=True, text=True, timeout=240)  # fmt: skip
             assert r.returncode == 0, r.stderr
             done = time.monotonic()
             before = len(api.posts())
@@ -246,8 +248,7 @@ def test_a_running_slack_bot_answers_from_each_new_generation(tmp_path):
         assert not any("Sorry, something went wrong" in json.dumps(p) for p in api.posts())
         assert not (settings.index_dir / first).exists()  # the bot let it go; the 2nd ingest deleted it
     finally:
-        bot.terminate()
-        out = bot.communicate(timeout=30)[0]
+        out = stop(bot, 30)[0]
         api.shutdown()
     assert "Traceback" not in out, out[-3000:]
     print(f"\nseconds from the end of an ingest to the bot's reply citing the new paper: "

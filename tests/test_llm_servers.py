@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import stop
+
 pytestmark = [pytest.mark.llm, pytest.mark.integration]
 llama_cpp = pytest.importorskip("llama_cpp", reason="install the llama-cpp extra (make test does)")
 
@@ -45,8 +47,7 @@ def server(gguf: Path):
     except RuntimeError as e:
         pytest.fail(str(e))
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop(proc, 20)
 
 
 def llm_settings(**kw):
@@ -134,13 +135,14 @@ def test_cli_streams_and_replays(server, real_index_dir: Path):
         "PAPERBOT_LLM__RETRIES": "0", "PAPERBOT_LLM__API_KEY": KEY,
     }  # fmt: skip
     q = "Which paper initializes networks with identity-like matrices?"
-    out = subprocess.run([str(exe), "ask", q], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([str(exe), "ask", q], env=env, capture_output=True, text=True, check=True, timeout=180)
     assert "is writing" in out.stdout and "=== checked answer" in out.stdout
     assert KEY not in out.stdout + out.stderr
-    js = subprocess.run([str(exe), "ask", "--json", q], env=env, capture_output=True, text=True, check=True)
+    js = subprocess.run([str(exe), "ask", "--json", q], env=env, capture_output=True, text=True, check=True,
+                        timeout=180)  # fmt: skip
     run_id = json.loads(js.stdout)["run_id"]
     rp = subprocess.run([str(exe), "replay", run_id, "--backend", "extractive"], env=env,
-                        capture_output=True, text=True, check=True)  # fmt: skip
+                        capture_output=True, text=True, check=True, timeout=180)  # fmt: skip
     assert f"recorded:" in rp.stdout and "now: extractive" in rp.stdout
     assert KEY not in rp.stdout + rp.stderr
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from index.embedding.embedders import load_embedder
-from index.reader import CHUNKS
+from index.vectors.base import CHUNKS
 from index.settings import IndexSettings
 
 pytestmark = pytest.mark.integration

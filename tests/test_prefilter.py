@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import index.vectors.prefilter as prefilter
+from bot.query.query import understand
 from bot.retrieval.search import search
 from index import layout
 from index.ingest import ingest
@@ -66,7 +67,7 @@ def test_ingest_writes_it_for_large_indexes_and_search_uses_it(fake_settings, mo
     assert not (exact_gen / BASIS).exists()  # below prefilter_min_chunks
     queries = ["multiplication-free language models", "diffusion models for images", "tomatoes"]
     exact_index = open_index(fake_settings)
-    exact = [[h.paper.id for h in search(exact_index, q, fake_settings.retrieval, k=10)] for q in queries]
+    exact = [[h.paper.id for h in search(exact_index, understand(exact_index, q, fake_settings.retrieval), fake_settings.retrieval, k=10)] for q in queries]
 
     index_settings = fake_settings.index.model_copy(
         update={"prefilter_min_chunks": 100, "data_dir": fake_settings.index.data_dir / "two-stage"}
@@ -77,18 +78,19 @@ def test_ingest_writes_it_for_large_indexes_and_search_uses_it(fake_settings, mo
     assert (gen / BASIS).is_file() and (gen / PROJECTED).is_file()
     index = open_index(two)
     # Candidates (4,000 at least) cover this index: the same rankings as exact search.
-    assert [[h.paper.id for h in search(index, q, two.retrieval, k=10)] for q in queries] == exact
+    assert [[h.paper.id for h in search(index, understand(index, q, two.retrieval), two.retrieval, k=10)] for q in queries] == exact
     # Few candidates: the first stage really filters, and what it returns is scored exactly.
     monkeypatch.setattr(prefilter, "MIN_CANDIDATES", 60)
     monkeypatch.setattr(prefilter, "CANDIDATES_PER_RESULT", 1)
     with index.use() as idx, exact_index.use() as ex:
-        assert idx._prefilter is not None and len(idx._prefilter.projected) == len(idx._chunks[1]) > 400
+        projection = idx.vectors.prefilter
+        assert projection is not None and len(projection.projected) == len(idx.vectors.table.chunks) > 400
         for q in queries:
             v = idx.embed_query(q)
-            got, truth = idx._nearest(v, 30), ex._nearest(v, 30)
+            got, truth = idx.vectors.nearest(v, 30), ex.vectors.nearest(v, 30)
             assert len(got) == 30 and got[0] == truth[0]
-            exact_sims = {(pid, text): sim for pid, sim, text in ex._nearest(v, len(ex._chunks[1]))}
-            assert all(abs(exact_sims[(pid, text)] - sim) < 1e-5 for pid, sim, text in got)
+            exact_sims = {m.chunk.id: m.similarity for m in ex.vectors.nearest(v, len(ex.vectors.table.chunks))}
+            assert all(abs(exact_sims[m.chunk.id] - m.similarity) < 1e-5 for m in got)
 
 
 @pytest.mark.parametrize("n", [1, 5])

@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.retrieval.learned_fusion import FEATURES, FusionModel, features, fit_pairwise, rank
+from bot.retrieval.learned_fusion import FEATURES, FusionModel, features, rank
+from bot.query.query import understand
 from bot.retrieval.search import learned_fusion, retrieve, search
+from evals.fit.logistic import fit_pairwise
 from index.ingest import ingest
 from index.reader import open_index
 from index.settings import Settings
@@ -37,7 +39,7 @@ def test_lexical_match_counts_each_query_term_once(loaded):
 
 def test_chunk_similarities_are_exact_per_paper(loaded):
     q = loaded.embed_query(QUERY)
-    vectors, _, pids, _ = loaded._chunks
+    vectors, pids = loaded.vectors.matrix, [c.paper_id for c in loaded.vectors.table.chunks]
     some = sorted(set(pids))[:3]
     for pid, sims in zip(some, loaded.chunk_similarities(q, some)):
         rows = [i for i, p in enumerate(pids) if p == pid]
@@ -50,11 +52,11 @@ def test_features_rank_like_the_retriever_they_weigh(loaded, fake_settings):
     c = retrieve(loaded, QUERY, s, 10)
     candidates, f = features(loaded, c.query_vector, c.match, c.dense_scores, c.lexical)
     assert set(candidates) == set(c.dense) | set(c.lexical) and set(f) == set(FEATURES)
-    bm25_only = FusionModel({"bm25_norm": 1.0}, "bundled", "test")
+    bm25_only = FusionModel({"bm25_norm": 1.0}, "bundled")
     by_bm25 = [p for p, _ in rank(candidates, bm25_only.score(f))]
     top = sorted(c.lexical, key=lambda p: (-c.lexical[p], p))
     assert by_bm25[: len(top)] == top
-    dense_only = FusionModel({"dense": 1.0}, "bundled", "test")
+    dense_only = FusionModel({"dense": 1.0}, "bundled")
     assert [p for p, _ in rank(candidates, dense_only.score(f))][0] == max(c.dense_scores, key=c.dense_scores.get)
 
 
@@ -91,7 +93,7 @@ def test_learned_fusion_applies_only_to_its_model(fake_settings, monkeypatch):
 def test_learned_fusion_through_the_real_model(real_index):
     s = real_index.settings.retrieval.model_copy(update={"fusion": "learned"})
     question = "Which papers make LLMs multiplication-free?"
-    hits = search(real_index, question, s, k=10)
+    hits = search(real_index, understand(real_index, question, s), s, k=10)
     assert "shiftaddllm" in hits[0].paper.title.lower()
-    assert [h.paper.id for h in hits] == [h.paper.id for h in search(real_index, question, s, k=10)]
+    assert [h.paper.id for h in hits] == [h.paper.id for h in search(real_index, understand(real_index, question, s), s, k=10)]
     assert hits[0].score >= hits[-1].score

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+from bot.query.query import understand
+
 from bot.retrieval.search import fuse, search
 from index.settings import RetrievalSettings
 from index.ingest import ingest
@@ -23,7 +25,7 @@ def test_fuse_modes():
 def test_search_returns_each_paper_once_with_best_evidence(fake_settings):
     ingest(fake_settings, [DATA / "papers.jsonl", DATA / "papers.csv", DATA / "corpus.jsonl"])
     index = open_index(fake_settings)
-    hits = search(index, "gardeners routing tomatoes to experts", fake_settings.retrieval, k=10)
+    hits = search(index, understand(index, "gardeners routing tomatoes to experts", fake_settings.retrieval), fake_settings.retrieval, k=10)
     ids = [h.paper.id for h in hits]
     assert ids[0] == "u1" and len(ids) == len(set(ids))
     assert hits[0].best_chunk and "gardeners" in hits[0].best_chunk

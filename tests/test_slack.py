@@ -195,6 +195,8 @@ def test_paperbot_slack_http_command(real_index_dir, tmp_path):
     import subprocess
     import sys
 
+    from tests.conftest import stop
+
     api = WebAPIStandIn()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -212,8 +214,7 @@ def test_paperbot_slack_http_command(real_index_dir, tmp_path):
         assert wait_for(lambda: len(api.posts()) == 1, timeout=60)
         assert "IDInit" in json.dumps(api.posts()[0]["blocks"])
     finally:
-        proc.terminate()
-        out = proc.communicate(timeout=20)[0]
+        out = stop(proc, 20)[0]
         api.shutdown()
     assert "xoxb-cli" not in out and SECRET not in out
 

@@ -20,7 +20,7 @@ pytest.importorskip("slack_bolt")
 from bot.slack.app import REQUESTS_FILE  # noqa: E402
 from evals.bench.slack_load import RETRY, SECRET, mention_body, send_signed, serving, wait_for  # noqa: E402
 from index.ingest import ingest  # noqa: E402
-from conftest import fake_process_env  # noqa: E402 - tests/ is on the path, as pytest runs it
+from conftest import fake_process_env, stop  # noqa: E402 - tests/ is on the path, as pytest runs it
 
 DATA = Path(__file__).parent / "data"
 
@@ -44,7 +44,7 @@ def start(fake_settings, api, tmp_path):
         procs.append(proc)
         url = f"http://127.0.0.1:{port}/slack/events"
         assert wait_for(lambda: serving(url) or proc.poll() is not None, timeout=60) and proc.poll() is None, (
-            proc.communicate()[0][-2000:]
+            stop(proc)[0][-2000:]  # ends it too, if it hangs without serving
         )
         return proc, url
 

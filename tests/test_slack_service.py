@@ -119,7 +119,8 @@ def test_two_apps_on_one_log_answer_each_event_once_and_unseen_retries(make_bot,
 def dead_owner() -> str:
     import socket
 
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
     return f"{socket.gethostname()}:{proc.stdout.strip()}"
 
 

@@ -7,7 +7,8 @@ from index.errors import BadInput
 from index.settings import BUNDLED_CORPUS
 from index.ingest import read_inputs
 from index.papers import merge_papers
-from index.sources.formats import MAX_ABSTRACT_CHARS, read_papers
+from index.sources.checks import MAX_ABSTRACT_CHARS
+from index.sources.registry import read_papers
 from index.text import paper_id
 
 DATA = Path(__file__).parent / "data"

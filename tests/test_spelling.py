@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from bot.query.spelling import Speller, corrected, distance
+from bot.query.query import understand
+from bot.query.spelling import Speller, distance
 from index.settings import Settings
 from index.ingest import ingest
 from index.reader import open_index
@@ -10,6 +11,16 @@ from index.reader import open_index
 COUNTS = {"diffusion": 40, "models": 90, "features": 30, "learn": 12, "classifiers": 8, "unit": 5, "init": 1,
           "variant": 6, "score": 9, "launch": 3}  # fmt: skip
 
+
+
+def corrected(index, question, s):
+    """What search searches for."""
+    return understand(index, question, s).searched
+
+
+def judged(index, question, s):
+    """What the refusal model reads."""
+    return understand(index, question, s).judged
 
 def test_distance_counts_a_swap_as_one_edit():
     assert distance("modles", "models") == 1 and distance("difusion", "diffusion") == 1
@@ -124,36 +135,35 @@ def test_the_refusal_model_reads_a_typo_the_speller_leaves_as_its_nearest_word(r
     nearest known word, so its word pieces do not look like a term no paper has. A word with no
     word near it, a known word with a prefix, and names stay; spelling off, or another
     language, the question is read as asked."""
-    from bot.query.spelling import readable
-
     s = real_index.settings.retrieval
-    asked = corrected(real_index, "naive lienar FM on the simplex is brokken", s)
-    assert asked == "naive linear FM on the simplex is brokken"
-    assert readable(real_index, asked, s) == "naive linear FM on the simplex is broken"
+    q = "naive lienar FM on the simplex is brokken"
+    assert corrected(real_index, q, s) == "naive linear FM on the simplex is brokken"
+    assert judged(real_index, q, s) == "naive linear FM on the simplex is broken"
     for kept in ("is zyxqwv data harmful", "is relabeled data harmful", "a retokenized corpus", "did WizardCoder win?"):
-        assert readable(real_index, kept, s) == kept
+        assert judged(real_index, kept, s) == kept
     assert corrected(real_index, "modells of sequencs", s) == "models of sequence"  # its stem, in both
-    assert readable(real_index, "modells of sequencs", s) == "models of sequence"
-    assert readable(real_index, asked, s.model_copy(update={"spelling": False})) == asked
+    assert judged(real_index, "modells of sequencs", s) == "models of sequence"
+    assert judged(real_index, q, s.model_copy(update={"spelling": False})) == q
     french = "Quel est le meilleur modèle pour brokken?"
-    assert readable(real_index, french, s) == french
+    assert judged(real_index, french, s.model_copy(update={"translate": False})) == french
 
 
 def test_the_answerer_judges_the_readable_question_and_answers_from_the_asked_one(real_index, monkeypatch):
     """The refusal model gets the readable text and the evidence gathered for it; the answer is
     picked from the evidence for the question as search corrected it."""
-    from bot.answer.answerer import Answerer, gather_evidence
+    from bot.answer.answerer import Answerer
+    from bot.answer.evidence import gather_evidence
 
     s = Settings(index={"data_dir": real_index.settings.index.data_dir})
-    judged = []
+    seen = []
 
-    def answerable(self, index, question, hits, evidence):
-        judged.append((question, hits, evidence))
+    def answerable(self, index, query, hits, evidence):
+        seen.append((query.judged, hits, evidence))
         return True
 
     monkeypatch.setattr(Answerer, "answerable", answerable)
     a = Answerer(s, real_index)("flow matching for DNA: is naive lienar FM on the simplex brokken?")
-    ((question, hits, evidence),) = judged
+    ((question, hits, evidence),) = seen
     assert question == "flow matching for DNA: is naive linear FM on the simplex broken?"
     with real_index.use() as idx:
         assert evidence == gather_evidence(idx, question, hits, s.answer)

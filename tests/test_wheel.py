@@ -29,8 +29,12 @@ from pathlib import Path
 import pytest
 
 from evals.bench.slack_load import SECRET, WebAPIStandIn, mention_body, send_signed, serving, wait_for
+from tests.conftest import stop
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Minutes by design: the first test to use `ingested` pays for a real-model ingest in its setup
+# (131 s, then 13 s for the test, on 2 busy cores), and each step here may take up to its own
+# 240-300 s timeout (`_run`, `paperbot`) before it fails: more room than the default per-test limit.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "Which papers make LLMs multiplication-free?"
@@ -134,6 +138,7 @@ def test_the_wheel_is_what_runs(installed: Installed):
     assert Path(probe["dist"]).resolve() == installed.site.resolve()  # its metadata, not the editable one
     shipped = ["prompts/answer.txt", "evals/floors.toml", "evals/configs/example.toml", "evals/configs/example.yaml",
                "evals/questions/bundled_test.jsonl", "evals/questions/bundled_dev.jsonl",
+               "bot/fitted/refusal.json", "bot/fitted/fusion.json", "bot/query/glossary.tsv",
                *(f"index/corpus/{p.name}" for p in (REPO / "index" / "corpus").glob("*.txt"))]  # fmt: skip
     assert [f for f in shipped if not (installed.site / f).is_file()] == []
     assert "ask" in paperbot(installed, "--help")
@@ -179,8 +184,7 @@ def test_slack_http_answers_a_mention(ingested: Installed):
         assert wait_for(lambda: len(api.posts()) == 1, timeout=60)
         assert "ShiftAddLLM" in json.dumps(api.posts()[0]["blocks"])
     finally:
-        proc.terminate()
-        out = proc.communicate(timeout=30)[0]
+        out = stop(proc, 30)[0]
         api.shutdown()
         print(out[-3000:])  # shown when the test fails
     assert "xoxb-wheel" not in out, out[-2000:]

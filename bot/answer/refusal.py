@@ -1,5 +1,5 @@
 """Whether the corpus answers a question: a small logistic model over several signals,
-fitted on the dev questions only (``python -m evals.fit.refusal`` writes bot/refusal_model.py).
+fitted on the dev questions only (``python -m evals.fit.refusal`` writes bot/fitted/refusal.json).
 
 No single similarity separates "the paper is here" from "a paper on a neighbouring topic is
 here": an unanswerable question about DPO still finds RLHF abstracts at cosine 0.6. What
@@ -24,7 +24,8 @@ coverage, BM25), and whether one paper stands out (score gaps). The signals:
   (bot/answer/late_interaction.py): the part of a question a neighbouring paper has nothing for.
 
 The fit (``python -m evals.fit.refusal``) chooses among named feature sets by leave-one-out on
-the dev questions; the weights of the chosen ones are stored, the others weigh nothing.
+the dev questions; only the chosen ones are stored, with their weights, and only features of
+non-zero weight are computed for a question (``RefusalModel.used``).
 
 The model's similarities are those of the embedding model it was fitted with; with another
 model (or the fake embedder of the tests) the answerer falls back to the single similarity
@@ -35,19 +36,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from bot.answer.late_interaction import late_features
+from bot.fitted.models import check_features, load
 from index.vocabulary import Vocabulary, content_sequence, content_stems, paper_text
 from index.lexical import K1
 from index.reader import LoadedIndex
 from index.settings import Settings
 from bot.types import Hit
 
-if TYPE_CHECKING:  # bot.answer.answerer imports this module
-    from bot.answer.answerer import Evidence
+if TYPE_CHECKING:
+    from bot.answer.evidence import Evidence
 
 FEATURES = (
     "dense_top", "sentence_top", "coverage_top", "bm25_top", "dense_gap",
@@ -57,7 +58,8 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class RefusalModel:
-    """p(answerable) = sigmoid(bias + sum(weight * (feature - mean) / scale))."""
+    """p(answerable) = sigmoid(bias + sum(weight * (feature - mean) / scale)), over the features
+    of non-zero weight (``used``): only those are computed for a question."""
 
     weights: dict[str, float]
     bias: float
@@ -65,6 +67,17 @@ class RefusalModel:
     scale: dict[str, float]
     threshold: float  # answer when p >= threshold
     model: str  # the embedding model whose similarities it was fitted on
+
+    def __post_init__(self) -> None:
+        check_features(self.weights, FEATURES)
+        unscaled = [f for f in self.used if f not in self.mean or f not in self.scale]
+        if unscaled:
+            raise ValueError(f"no mean or scale for {unscaled}")
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        """The features the probability reads: those of non-zero weight."""
+        return tuple(f for f, w in self.weights.items() if w)
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(w * (features[f] - self.mean[f]) / self.scale[f] for f, w in self.weights.items() if w)
@@ -75,10 +88,10 @@ class RefusalModel:
 
     @classmethod
     def fitted(cls) -> "RefusalModel | None":
-        """The model in bot/refusal_model.py, or None before it was ever fitted."""
-        from bot.refusal_model import PARAMS
-
-        return cls(**PARAMS) if PARAMS else None
+        """The model in bot/fitted/refusal.json (``python -m evals.fit.refusal`` writes it), or
+        None before it was ever fitted."""
+        file = load("refusal")
+        return file.build(lambda params: cls(**params)) if file is not None else None
 
 
 def signals(
@@ -88,65 +101,108 @@ def signals(
     evidence: Sequence["Evidence"],
     vocab: Vocabulary,
     settings: Settings,
+    only: Sequence[str] | None = None,
 ) -> dict[str, float]:
     """The features of one question, whatever the retrieval mode: a retriever the mode skipped
     is asked for its best score here (one more search), so that the model reads the same
-    signals in every mode."""
-    mode = settings.retrieval.mode
-    if mode == "bm25":
-        from bot.retrieval.search import CHUNKS_PER_PAPER
+    signals in every mode. ``only``: just these features (a model's ``used``), each computed
+    only if asked; all of FEATURES when None (the fit reads them all)."""
+    names = FEATURES if only is None else tuple(only)
+    check_features(names, FEATURES)
+    asked = _Signals(index, question, hits, evidence, vocab, settings)
+    return {name: getattr(asked, name)() for name in names}
 
-        dense_scores = sorted(
-            (e.similarity for e in index.dense(index.embed_query(question), 2 * CHUNKS_PER_PAPER).values()),
-            reverse=True,
-        )
-    else:
-        dense_scores = sorted((h.dense for h in hits), reverse=True)
-    lexical = max((h.lexical for h in hits), default=0.0) if mode != "dense" else max(
-        index.bm25(question, 1).values(), default=0.0
-    )
-    stems = content_stems(question)
-    total = sum(vocab.idf(s) for s in stems)
-    most = (K1 + 1) * total  # a BM25 term scores at most (k1 + 1) * idf
-    ordered = content_sequence(question)
-    pairs = set(zip(ordered, ordered[1:]))
-    rarest = vocab.idf("")  # a word no paper has
-    bigram, missing = 0.0, 1.0
-    for h in hits:
-        text = paper_text(h.paper)
-        have = set(content_stems(text))
+
+@dataclass
+class _Signals:
+    """The signals of one question, a method each (named as in FEATURES). What several of them
+    read (the chunk cosines, the question's stems, the late-interaction scores) is computed
+    once, by the first signal asked for that needs it."""
+
+    index: LoadedIndex
+    question: str
+    hits: Sequence[Hit]
+    evidence: Sequence["Evidence"]
+    vocab: Vocabulary
+    settings: Settings
+
+    @property
+    def mode(self) -> str:
+        return self.settings.retrieval.mode
+
+    @cached_property
+    def dense_scores(self) -> list[float]:
+        """The retrieved chunks' cosines, best first (in BM25 mode, from a dense search of their own)."""
+        if self.mode == "bm25":
+            from bot.retrieval.search import CHUNKS_PER_PAPER
+
+            found = self.index.dense(self.index.embed_query(self.question), 2 * CHUNKS_PER_PAPER)
+            return sorted((e.similarity for e in found.values()), reverse=True)
+        return sorted((h.dense for h in self.hits), reverse=True)
+
+    @cached_property
+    def stems(self) -> list[str]:
+        return content_stems(self.question)
+
+    @cached_property
+    def total(self) -> float:
+        """The question's content words' idf, summed."""
+        return sum(self.vocab.idf(s) for s in self.stems)
+
+    @cached_property
+    def late(self) -> dict[str, float]:
+        return late_features(self.index, self.question, self.hits)
+
+    def dense_top(self) -> float:
+        return self.dense_scores[0] if self.dense_scores else 0.0
+
+    def dense_gap(self) -> float:
+        scores = self.dense_scores
+        return scores[0] - scores[1] if len(scores) > 1 else 0.0
+
+    def sentence_top(self) -> float:
+        return max((e.similarity for e in self.evidence), default=0.0)
+
+    def coverage_top(self) -> float:
+        return max((e.coverage for e in self.evidence), default=0.0)
+
+    def sentence_overlap(self) -> float:
+        return max((e.overlap for e in self.evidence), default=0.0)
+
+    def bm25_top(self) -> float:
+        if self.mode != "dense":
+            lexical = max((h.lexical for h in self.hits), default=0.0)
+        else:
+            lexical = max(self.index.bm25(self.question, 1).values(), default=0.0)
+        most = (K1 + 1) * self.total  # a BM25 term scores at most (k1 + 1) * idf
+        return lexical / most if most else 0.0
+
+    def bigram_coverage(self) -> float:
+        ordered = content_sequence(self.question)
+        pairs = set(zip(ordered, ordered[1:]))
+        bigram = 0.0
         if pairs:
-            seq = content_sequence(text)
-            bigram = max(bigram, len(pairs & set(zip(seq, seq[1:]))) / len(pairs))
-        lacked = [vocab.idf(s) for s in stems if s not in have]
-        missing = min(missing, max(lacked, default=0.0) / rarest)
-    return {
-        "dense_top": dense_scores[0] if dense_scores else 0.0,
-        "sentence_top": max((e.similarity for e in evidence), default=0.0),
-        "coverage_top": max((e.coverage for e in evidence), default=0.0),
-        "bm25_top": lexical / most if most else 0.0,
-        "dense_gap": dense_scores[0] - dense_scores[1] if len(dense_scores) > 1 else 0.0,
-        "sentence_overlap": max((e.overlap for e in evidence), default=0.0),
-        "bigram_coverage": bigram,
-        "missing_top": missing if hits else 1.0,
-        "absent": sum(vocab.idf(s) for s in stems if not vocab.df.get(s)) / total if total else 0.0,
-        **late_features(index, question, hits),
-    }
+            for h in self.hits:
+                seq = content_sequence(paper_text(h.paper))
+                bigram = max(bigram, len(pairs & set(zip(seq, seq[1:]))) / len(pairs))
+        return bigram
 
+    def missing_top(self) -> float:
+        rarest = self.vocab.idf("")  # a word no paper has
+        missing = 1.0  # without hits too
+        for h in self.hits:
+            have = set(content_stems(paper_text(h.paper)))
+            lacked = [self.vocab.idf(s) for s in self.stems if s not in have]
+            missing = min(missing, max(lacked, default=0.0) / rarest)
+        return missing
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 50) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression by Newton's method on standardised features
-    (the bias is not penalised). Returns (weights, bias). Small and exact, so no library."""
-    n, d = x.shape
-    xb = np.hstack([x, np.ones((n, 1))])
-    w = np.zeros(d + 1)
-    penalty = np.diag([l2] * d + [0.0])
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-xb @ w))
-        grad = xb.T @ (p - y) + penalty @ w
-        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + penalty + 1e-9 * np.eye(d + 1)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    return w[:d], float(w[d])
+    def absent(self) -> float:
+        if not self.total:
+            return 0.0
+        return sum(self.vocab.idf(s) for s in self.stems if not self.vocab.df.get(s)) / self.total
+
+    def late_mean(self) -> float:
+        return self.late["late_mean"]
+
+    def late_low(self) -> float:
+        return self.late["late_low"]

@@ -8,9 +8,8 @@ and (3) a corpus word is one edit away (two for words of 7 letters or more; for 
 letters, one that keeps the first letter: typists rarely miss it, and a short word with another
 first letter is usually another word). Among candidates the nearest, then the most frequent,
 wins. A word that is a known word with an English affix ("relabeled", "harming") is a word,
-unless the correction is its own stem ("sequencs" -> "sequence", "modells" -> "models": dev
-typo set, misspelt words corrected 297 -> 303 of 402, no clean dev word changed; a plural the
-corpus has only in the singular becomes it, which both retrievers read alike).
+unless the correction is its own stem ("sequencs" -> "sequence", "modells" -> "models"; a plural
+the corpus has only in the singular becomes it, which both retrievers read alike).
 Questions in other languages are left alone.
 
 A misspelt everyday word the corpus has fewer than twice ("humdred", "smalest") has no corpus
@@ -31,8 +30,9 @@ nothing is built per generation, and a word takes ~6 ms (~150 ms at 28 letters),
 index took 0.7 s to build at 100k papers (12 s for 300k distinct words). The vocabulary it
 reads is saved at ingest (index/vocabulary.py).
 
-What search searches for is corrected()'s; the refusal model reads readable()'s, where a word
-corrected() leaves as asked becomes its nearest known word anyway (see readable)."""
+``spell`` gives both spellings of a question at once: what search searches for, and what the
+refusal model reads, where a word the correction leaves as asked becomes its nearest known word
+anyway. bot/query/query.py calls it once per question."""
 
 from __future__ import annotations
 
@@ -40,14 +40,9 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.query.glossary import to_english
-from bot.query.instructions import without_instructions
-from bot.query.language import non_english
-from index.reader import LiveIndex, LoadedIndex
-from index.settings import RetrievalSettings
+from index.reader import LoadedIndex
 
 # Whole tokens, digits included: a gene or model name ("RUNX1", "mTORC2") is not a word to fix.
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
@@ -62,8 +57,7 @@ MIN_COUNT = 2  # a corpus word seen once may be a typo itself
 MODEL_MIN = 5  # the model's words correct and replace words this long only ("param" is not "para")
 MODEL_WORDS = 10_000  # its commonest words only: "param" is not "parma" either
 BROKEN = 3  # word pieces of a word the model's words may correct
-LONG = 7  # words this long may be two edits from the corpus word (dev typo set: false refusals
-# 0.236 -> 0.218 against 0.200 on the clean questions, with 8)
+LONG = 7  # words this long may be two edits from the corpus word (chosen on the dev typo set)
 
 
 def _deletions(word: str) -> set[str]:
@@ -162,52 +156,46 @@ def speller(index: LoadedIndex) -> Speller:
         return sp
 
 
-def corrected(index: LiveIndex | LoadedIndex, question: str, s: RetrievalSettings) -> str:
-    """What is searched for: ``question`` without its instructions to the bot
-    (bot/query/instructions.py), with its misspelt words replaced by corpus words (lower-cased, as
-    both retrievers read them), unchanged when spelling is off or every word is known; a
-    question in another language, its English terms (bot/query/glossary.py)."""
-    question = without_instructions(question)
-    language = non_english(question)
-    if language:
-        if not s.translate:
-            return question
-        with index.use() as idx:
-            known = idx.vocabulary.counts
-            # The speller only once a word needs it: most words are the glossary's or the corpus's.
-            return to_english(question, language, known.__contains__, lambda w: speller(idx).suggest(w)) or question
-    if not s.spelling:
-        return question
-    # Typos break a word into odd pieces ("humdred": hum ##dre ##d); a real word the model
-    # lacks rarely breaks as much ("logistic": log ##istic).
-    words, fixes = _fixes(index, question, lambda sp, words, w: sp.suggest(w, broken=words.pieces[w] >= BROKEN))
-    # A known word with an affix is a word ("relabeled" is not "labeled"), unless the fix is
-    # its own stem as the corpus spells it ("sequencs" -> "sequence"; see _same_word).
-    fixes = {w: f for w, f in fixes.items() if f and (not words.forms[w] & words.single or _same_word(w, f))}
-    return _replaced(question, fixes)
+@dataclass(frozen=True)
+class Spelled:
+    """A question's two spellings: what search searches for, and what the refusal model reads."""
+
+    searched: str  # its misspelt words as the corpus spells them (lower-cased, as both retrievers read them)
+    judged: str  # ``searched`` with the words it leaves as asked read as their nearest known word
 
 
-def readable(index: LiveIndex | LoadedIndex, question: str, s: RetrievalSettings) -> str:
-    """``question`` as corrected() gave it (a translated question's English terms included), as
-    the refusal model reads it (bot/answer.as_judged): each word neither the corpus nor the
-    model knows becomes the nearest word one of them knows, even where corrected() leaves it
-    (it is ambiguous there: "athor" may be a name, "brokken" another word). Read as word
-    pieces, a typo looks like a term no paper has, which is what makes a question
-    unanswerable. A real word the corpus lacks is read as its neighbour too ("tiling" as
-    "timing", "poisson" as "poison"): the paper found rarely has that either, so the word still
-    counts as missing (dropping the words instead refused fewer unanswerable typo questions).
-    Never a word's own base ("relabeled" is not read as "labeled": the prefix may be the
-    point, as in "uncultured"), unless it is its inflection's stem, as corrected() allows
-    ("sequencs"). A word no known word is near ("zyxqwv") stays, and so do names with
-    capitals or digits, which spelling never reads. Search still searches for what
-    corrected() gives.
-    Dev typo set, refusal model refitted: false refusals 0.162 -> 0.135 against 0.108 on the
-    clean questions, refusal accuracy 0.928 -> 0.940; the clean dev questions' leave-one-out
-    refusals and false refusals unchanged (ROC AUC 0.941 -> 0.942)."""
-    if not s.spelling or non_english(question):
-        return question
-    words, fixes = _fixes(index, question, lambda sp, _, w: sp.nearest(w))
-    return _replaced(question, {w: f for w, f in fixes.items() if f not in words.forms[w] or _same_word(w, f)})
+def spell(index: LoadedIndex, text: str, correct: bool = True) -> Spelled:
+    """``text`` with its misspelt words corrected (``searched``) and, for the refusal model,
+    with each word neither the corpus nor the model knows read as the nearest word one of them
+    knows (``judged``), even where the correction leaves it as asked (it is ambiguous there:
+    "athor" may be a name, "brokken" another word). Read as word pieces, a typo looks like a
+    term no paper has, which is what makes a question unanswerable. A real word the corpus
+    lacks is read as its neighbour too ("tiling" as "timing", "poisson" as "poison"): the paper
+    found rarely has that either, so the word still counts as missing (dropping the words
+    instead refused fewer unanswerable typo questions). Never a word's own base ("relabeled"
+    is not read as "labeled": the prefix may be the point, as in "uncultured"), unless it is its
+    inflection's stem ("sequencs"). A word no known word is near ("zyxqwv") stays, and so do
+    names with capitals or digits, which spelling never reads. With ``correct`` False (a
+    translated question's English terms) ``searched`` is ``text`` as it is.
+
+    The unknown words are found once: those the correction fixes are corpus words afterwards,
+    so the words ``judged`` reads are the ones it left."""
+    words = _unknown(index, text)
+    if not words.unknown:
+        return Spelled(text, text)
+    sp = speller(index)
+    fixes: dict[str, str | None] = {}
+    if correct:
+        # Typos break a word into odd pieces ("humdred": hum ##dre ##d); a real word the model
+        # lacks rarely breaks as much ("logistic": log ##istic).
+        fixes = {w: sp.suggest(w, broken=words.pieces[w] >= BROKEN) for w in words.unknown}
+        # A known word with an affix is a word ("relabeled" is not "labeled"), unless the fix is
+        # its own stem as the corpus spells it ("sequencs" -> "sequence"; see _same_word).
+        fixes = {w: f for w, f in fixes.items() if f and (not words.forms[w] & words.single or _same_word(w, f))}
+    searched = _replaced(text, fixes)
+    nearest = {w: sp.nearest(w) for w in words.unknown if w not in fixes}
+    judged = _replaced(searched, {w: f for w, f in nearest.items() if f and (f not in words.forms[w] or _same_word(w, f))})
+    return Spelled(searched, judged)
 
 
 @dataclass(frozen=True)
@@ -217,18 +205,6 @@ class _Words:
     forms: dict[str, set[str]]  # each unknown word's base forms (_base_forms)
     single: set[str]  # the words and forms the corpus or the model knows
     pieces: dict[str, int]  # how many word pieces the model reads each word and form as
-
-
-def _fixes(
-    index: LiveIndex | LoadedIndex, question: str, fix: Callable[[Speller, _Words, str], str | None]
-) -> tuple[_Words, dict[str, str | None]]:
-    """The unknown words of ``question`` (see _unknown), and what ``fix`` makes of each."""
-    with index.use() as idx:
-        words = _unknown(idx, question)
-        if not words.unknown:
-            return words, {}
-        sp = speller(idx)
-        return words, {w: fix(sp, words, w) for w in words.unknown}
 
 
 def _unknown(idx: LoadedIndex, question: str) -> _Words:

@@ -1,6 +1,7 @@
 """Learned fusion: the candidates of both retrievers re-ranked by a linear model over features
 of each (query, paper) pair, fitted on SciFact *train* (``python -m evals.fit.fusion`` writes
-bot/fusion_model.py; never on test).
+bot/fitted/fusion.json; never on test). Only the features of non-zero weight are computed for a
+query (``FusionModel.used``).
 
 Weighted fusion knows each paper by two numbers, and a paper missing from one retriever's top
 list gets that list's floor. Here every candidate gets both retrievers' exact scores (its
@@ -14,11 +15,13 @@ model (or the fake embedder of the tests) search falls back to weighted fusion."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from bot.answer.refusal import fit_logistic
+from bot.fitted.models import check_features, load
 from index.lexical import K1, LexicalMatch
 from index.reader import LoadedIndex
 from index.settings import Settings
@@ -31,11 +34,19 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class FusionModel:
-    """score = sum(weight * feature); only the order within one query matters."""
+    """score = sum(weight * feature), over the features of non-zero weight (``used``: only those
+    are computed for a query); only the order within one query matters."""
 
     weights: dict[str, float]
     model: str  # the embedding model whose similarities it was fitted on
-    trained_on: str
+
+    def __post_init__(self) -> None:
+        check_features(self.weights, FEATURES)
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        """The features the score reads: those of non-zero weight."""
+        return tuple(f for f, w in self.weights.items() if w)
 
     def applies_to(self, settings: Settings) -> bool:
         return settings.index.embedder != "fake" and settings.index.model == self.model
@@ -46,10 +57,10 @@ class FusionModel:
 
     @classmethod
     def fitted(cls) -> "FusionModel | None":
-        """The model in bot/fusion_model.py, or None before it was ever fitted."""
-        from bot.fusion_model import PARAMS
-
-        return cls(**PARAMS) if PARAMS else None
+        """The model in bot/fitted/fusion.json (``python -m evals.fit.fusion`` writes it), or None
+        before it was ever fitted."""
+        file = load("fusion")
+        return file.build(lambda params: cls(**params)) if file is not None else None
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -63,51 +74,90 @@ def features(
     match: LexicalMatch,
     dense: dict[str, float],
     lexical: dict[str, float],
+    only: Sequence[str] | None = None,
 ) -> tuple[list[str], dict[str, np.ndarray]]:
-    """The candidates (the dense top papers, then BM25's) and each one's features."""
-    candidates = list(dict.fromkeys([*dense, *lexical]))
-    sims = index.chunk_similarities(query_vector, candidates)
-    rows = np.array([index.lexical_rows[pid] for pid in candidates], dtype=np.int64)
-    bm25 = match.scores[rows].astype(np.float64) if len(rows) else np.zeros(0)
-    idf, total = match.idfs, match.total_idf
-    title_share = []
-    for pid in candidates:
-        title = set(match.index.tokens(index.papers[pid].title))
-        title_share.append(sum(v for t, v in idf.items() if t in title) / total if total else 0.0)
-    best = np.array([float(s.max()) if len(s) else 0.0 for s in sims])
-    return candidates, {
-        "dense": best,
-        "dense_mean": np.array([float(s.mean()) if len(s) else 0.0 for s in sims]),
-        "dense_first": np.array([float(s[0]) if len(s) else 0.0 for s in sims]),
-        "dense_norm": _minmax(best),
-        "bm25_norm": _minmax(bm25),
-        # a BM25 term scores at most (k1 + 1) * idf
-        "bm25_share": bm25 / ((K1 + 1) * total) if total else np.zeros(len(candidates)),
-        "coverage": match.matched[rows].astype(np.float64) / total if total else np.zeros(len(candidates)),
-        "title_coverage": np.array(title_share),
-        "in_dense": np.array([pid in dense for pid in candidates], dtype=np.float64),
-        "in_bm25": np.array([pid in lexical for pid in candidates], dtype=np.float64),
-    }
+    """The candidates (the dense top papers, then BM25's) and each one's features. ``only``:
+    just these features (a model's ``used``), each computed only if asked; all of FEATURES
+    when None (the fit reads them all)."""
+    names = FEATURES if only is None else tuple(only)
+    check_features(names, FEATURES)
+    c = _Candidates(index, query_vector, match, dense, lexical)
+    return c.ids, {name: getattr(c, name)() for name in names}
+
+
+@dataclass
+class _Candidates:
+    """The features of one query's candidates, a method each (named as in FEATURES). What
+    several of them read (the chunk cosines, the BM25 rows) is computed once, by the first
+    feature asked for that needs it."""
+
+    index: LoadedIndex
+    query_vector: np.ndarray
+    match: LexicalMatch
+    by_dense: dict[str, float]  # the dense retriever's papers
+    by_bm25: dict[str, float]  # BM25's
+
+    @cached_property
+    def ids(self) -> list[str]:
+        """The candidates: the dense top papers, then BM25's."""
+        return list(dict.fromkeys([*self.by_dense, *self.by_bm25]))
+
+    @cached_property
+    def sims(self) -> list[np.ndarray]:
+        """Each candidate's chunk cosines, exact (from the generation's vectors)."""
+        return self.index.chunk_similarities(self.query_vector, self.ids)
+
+    @cached_property
+    def best(self) -> np.ndarray:
+        return np.array([float(s.max()) if len(s) else 0.0 for s in self.sims])
+
+    @cached_property
+    def rows(self) -> np.ndarray:
+        return np.array([self.index.lexical_rows[pid] for pid in self.ids], dtype=np.int64)
+
+    @cached_property
+    def bm25(self) -> np.ndarray:
+        """Each candidate's BM25 score, from the full score array."""
+        return self.match.scores[self.rows].astype(np.float64) if len(self.rows) else np.zeros(0)
+
+    def dense(self) -> np.ndarray:
+        return self.best
+
+    def dense_mean(self) -> np.ndarray:
+        return np.array([float(s.mean()) if len(s) else 0.0 for s in self.sims])
+
+    def dense_first(self) -> np.ndarray:
+        return np.array([float(s[0]) if len(s) else 0.0 for s in self.sims])
+
+    def dense_norm(self) -> np.ndarray:
+        return _minmax(self.best)
+
+    def bm25_norm(self) -> np.ndarray:
+        return _minmax(self.bm25)
+
+    def bm25_share(self) -> np.ndarray:
+        total = self.match.total_idf  # a BM25 term scores at most (k1 + 1) * idf
+        return self.bm25 / ((K1 + 1) * total) if total else np.zeros(len(self.ids))
+
+    def coverage(self) -> np.ndarray:
+        total = self.match.total_idf
+        return self.match.matched[self.rows].astype(np.float64) / total if total else np.zeros(len(self.ids))
+
+    def title_coverage(self) -> np.ndarray:
+        idf, total = self.match.idfs, self.match.total_idf
+        share = []
+        for pid in self.ids:
+            title = set(self.match.index.tokens(self.index.papers[pid].title))
+            share.append(sum(v for t, v in idf.items() if t in title) / total if total else 0.0)
+        return np.array(share)
+
+    def in_dense(self) -> np.ndarray:
+        return np.array([pid in self.by_dense for pid in self.ids], dtype=np.float64)
+
+    def in_bm25(self) -> np.ndarray:
+        return np.array([pid in self.by_bm25 for pid in self.ids], dtype=np.float64)
 
 
 def rank(candidates: list[str], scores: np.ndarray) -> list[tuple[str, float]]:
     """Papers by score, best first; ties by paper id, so every process ranks alike."""
     return sorted(zip(candidates, scores.tolist()), key=lambda kv: (-kv[1], kv[0]))
-
-
-def fit_pairwise(groups: list[tuple[np.ndarray, np.ndarray]], l2: float) -> np.ndarray:
-    """Linear RankNet: logistic regression on the feature differences of (relevant, other)
-    pairs of one query, standardised. ``groups``: per query, (features [candidates x
-    features], relevance labels). Returns weights on raw features. Each difference goes in
-    both ways (d: relevant first, -d: not), so the fitted bias is 0 and the loss is twice the
-    pairs' (hence 2 * l2)."""
-    diffs = []
-    for x, y in groups:
-        pos, neg = np.flatnonzero(y > 0), np.flatnonzero(y <= 0)
-        diffs.extend(x[i] - x[neg] for i in pos)
-    d = np.concatenate(diffs)
-    scale = d.std(axis=0) + 1e-9
-    z = d / scale
-    labels = np.concatenate([np.ones(len(z)), np.zeros(len(z))])
-    w, _ = fit_logistic(np.vstack([z, -z]), labels, 2 * l2)
-    return w / scale

@@ -17,7 +17,8 @@ from pathlib import Path
 from evals.beir import SCIFACT, evaluate, load_beir
 from index.ingest import ingest
 from index.embedding.embedders import load_ingest_embedder
-from index.reader import CHUNKS, open_index
+from index.reader import open_index
+from index.vectors.base import CHUNKS
 from index.settings import Settings
 
 VARIANTS = {

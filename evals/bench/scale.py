@@ -7,8 +7,8 @@ For each size: ingest papers/s (one ingest of the whole corpus, in process, mode
 seconds to add 1% more papers to it (``incremental_s``) and to add the same papers to an
 empty index (``fresh_s``); warm hybrid search p50/p95 over 100 SciFact queries in a serving
 process (query embedding included, no caches); recall@10 of Chroma's HNSW search against
-exact search over the same vectors (embedded mode itself searches exactly; the HNSW index
-is what a Chroma server searches); peak RSS of this process (the ingests) and of the
+exact search over the same vectors (the exact store searches exactly; the HNSW index is what
+a Chroma server searches: evals/bench/hnsw.py builds it); peak RSS of this process (the ingests) and of the
 serving process; disk size. A Markdown report and PNG charts go to
 ``evals/reports/<timestamp>-scale/``.
 
@@ -39,15 +39,15 @@ from pathlib import Path
 import numpy as np
 
 from evals.beir import SCIFACT
+from evals.bench.hnsw import hnsw_recall
 from evals.metrics import percentile
 from index.ingest import ingest
 from index.embedding.cache import EmbeddingCache
 from index.chunking import embedded_chunks
 from index.embedding.embedders import Embedder, FakeEmbedder, IngestEmbedder, load_ingest_embedder
 from index.settings import Settings
-from index.sources.formats import read_papers
+from index.sources.registry import read_papers
 from index.text import split_sentences
-from index.vectors.chroma import ChunkStore
 
 KEYS = (
     "papers", "chunks", "ingest_papers_per_s", "incremental_s", "fresh_s", "search_p50_ms", "search_p95_ms",
@@ -55,6 +55,7 @@ KEYS = (
 )  # fmt: skip
 SERVE = r"""
 import json, resource, sys, time
+from bot.query.query import understand
 from bot.retrieval.search import search
 from index.reader import open_index
 from index.settings import Settings
@@ -62,12 +63,12 @@ s = Settings()
 index = open_index(s)
 queries = json.loads(sys.argv[1])
 for q in queries[:5]:
-    search(index, q, s.retrieval)
+    search(index, understand(index, q, s.retrieval), s.retrieval)
 lat = []
 for q in queries:
     index.forget_cached()
     t = time.perf_counter()
-    search(index, q, s.retrieval)
+    search(index, understand(index, q, s.retrieval), s.retrieval)
     lat.append(time.perf_counter() - t)
 # VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak (kept across exec).
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
@@ -142,48 +143,6 @@ def _seed_cache(settings: Settings, corpus: Path, embedder: Embedder, stand_in: 
         cache.close()
 
 
-def hnsw_recall(settings: Settings, queries: np.ndarray, k: int = 10) -> float:
-    """Mean share of the exact top-``k`` chunks that Chroma's HNSW index (built by the
-    ingest, searched with paperbot's ef) also returns. A returned chunk as similar as the
-    exact k-th counts as found: with tied similarities either is a right answer."""
-    from index import layout
-    from index.reader import read_chunks
-    from index.vectors.chroma import SEARCH_EF, ChunkStore, close_embedded
-
-    gen = layout.require_generation(settings.index_dir)
-    chunks, vectors = read_chunks(gen.path)
-    row = {c.id: i for i, c in enumerate(chunks)}
-    store = ChunkStore.embedded(gen.chroma_dir)
-    if store._collection.configuration["hnsw"]["ef_search"] != SEARCH_EF:  # built by an older paperbot
-        store.configure({"hnsw": {"ef_search": SEARCH_EF}})
-        del store
-        close_embedded(gen.chroma_dir)
-        store = ChunkStore.embedded(gen.chroma_dir)
-    try:
-        found = [share for share, _ in hnsw_found(store, row, vectors, queries, k)]
-    finally:
-        del store
-        close_embedded(gen.chroma_dir)
-    return float(np.mean(found))
-
-
-def hnsw_found(
-    store: ChunkStore, row: dict[str, int], vectors: np.ndarray, queries: np.ndarray, k: int = 10
-) -> list[tuple[float, float]]:
-    """Per query: the share of the exact top-``k`` chunks (``vectors``, rows by chunk id in
-    ``row``) that ``store``'s HNSW search returns, ties counted as found, and that search's
-    seconds."""
-    out = []
-    for q in queries:
-        sims = np.asarray(vectors @ q)
-        kth = np.sort(sims)[-k]
-        t = time.perf_counter()
-        approx = [m.chunk_id for m in store.query(q, k)]
-        seconds = time.perf_counter() - t
-        out.append((sum(sims[row[i]] >= kth - 1e-6 for i in approx) / k, seconds))
-    return out
-
-
 def run_size(
     n: int, embedder_name: str, seed_base: bool, sentences: list[str], queries: list[str], keep: Path | None = None
 ) -> dict:  # fmt: skip
@@ -235,7 +194,7 @@ def run_size(
 def serve(data: Path, embedder_name: str, queries: list[str]) -> dict:
     """Warm search latencies (s) and peak RSS (MB) of a new process serving the index in ``data``."""
     env = {**os.environ, "PAPERBOT_INDEX__DATA_DIR": str(data), "PAPERBOT_INDEX__EMBEDDER": embedder_name}
-    run = subprocess.run([sys.executable, "-c", SERVE, json.dumps(queries)], env=env, check=True, capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-c", SERVE, json.dumps(queries)], env=env, check=True, capture_output=True, text=True, timeout=3600)
     return json.loads(run.stdout)
 
 

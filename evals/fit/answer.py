@@ -15,9 +15,10 @@ import argparse
 import itertools
 from typing import Any
 
-from bot.answer.answerer import extractive_answer, gather_evidence
+from bot.answer.evidence import gather_evidence
+from bot.answer.extractive import extractive_answer
 from bot.retrieval.search import search
-from bot.query.spelling import corrected
+from bot.query.query import understand
 from evals.datasets import load_dataset
 from evals.metrics import citation_precision, citation_recall, fact_coverage, mean_defined
 from evals.questions import resolve_gold
@@ -38,7 +39,7 @@ CITATION_GRID = {
 
 
 def cases(settings: Settings, dataset: str) -> tuple[Any, list[tuple[Any, str, list, dict[str, int]]]]:
-    """(index, [(question, corrected text, hits, gold)]) for the answerable questions."""
+    """(index, [(question, the text searched for, hits, gold)]) for the answerable questions."""
     index = open_index(settings)
     out = []
     with index.use() as idx:
@@ -46,7 +47,8 @@ def cases(settings: Settings, dataset: str) -> tuple[Any, list[tuple[Any, str, l
             if not q.answerable:
                 continue
             gold = resolve_gold(q, idx)
-            out.append((q, corrected(idx, q.question, settings.retrieval), search(idx, q.question, settings.retrieval), gold))
+            query = understand(idx, q.question, settings.retrieval)
+            out.append((q, query.searched, search(idx, query, settings.retrieval), gold))
     return index, out
 
 

@@ -1,5 +1,7 @@
-"""Fit the learned fusion (bot/retrieval/learned_fusion.py) on a BEIR *train* split and write its weights to
-bot/fusion_model.py. Never on the test split.
+"""Fit the learned fusion (bot/retrieval/learned_fusion.py) on a BEIR *train* split and write it to
+bot/fitted/fusion.json: the chosen features' weights, with the fit's provenance (this command, the
+hashes of the split's files and of the corpus, the commit, the cross-validated nDCG@10). Never on
+the test split.
 
     python -m evals.fit.fusion ../shared/benchmarks/scifact            # fit, print, write
     python -m evals.fit.fusion ../shared/benchmarks/scifact --dry-run  # fit and print only
@@ -17,14 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.retrieval.learned_fusion import FEATURES, fit_pairwise, features, rank
+from bot.retrieval.learned_fusion import FEATURES, features, rank
 from bot.retrieval.search import fuse, retrieve
-from bot.query.spelling import corrected
+from bot.query.query import understand
 from evals.beir import prepare, tuning_args
+from evals.fit.logistic import fit_pairwise
+from evals.fit.provenance import fitted_file, write
 from evals.metrics import ranking_metrics
 from index.settings import Settings
 
-OUT = Path(__file__).resolve().parent.parent / "bot" / "fusion_model.py"
 DEPTH = 100  # what `paperbot eval beir` asks for
 L2 = (1.0, 100.0, 1000.0)
 FOLDS = 5
@@ -44,7 +47,7 @@ def gather(settings: Settings, folder: Path, split: str) -> tuple[list, list]:
     groups, baseline = [], []
     with live.use() as idx:
         for qid, text in data.queries.items():
-            query = corrected(idx, text, s)
+            query = understand(idx, text, s).searched
             c = retrieve(idx, query, s, max(s.candidates, DEPTH))
             assert c.query_vector is not None and c.match is not None
             candidates, f = features(idx, c.query_vector, c.match, c.dense_scores, c.lexical)
@@ -83,7 +86,8 @@ def main() -> None:
     args = tuning_args(dry_run=True)
     settings = Settings()
     groups, baseline = gather(settings, Path(args.dir), args.split)
-    print(f"weighted fusion nDCG@10 {ranking_metrics(baseline)['nDCG@10']:.4f} ({len(groups)} {args.split} queries)")
+    weighted = ranking_metrics(baseline)["nDCG@10"]
+    print(f"weighted fusion nDCG@10 {weighted:.4f} ({len(groups)} {args.split} queries)")
     results = []
     for name, names in FEATURE_SETS.items():
         for l2 in L2:
@@ -95,19 +99,22 @@ def main() -> None:
     size = {name: len(names) for name, names in FEATURE_SETS.items()}
     score, name, l2 = min((r for r in results if r[0] >= best - TOLERANCE), key=lambda r: (size[r[1]], -r[2]))
     weights = fit(groups, FEATURE_SETS[name], l2)
-    print(f"chosen: {name}, l2 {l2:g} (cross-validated {score:.4f}); on all of {args.split}: {ndcg(groups, weights):.4f}")
-    params = {
-        "weights": {f: round(float(w), 6) for f, w in zip(FEATURES, weights)},
-        "model": settings.index.model,
-        "trained_on": f"{Path(args.dir).resolve().name} {args.split} ({len(groups)} queries), features: {name}, l2 {l2:g}",
-    }
+    in_sample = ndcg(groups, weights)
+    print(f"chosen: {name}, l2 {l2:g} (cross-validated {score:.4f}); on all of {args.split}: {in_sample:.4f}")
+    rounded = {f: round(float(w), 6) for f, w in zip(FEATURES, weights)}
+    # Only the features of non-zero weight are stored, and computed for a query.
+    params = {"weights": {f: w for f, w in rounded.items() if w}, "model": settings.index.model}
     pprint.pprint(params, sort_dicts=False)
+    metrics = {
+        "queries": len(groups), "split": args.split, "chosen": {"features": name, "l2": l2},
+        "cross_validated_ndcg@10": round(score, 4), "folds": FOLDS, "in_sample_ndcg@10": round(in_sample, 4),
+        "weighted_fusion_ndcg@10": round(weighted, 4),
+    }  # fmt: skip
     if not args.dry_run:
-        OUT.write_text(
-            '"""Written by `python -m evals.fit.fusion`; do not edit by hand. Read by bot/retrieval/learned_fusion.py."""\n\n'
-            f"PARAMS: dict = {pprint.pformat(params, sort_dicts=False)}\n"
-        )
-        print(f"wrote {OUT}")
+        folder = Path(args.dir)
+        files = ("corpus.jsonl", "queries.jsonl", f"qrels/{args.split}.tsv")  # what evals.beir.load_beir reads
+        read = {f"{folder.resolve().name}/{f}": folder / f for f in files}
+        print(f"Wrote {write(fitted_file('fusion', params, read, metrics))}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.retrieval.search import fuse, retrieve
-from bot.query.spelling import corrected
+from bot.query.query import understand
 from index.settings import Settings
 from evals.beir import prepare, tuning_args
 from evals.metrics import ranking_metrics
@@ -25,7 +25,7 @@ def main() -> None:
     cached = []
     with index.use() as idx:
         for qid, text in data.queries.items():
-            c = retrieve(idx, corrected(idx, text, s), s, s.candidates)
+            c = retrieve(idx, understand(idx, text, s).searched, s, s.candidates)
             cached.append((c.dense_scores, c.lexical, data.qrels[qid]))
 
     grid = [{"mode": "dense"}, {"mode": "bm25"}]

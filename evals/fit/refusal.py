@@ -1,5 +1,7 @@
-"""Fit the answerability model (bot/answer/refusal.py) on the dev questions and write its
-parameters to bot/refusal_model.py. Never on the test questions.
+"""Fit the answerability model (bot/answer/refusal.py) on the dev questions and write it to
+bot/fitted/refusal.json: the chosen features' weights, with the fit's provenance (this command,
+the hashes of the dev questions and of the corpus files, the commit, the leave-one-out
+metrics). Never on the test questions.
 
     python -m evals.fit.refusal            # fit, print leave-one-out results, write the file
     python -m evals.fit.refusal --dry-run  # fit and print only
@@ -28,24 +30,24 @@ from __future__ import annotations
 import argparse
 import pprint
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from bot.answer.answerer import as_judged, evidence_score, gather_evidence
-from bot.answer.refusal import FEATURES, fit_logistic, signals
+from bot.answer.evidence import evidence_score, gather_evidence, judged_evidence
+from bot.answer.refusal import FEATURES, signals
 from bot.retrieval.search import search
-from bot.query.spelling import corrected
+from bot.query.query import Query, understand
 from evals.datasets import load_dataset
+from evals.fit.logistic import fit_logistic
+from evals.fit.provenance import data_files, fitted_file, write
 from evals.questions import resolve_gold
 from index.reader import open_index
 from index.settings import Settings
 
-OUT = Path(__file__).resolve().parent.parent / "bot" / "refusal_model.py"
 L2 = (0.1, 1.0, 3.0, 10.0)
 AUC_TOLERANCE = 0.005  # about one pair order in 200: noise
 MIN_REFUSAL = 0.88
-# Feature sets tried, each by leave-one-out; the best one's weights are stored.
+# Feature sets tried, each by leave-one-out; the best one's features and weights are stored.
 FEATURE_SETS = {
     "all": FEATURES,
     "retrieval scores": ("dense_top", "sentence_top", "coverage_top", "bm25_top", "dense_gap"),
@@ -72,24 +74,25 @@ def dev_features(settings: Settings, dataset: str) -> DevFeatures:
     with index.use() as idx:
         vocab = idx.vocabulary
 
-        def features(asked: str, hits: list) -> tuple[list[float], list]:
-            """The signals as the answerer reads them (bot/answer.as_judged)."""
-            judged, evidence = as_judged(idx, asked, hits, gather_evidence(idx, asked, hits, settings.answer), settings)
-            f = signals(idx, judged, hits, evidence, vocab, settings)
+        def features(query: Query, hits: list) -> tuple[list[float], list]:
+            """The signals as the answerer reads them (bot/answer/evidence.judged_evidence)."""
+            evidence = gather_evidence(idx, query.searched, hits, settings.answer)
+            evidence = judged_evidence(idx, query, hits, evidence, settings.answer)
+            f = signals(idx, query.judged, hits, evidence, vocab, settings)
             return [f[name] for name in FEATURES], evidence
 
         for q in load_dataset(dataset).questions:
             if not q.gold_known:
                 continue
-            asked = corrected(idx, q.question, s)
-            hits = search(idx, q.question, s)
-            row, evidence = features(asked, hits)
+            query = understand(idx, q.question, s)
+            hits = search(idx, query, s)
+            row, evidence = features(query, hits)
             gold = set(resolve_gold(q, idx)) if q.answerable else set()
             # Hidden, a gold paper retrieval missed anyway leaves the same papers: a copy of the
             # answerable question labelled unanswerable.
             if gold & {h.paper.id for h in hits}:
-                others = [h for h in search(idx, q.question, s, k=s.top_k + len(gold)) if h.paper.id not in gold]
-                hidden[len(rows)] = np.array(features(asked, others[: s.top_k])[0])
+                others = [h for h in search(idx, query, s, k=s.top_k + len(gold)) if h.paper.id not in gold]
+                hidden[len(rows)] = np.array(features(query, others[: s.top_k])[0])
             rows.append(row)
             labels.append(1.0 if q.answerable else 0.0)
             ids.append(q.id)
@@ -154,10 +157,16 @@ def leave_one_out(data: DevFeatures, cols: list[int], l2: float) -> np.ndarray:
     return p
 
 
+def _rates(threshold: float, m: tuple[float, float, float]) -> dict[str, float]:
+    """A threshold and what ``balanced`` measured at it, as the fitted file records them."""
+    keys = ("balanced_accuracy", "refusal_accuracy", "false_refusals")
+    return {"threshold": round(float(threshold), 4), **{k: round(v, 4) for k, v in zip(keys, m)}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dataset", default="bundled-dev")
-    ap.add_argument("--dry-run", action="store_true", help="print, do not write bot/refusal_model.py")
+    ap.add_argument("--dry-run", action="store_true", help="print, do not write bot/fitted/refusal.json")
     ap.add_argument("--min-refusal-accuracy", type=float, metavar="R", default=MIN_REFUSAL,
                     help="the threshold refuses the fewest answerable questions with at least this refusal "
                     f"accuracy (leave-one-out; default {MIN_REFUSAL})")
@@ -175,7 +184,7 @@ def main() -> None:
     t_old, m_old = best_threshold(old, y)
     print(f"similarity rule alone, best threshold {t_old:.3f}: balanced {m_old[0]:.3f}, refusal acc "
           f"{m_old[1]:.3f}, false refusals {m_old[2]:.3f} (in-sample)")  # fmt: skip
-    results = []
+    results, measured = [], {}
     for name, chosen in FEATURE_SETS.items():
         cols = [FEATURES.index(f) for f in chosen]
         for l2 in L2:
@@ -183,6 +192,7 @@ def main() -> None:
             auc = roc_auc(p, y)
             t, m = best_threshold(p, y, floor)
             results.append((auc, -len(chosen), l2, name, t))
+            measured[name, l2] = auc, m
             print(f"{name:<28} l2 {l2:<4} leave-one-out: AUC {auc:.3f}; threshold {t:.3f}: balanced {m[0]:.3f}, "
                   f"refusal acc {m[1]:.3f}, false refusals {m[2]:.3f}")  # fmt: skip
     # Within AUC_TOLERANCE of the best AUC, the fewest features, then the strongest regularisation.
@@ -195,25 +205,29 @@ def main() -> None:
     w = np.zeros(len(FEATURES))
     w[cols] = w_chosen
     print(f"chosen: {name}, l2 {l2}, threshold {threshold}")
+    weights = {f: round(float(v), 6) for f, v in zip(FEATURES, w)}
+    used = [f for f in FEATURES if weights[f]]  # only these are stored, and computed for a question
     params = {
-        "weights": {f: round(float(v), 6) for f, v in zip(FEATURES, w)},
+        "weights": {f: weights[f] for f in used},
         "bias": round(b, 6),
-        "mean": {f: round(float(v), 6) for f, v in zip(FEATURES, mean)},
-        "scale": {f: round(float(v), 6) for f, v in zip(FEATURES, scale)},
+        "mean": {f: round(float(v), 6) for f, v in zip(FEATURES, mean) if f in used},
+        "scale": {f: round(float(v), 6) for f, v in zip(FEATURES, scale) if f in used},
         "threshold": round(float(threshold), 4),
         "model": settings.index.model,
     }
     pprint.pprint(params, sort_dicts=False)
+    auc, m = measured[name, l2]
+    metrics = {
+        "questions": len(y), "answerable": int(y.sum()), "hidden_gold_negatives": len(data.hidden),
+        "chosen": {"features": name, "l2": l2, "threshold_by": "best balanced accuracy" if floor is None
+                   else f"fewest false refusals with refusal accuracy >= {floor}"},
+        "leave_one_out": {"auc": round(auc, 4), **_rates(threshold, m)},
+        "similarity_rule_in_sample": _rates(t_old, m_old),
+    }  # fmt: skip
     if not args.dry_run:
-        OUT.write_text(
-            '"""Written by `python -m evals.fit.refusal` (fitted on evals/questions/bundled_dev.jsonl only,\n'
-            f'features: {name}, l2 {l2}, threshold by leave-one-out, with each answerable question whose gold\n'
-            'papers retrieval finds also asked with them hidden, as an unanswerable one); do not edit by hand. Read by\n'
-            'bot/answer/refusal.py."""\n\n'
-            f"PARAMS: dict = {pprint.pformat(params, sort_dicts=False)}\n",
-            encoding="utf-8",
-        )
-        print(f"Wrote {OUT}")
+        # The index is expected to hold the corpus the settings name (the bundled one by default).
+        read = data_files([load_dataset(args.dataset).source, *settings.index.corpus])
+        print(f"Wrote {write(fitted_file('refusal', params, read, metrics))}")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ class OnnxEmbedder(TokenModel):
         options.log_severity_level = 3  # no warnings about unused initialisers on users' terminals
         if not bulk:
             # Threads that sleep when idle: onnxruntime's pool spins between runs by default
-            # and then fights numpy's BLAS threads (the vector search) for 2 cores: warm search
-            # p50 17 -> 13 ms, p95 41 -> 18 ms at 1,000 papers (python -m evals.bench.scale --serve).
+            # and then fights numpy's BLAS threads (the vector search) for 2 cores (warm search
+            # p95 at 1,000 papers less than half with sleeping threads: python -m evals.bench.scale --serve).
             # (One thread did as well for search but halved the speed of embedding an
             # answer's sentences.)
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")

@@ -31,8 +31,8 @@ from index.settings.slack import SlackSettings
 from index.settings.storage import BUNDLED_CORPUS, IndexSettings
 
 __all__ = [
-    "AnswerSettings", "BUNDLED_CORPUS", "IndexSettings", "LLMSettings", "RetrievalSettings", "Settings",
-    "SlackSettings", "index_fingerprint",
+    "AnswerSettings", "BUNDLED_CORPUS", "IndexSettings", "LLMSettings", "RECORDED_STORES", "RetrievalSettings",
+    "Settings", "SlackSettings", "index_fingerprint",
 ]  # fmt: skip
 
 
@@ -102,6 +102,9 @@ INDEX_FORMAT = 3  # 2: chunk vectors in each generation (vectors.npy), searched 
 # 3: BM25 as term counts scored at query time (index/lexical.py), updated incrementally
 
 
+RECORDED_STORES = {"exact": "embedded", "chroma-server": "server"}
+
+
 def index_fingerprint(settings: Settings) -> dict[str, object]:
     """Everything besides the papers that decides an index's contents: recorded in each
     generation's manifest, and checked when the index is opened."""
@@ -116,5 +119,7 @@ def index_fingerprint(settings: Settings) -> dict[str, object]:
         "chunk_overlap_sentences": s.chunk_overlap_sentences,
         "max_chunks": s.max_chunks,
         "bm25_stemmer": settings.retrieval.bm25_stemmer,
-        "vector_store": "server" if s.chroma_url else "embedded",
+        # Where the vectors live, under the names generations have recorded since before the
+        # store registry: "embedded" (exact: in the generation's folder) and "server" (Chroma).
+        "vector_store": RECORDED_STORES.get(s.store_name, s.store_name),
     }

@@ -27,7 +27,7 @@ class AnswerSettings(Section):
         0.03,
         ge=0.0,
         description="Added to the similarity of sentences that state a contribution ('we propose…') "
-        "when choosing which sentence of a paper to quote (0.03: fact coverage 0.32 -> 0.39 on dev).",
+        "when choosing which sentence of a paper to quote (chosen on dev for fact coverage).",
     )
     lead_sentences: int = Field(
         3,
@@ -63,9 +63,9 @@ class AnswerSettings(Section):
         ge=0.0,
         description="Sentence score: weight of the specific terms a sentence adds to the question (names "
         "like LSBlock or GLEN, hyphenated terms, figures like 6.6x; up to 3 count; see bot/answer/sentences.py). "
-        "The asked detail is rarely in the sentence that restates the question's topic. With "
-        "background_penalty 0.2, fact coverage in the first 80 words on the dev questions 0.445 -> 0.54 "
-        "(answered questions as the eval counts them), inside a plateau of 0.50-0.54 (0.3-0.8).",
+        "The asked detail is rarely in the sentence that restates the question's topic. Chosen "
+        "with background_penalty on the dev questions for fact coverage in the first 80 words, inside "
+        "a plateau of weights from 0.3 to 0.8 (`python -m evals.fit.answer`).",
     )
     background_penalty: float = Field(
         0.2,
@@ -86,10 +86,10 @@ class AnswerSettings(Section):
     )
     answerability: Literal["model", "similarity"] = Field(
         "model",
-        description="How to decide that the corpus cannot answer: 'model' (a logistic model in "
-        "bot/refusal_model.py over sentence-similarity, content-word coverage and rare-word signals, "
-        "dense/BM25 scores and gaps offered too; fitted on the dev questions by `python -m "
-        "evals.fit.refusal`; used only with the embedding model it was fitted on) or 'similarity' "
+        description="How to decide that the corpus cannot answer: 'model' (a logistic model, "
+        "bot/fitted/refusal.json, over sentence similarity, content-word coverage and late "
+        "interaction; fitted on the dev questions by `python -m evals.fit.refusal`; used only with "
+        "the embedding model it was fitted on) or 'similarity' "
         "(retrieval.min_similarity alone, the fallback for other models).",
     )
     answer_threshold: float | None = Field(

@@ -45,8 +45,8 @@ class RetrievalSettings(Section):
         "the answerability model was fitted on): refuse ('no evidence in the corpus') when the "
         "evidence score (mean of the best "
         "chunk similarity and the best sentence-or-title similarity among the retrieved papers) is "
-        "below this. Chosen on evals/questions/bundled_dev.jsonl (70 questions, 24 unanswerable: "
-        "best balanced accuracy); the test set was not used.",
+        "below this. Chosen for balanced accuracy on the dev questions "
+        "(evals/questions/bundled_dev.jsonl), never the test set.",
     )
     bm25_stemmer: str = Field(
         "english", description="Snowball stemmer language for BM25, or '' for none."

@@ -95,8 +95,8 @@ class IndexSettings(Section):
     prefilter_min_chunks: int = Field(
         50_000,
         ge=0,
-        description="From this many chunks on, ingest also writes a 128-dimension projection of the "
-        "vectors, and dense search scans it first and scores only the best few thousand chunks "
+        description="Exact store: from this many chunks on, ingest also writes a 128-dimension projection "
+        "of the vectors, and dense search scans it first and scores only the best few thousand chunks "
         "exactly (index/vectors/prefilter.py: at 100k papers, recall of the nearest chunks 0.999, the "
         "scan a third as long). Smaller indexes are searched exactly; 0: always exactly.",
     )
@@ -105,11 +105,19 @@ class IndexSettings(Section):
         description="Where torch encodes (bulk encoding at ingest): 'auto' uses a CUDA GPU when torch "
         "sees one, 'cpu' forces the CPU. Queries embed on the CPU with onnxruntime either way.",
     )
+    vector_store: str = Field(
+        "auto",
+        description="Where chunk vectors are kept and searched (index/vectors/registry.py): 'exact' "
+        "(each generation's own vectors.npy, every chunk scored exactly; with the prefilter from "
+        "prefilter_min_chunks on), 'chroma-server' (the Chroma server at chroma_url: its HNSW search, "
+        "approximate, and no vectors on this machine), 'auto': chroma-server when chroma_url is set, "
+        "else exact. Changing it asks for one `paperbot ingest` (embeddings are cached).",
+    )
     chroma_url: str | None = Field(
         None,
         description="A Chroma server (http://host:port, started with `chroma run`) that stores and "
-        "searches the chunk vectors, one collection per index shared by its generations, instead of a Chroma "
-        "folder in each generation. Same chromadb version on both sides.",
+        "searches the chunk vectors (vector_store 'chroma-server', which 'auto' picks when this is "
+        "set), one collection per index shared by its generations. Same chromadb version on both sides.",
     )
     chroma_headers: dict[str, SecretStr] = Field(
         default_factory=dict,
@@ -120,6 +128,13 @@ class IndexSettings(Section):
         None, description="Show a progress bar during ingest; None means only on a terminal."
     )
 
+
+    @property
+    def store_name(self) -> str:
+        """The vector store in use: ``vector_store`` with 'auto' decided."""
+        if self.vector_store == "auto":
+            return "chroma-server" if self.chroma_url else "exact"
+        return self.vector_store
 
     @model_validator(mode="after")
     def _chunks_fit_model(self) -> "IndexSettings":

@@ -1,16 +1,18 @@
-"""The Chroma store of chunk vectors, embedded (a folder in each generation) or on a Chroma
-server (``index.chroma_url``: one collection per index, shared by its generations). chromadb and llama-index's
-ChromaVectorStore live here and nowhere else: llama-index turns chunks into nodes and adds
-them at ingest; queries talk to chromadb directly (importing llama-index's Chroma store
-costs a second that a query does not need)."""
+"""Chroma: the ``chroma-server`` store, and the export of a generation to a Chroma folder.
+
+chromadb and llama-index's Chroma integration live here and nowhere else (imported only when
+Chroma is used). With a server (``index.chroma_url``, started with ``chroma run``) each index is
+one collection, ``paperbot-<index>``, shared by its generations: chunks are stored under
+content-addressed ids (``stored_id``), ingest uploads only the chunks the server lacks, queries search the server's
+HNSW index and read the vectors of a paper's chunks from it, and no ``vectors.npy`` is written
+or read. ``paperbot export chroma DIR`` writes the current generation of an exact-store index
+as the same collection in a Chroma folder (``chromadb.PersistentClient(path=DIR)``)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,14 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from index.errors import PaperbotError
-from index.settings import IndexSettings
+from index import layout
+from index.errors import ConfigError, PaperbotError
+from index.settings import IndexSettings, Settings
 from index.text import content_hash
 from index.types import Chunk
+from index.vectors.base import CHUNKS, ChunkTable, Neighbour, VectorsOf, read_chunks
+from index.vectors.exact import stored_vectors
 
-COLLECTION = "chunks"
 _BATCH = 2000  # under an embedded Chroma's max batch size; a server says its own
 PREFIX = "paperbot"
 
@@ -35,15 +39,6 @@ class StoreUnavailable(PaperbotError):
 
 
 @dataclass(frozen=True)
-class DenseMatch:
-    chunk_id: str
-    paper_id: str
-    text: str
-    similarity: float  # cosine
-    stored_id: str = ""  # the id in the collection (a server's: ``stored_id``)
-
-
-@dataclass(frozen=True)
 class Server:
     """Where a Chroma server is, and the headers every request carries (a proxy's token)."""
 
@@ -52,7 +47,7 @@ class Server:
 
     @classmethod
     def of(cls, settings: IndexSettings) -> "Server | None":
-        """The configured server, or None for Chroma embedded in each generation."""
+        """The configured server, or None."""
         if not settings.chroma_url:
             return None
         return cls(settings.chroma_url, {k: v.get_secret_value() for k, v in settings.chroma_headers.items()})
@@ -95,33 +90,33 @@ class _unavailable:
 
 
 def collection_name(index_name: str) -> str:
-    """An index's collection on a server (Chroma allows [A-Za-z0-9._-])."""
+    """An index's collection (Chroma allows [A-Za-z0-9._-])."""
     return f"{PREFIX}-{re.sub(r'[^A-Za-z0-9._-]', '-', index_name)}"
 
 
 def stored_id(chunk: Chunk) -> str:
-    """A chunk's id in a server's collection, which all generations of an index share:
-    addressed by content too, so a paper corrected in a newer generation never changes the
-    vectors that readers of an older one search, and an ingest uploads only chunks the
-    server lacks."""
+    """A chunk's id in a collection, which all generations of an index share: addressed by
+    content too, so a paper corrected in a newer generation never changes the vectors that
+    readers of an older one search, and an ingest uploads only chunks the server lacks."""
     return f"{chunk.id}@{content_hash(chunk.text)[:16]}"
 
 
 class ChunkStore:
-    """One collection of chunk vectors (cosine space).
+    """One collection of chunk vectors (cosine space), in a Chroma folder or on a server.
 
-    Embedded: ``expected`` is the number of chunks a new collection will receive. Chroma
+    In a folder, ``expected`` is the number of chunks a new collection will receive. Chroma
     writes its HNSW files every ``sync_threshold`` additions and otherwise replays its log
     into them whenever a client opens the folder; with the threshold at the collection's
-    size the files are complete when ingest ends."""
+    size the files are complete when the writer is done."""
 
-    def __init__(self, collection: Any, where: str, max_batch: int) -> None:
+    def __init__(self, client: Any, collection: Any, where: str, max_batch: int) -> None:
+        self._client = client
         self._collection = collection
-        self._where = where
+        self.where = where
         self._max_batch = max_batch
 
     @classmethod
-    def embedded(cls, path: Path, expected: int | None = None) -> "ChunkStore":
+    def embedded(cls, path: Path, name: str, expected: int | None = None) -> "ChunkStore":
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -129,44 +124,23 @@ class ChunkStore:
         client = chromadb.PersistentClient(
             path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         )
-        collection = client.get_or_create_collection(
-            COLLECTION, metadata=_metadata(expected), embedding_function=None
-        )
-        return cls(collection, str(path), _BATCH)
+        collection = client.get_or_create_collection(name, metadata=_metadata(expected), embedding_function=None)
+        return cls(client, collection, str(path), _BATCH)
 
     @classmethod
-    def update_copy(
-        cls, source: Path, path: Path, stale: list[str], fresh: list[Chunk], vectors: np.ndarray
-    ) -> None:
-        """Build ``path`` as a copy of the sealed collection at ``source`` changed by chunk-id
-        difference: ``stale`` ids deleted, ``fresh`` chunks added. Costs a file copy plus the
-        difference, where a rebuild re-inserts every vector (75% of a 100k-paper ingest)."""
-        shutil.copytree(source, path, ignore=shutil.ignore_patterns("chroma.sqlite3*"), copy_function=_copy_file)
-        database = source / "chroma.sqlite3"
-        if any(database.with_name(database.name + s).exists() for s in ("-journal", "-wal")):
-            # Changes not yet in the file itself (never so in a sealed generation: its writer
-            # closed the database): SQLite's backup API makes a consistent copy.
-            with sqlite3.connect(database) as src, sqlite3.connect(path / database.name) as dst:
-                src.backup(dst)
-        else:
-            # The file is the database, and nothing writes it (the ingest lock is held and
-            # readers never open Chroma): a file copy, 1.0 s against the backup API's 8.4 s
-            # for the 2.3 GB of a 100k-paper index.
-            _copy_file(database, path / database.name)
-        ops = max(len(stale) + len(fresh), 2)
-        store = cls.embedded(path)
-        store.configure({"hnsw": {"sync_threshold": ops, "batch_size": min(ops, 100)}})
-        for i in range(0, len(stale), _BATCH):
-            store._collection.delete(ids=stale[i : i + _BATCH])
-        if fresh:
-            store.add(fresh, vectors)
-        del store
-        # The open collection keeps the threshold it was loaded with; opened again, Chroma
-        # replays its log into the HNSW files under the new one: complete on disk, as after
-        # a fresh build.
-        close_embedded(path)
-        cls.embedded(path).count()
-        close_embedded(path)
+    def remote(cls, server: Server, name: str, create: bool = False) -> "ChunkStore":
+        client = server.client()
+        with _unavailable(server.url):
+            if create:
+                collection = client.get_or_create_collection(name, metadata=_metadata(None), embedding_function=None)
+            else:
+                collection = client.get_collection(name, embedding_function=None)
+            return cls(client, collection, server.url, min(_BATCH, int(client.get_max_batch_size())))
+
+    def close(self) -> None:
+        """Let go of the client: chromadb keeps a folder's database open (and its HNSW index in
+        memory) until its last client closes."""
+        self._client.close()
 
     def configure(self, config: dict[str, Any]) -> None:
         """Change the collection's configuration (it applies once the folder is opened again)."""
@@ -181,22 +155,13 @@ class ChunkStore:
                     raise
                 time.sleep(0.1)
 
-    @classmethod
-    def remote(cls, server: Server, name: str, create: bool = False) -> "ChunkStore":
-        client = server.client()
-        with _unavailable(server.url):
-            if create:
-                collection = client.get_or_create_collection(name, metadata=_metadata(None), embedding_function=None)
-            else:
-                collection = client.get_collection(name, embedding_function=None)
-            return cls(collection, server.url, min(_BATCH, int(client.get_max_batch_size())))
-
     def count(self) -> int:
-        with _unavailable(self._where):
+        with _unavailable(self.where):
             return int(self._collection.count())
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, ids: list[str] | None = None) -> None:
-        """Add chunks under their ids (or ``ids``: a server's ``stored_id``s)."""
+        """Add chunks under their ids (or ``ids``: their ``stored_id``s), through llama-index's
+        Chroma integration: the collection is one llama-index reads as its own vector store."""
         from llama_index.core.schema import TextNode
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -205,21 +170,21 @@ class ChunkStore:
             TextNode(id_=i, text=c.text, embedding=v.tolist(), metadata={"paper_id": c.paper_id, "position": c.position})
             for i, c, v in zip(ids or [c.id for c in chunks], chunks, vectors)
         ]
-        with _unavailable(self._where):
+        with _unavailable(self.where):
             for i in range(0, len(nodes), self._max_batch):
                 store.add(nodes[i : i + self._max_batch])
 
     def present(self, ids: list[str]) -> set[str]:
         """Which of ``ids`` the collection holds."""
         found: set[str] = set()
-        with _unavailable(self._where):
+        with _unavailable(self.where):
             for i in range(0, len(ids), self._max_batch):
                 found.update(self._collection.get(ids=ids[i : i + self._max_batch], include=[])["ids"])
         return found
 
     def all_ids(self) -> list[str]:
         out: list[str] = []
-        with _unavailable(self._where):
+        with _unavailable(self.where):
             while True:
                 page = self._collection.get(include=[], limit=self._max_batch, offset=len(out))["ids"]
                 out.extend(page)
@@ -227,26 +192,31 @@ class ChunkStore:
                     return out
 
     def delete(self, ids: list[str]) -> None:
-        with _unavailable(self._where):
+        with _unavailable(self.where):
             for i in range(0, len(ids), self._max_batch):
                 self._collection.delete(ids=ids[i : i + self._max_batch])
 
-    def query(self, vector: np.ndarray, k: int) -> list[DenseMatch]:
-        """The ``k`` nearest chunks, nearest first (ties by chunk id)."""
-        with _unavailable(self._where):
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ids of the ``k`` nearest chunks by HNSW search and their cosines, nearest first
+        (ties by id)."""
+        with _unavailable(self.where):
             k = min(k, int(self._collection.count()))
             if k <= 0:
                 return []
             res = self._collection.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
-                include=["distances", "documents", "metadatas"],
-            )  # fmt: skip
-        matches = [
-            DenseMatch(chunk_id=i.split("@", 1)[0], paper_id=str(m["paper_id"]), text=d,
-                       similarity=1.0 - float(dist), stored_id=i)  # fmt: skip
-            for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
-        ]
-        return sorted(matches, key=lambda m: (-m.similarity, m.chunk_id))
+                query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k, include=["distances"]
+            )
+        found = [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
+        return sorted(found, key=lambda m: (-m[1], m[0]))
+
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those of ``ids`` the collection holds."""
+        out: dict[str, np.ndarray] = {}
+        with _unavailable(self.where):
+            for i in range(0, len(ids), self._max_batch):
+                got = self._collection.get(ids=ids[i : i + self._max_batch], include=["embeddings"])
+                out.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+        return out
 
 
 # Chroma's defaults (ef 100) miss a few of the 150 nearest chunks a query asks for on the
@@ -254,42 +224,10 @@ class ChunkStore:
 # 0.983 of the exact top-10 (0.970 of the top-150), ef 2000 0.997 (0.995) at about the cost
 # of M=32 with ef 1000, and without M=32's extra memory. At 180k chunks (100k synthetic
 # papers) ef 2000 found 0.981 with M=16, 0.996 with M=32 (+128 bytes a vector, HNSW build
-# ~1.4x slower). A server searches its collection approximately, so collections get M=32
-# (embedded readers search the vectors exactly; their collection is what a server would hold).
+# ~1.4x slower). A server searches its collection approximately, so collections get M=32.
 SEARCH_EF = 2000
 CONSTRUCTION_EF = 200
 M = 32
-
-
-def _copy_file(src: str | Path, dst: str | Path) -> None:
-    """Copy a file inside the kernel (copy_file_range; a reflink where the file system can):
-    6x faster than shutil's sendfile loop on ext4. Falls back to shutil where there is none."""
-    try:
-        with open(src, "rb") as fin, open(dst, "wb") as fout:
-            left = os.fstat(fin.fileno()).st_size
-            while left > 0:
-                copied = os.copy_file_range(fin.fileno(), fout.fileno(), left)
-                if copied == 0:
-                    break
-                left -= copied
-        if left == 0:
-            return
-    except (AttributeError, OSError):  # no such call here (macOS), or not between these files
-        pass
-    shutil.copyfile(src, dst)
-
-
-def close_embedded(path: Path) -> None:
-    """Let go of the embedded Chroma at ``path`` in this process: chromadb keeps every
-    persistent client's system (database handles, HNSW in memory) for the process's life,
-    which a long-running process that ingests again and again cannot afford."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    with SharedSystemClient._refcount_lock:
-        system = SharedSystemClient._identifier_to_system.pop(str(path), None)
-        SharedSystemClient._identifier_to_refcount.pop(str(path), None)
-    if system is not None:
-        system.stop()
 
 
 def _metadata(expected: int | None) -> dict[str, str | int]:
@@ -303,17 +241,141 @@ def _metadata(expected: int | None) -> dict[str, str | int]:
     return metadata
 
 
-def prune_remote(server: Server, index_name: str, keep: set[str]) -> int:
-    """Delete from the index's collection every chunk no generation on disk uses (a deleted
-    generation's, or a crashed ingest's), and the per-generation collections of index
-    format 2; returns how many chunks went."""
-    name = collection_name(index_name)
-    client = server.client()
-    with _unavailable(server.url):
-        for legacy in [c.name for c in client.list_collections() if c.name.startswith(f"{name}-gen-")]:
-            client.delete_collection(legacy)
-    store = ChunkStore.remote(server, name, create=True)
-    gone = [i for i in store.all_ids() if i not in keep]
-    store.delete(gone)
-    return len(gone)
+class ChromaServerStore:
+    """The ``chroma-server`` backend (base.VectorStore): one collection per index on a server."""
 
+    name = "chroma-server"
+
+    def __init__(self, server: Server, collection: str) -> None:
+        self.server = server
+        self.collection = collection
+
+    @classmethod
+    def of(cls, settings: IndexSettings) -> "ChromaServerStore":
+        server = Server.of(settings)
+        if server is None:
+            raise ConfigError(
+                "PAPERBOT_INDEX__VECTOR_STORE=chroma-server needs the server: set PAPERBOT_INDEX__CHROMA_URL "
+                "to the http://host:port of a `chroma run`."
+            )
+        return cls(server, collection_name(settings.name))
+
+    def write(self, gen: layout.Generation, chunks: list[Chunk], vectors_of: VectorsOf) -> dict[str, Any]:
+        # Upload only what the server lacks: unchanged chunks are there from earlier
+        # generations, and a rerun after a crash finds what the crashed ingest uploaded.
+        store = ChunkStore.remote(self.server, self.collection, create=True)
+        try:
+            ids = [stored_id(c) for c in chunks]
+            there = store.present(ids)
+            todo = [i for i, sid in enumerate(ids) if sid not in there]
+            if todo:
+                store.add([chunks[i] for i in todo], vectors_of(todo), ids=[ids[i] for i in todo])
+        finally:
+            store.close()
+        return {"chroma_collection": self.collection}
+
+    def prune(self, index_dir: Path) -> None:
+        """Delete from the collection every chunk no generation on disk uses (a deleted
+        generation's, or a crashed ingest's; a leased generation keeps its folder and so its
+        chunks), and the per-generation collections of index format 2."""
+        keep = {
+            stored_id(c) for gen in index_dir.glob("gen-*") if (gen / CHUNKS).is_file() for c in read_chunks(gen)
+        }  # fmt: skip
+        client = self.server.client()
+        with _unavailable(self.server.url):
+            for legacy in [c.name for c in client.list_collections() if c.name.startswith(f"{self.collection}-gen-")]:
+                client.delete_collection(legacy)
+        client.close()
+        store = ChunkStore.remote(self.server, self.collection, create=True)
+        try:
+            store.delete([i for i in store.all_ids() if i not in keep])
+        finally:
+            store.close()
+
+    def open(self, gen: layout.Generation, table: ChunkTable) -> "ServerVectors":
+        return ServerVectors(ChunkStore.remote(self.server, gen.manifest()["chroma_collection"]), table)
+
+
+class ServerVectors:
+    """A generation's chunks in the server's collection, which also holds the chunks of the
+    index's other generations: a search asks for as many more as there are chunks not its
+    own and keeps its own."""
+
+    def __init__(self, store: ChunkStore, table: ChunkTable) -> None:
+        self.store = store
+        self.table = table
+        self._ids = [stored_id(c) for c in table.chunks]
+        self._rows = {sid: row for row, sid in enumerate(self._ids)}
+
+    def nearest(self, query: np.ndarray, n: int) -> list[Neighbour]:
+        want = n + max(0, self.store.count() - len(self._rows))
+        found = [(self._rows[sid], sim) for sid, sim in self.store.query(query, want) if sid in self._rows]
+        return self.table.ranked(found, n)
+
+    def similarities(self, query: np.ndarray, paper_ids: Sequence[str]) -> list[np.ndarray]:
+        query = np.asarray(query, dtype=np.float32)
+
+        def cosines(rows: list[int]) -> np.ndarray:
+            ids = [self._ids[r] for r in rows]
+            stored = self.store.embeddings(ids)
+            if len(stored) < len(ids):
+                raise StoreUnavailable(
+                    f"The collection on the Chroma server at {self.store.where} lacks {len(ids) - len(stored)} "
+                    "chunks of this index (deleted outside paperbot?); delete the index folder and run "
+                    "`paperbot ingest` to upload them again (embeddings are cached)."
+                )
+            return np.stack([stored[i] for i in ids]) @ query
+
+        return self.table.per_paper(paper_ids, cosines)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def export_collection(path: Path, name: str, chunks: list[Chunk], vectors_of: VectorsOf) -> tuple[int, int]:
+    """Make the collection ``name`` of the Chroma folder ``path`` hold exactly ``chunks`` (under
+    their ``stored_id``s, as a server holds them): built whole the first time, an earlier export
+    updated by difference. Chroma's HNSW files are complete when it returns (a client opening
+    the folder replays nothing). Returns (chunks added, chunks deleted)."""
+    ids = [stored_id(c) for c in chunks]
+    store = ChunkStore.embedded(path, name, expected=len(ids))  # ``expected`` applies to a new collection only
+    try:
+        there = set(store.all_ids())
+        stale = sorted(there - set(ids))
+        todo = [i for i, sid in enumerate(ids) if sid not in there]
+        if there:
+            ops = max(len(stale) + len(todo), 2)
+            store.configure({"hnsw": {"sync_threshold": ops, "batch_size": min(ops, 100)}})
+        store.delete(stale)
+        if todo:
+            store.add([chunks[i] for i in todo], vectors_of(todo), ids=[ids[i] for i in todo])
+    finally:
+        store.close()
+    if there and (stale or todo):
+        # The open collection kept the threshold it was loaded with; opened again, Chroma
+        # replays its log into the HNSW files under the new one.
+        again = ChunkStore.embedded(path, name)
+        again.count()
+        again.close()
+    return len(todo), len(stale)
+
+
+def export_chroma(settings: Settings, path: Path) -> dict[str, Any]:
+    """``paperbot export chroma DIR``: the current generation as the collection
+    ``paperbot-<index>`` in the Chroma folder ``path``."""
+    lease = layout.lease_current(settings.index_dir)  # not deleted while we read it
+    try:
+        gen = lease.generation
+        vectors = stored_vectors(gen.path)
+        name = collection_name(settings.index.name)
+        if vectors is None:
+            raise ConfigError(
+                f"{settings.index_dir} keeps its vectors on a Chroma server, in the collection {name}: "
+                "query that server, or rebuild the index without PAPERBOT_INDEX__CHROMA_URL to export it."
+            )
+        chunks = read_chunks(gen.path)
+        added, deleted = export_collection(path, name, chunks, lambda rows: vectors[np.asarray(rows, dtype=np.int64)])
+    finally:
+        lease.release()
+    return {"path": str(path), "collection": name, "generation": gen.name, "chunks": len(chunks),
+            "added": added, "deleted": deleted}  # fmt: skip
