@@ -76,7 +76,7 @@ class EvalConfig:
                 )
                 raise BadInput(
                     f"configuration '{self.name}': {problems} (fields are those of Settings, "
-                    f"see index/settings.py; {EXAMPLE})."
+                    f"see index/settings/; {EXAMPLE})."
                 ) from e
         changes = self.index_changes(settings)
         if changes:

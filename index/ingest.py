@@ -1,7 +1,7 @@
 """Ingest: papers -> chunks -> embeddings -> a new index generation.
 
-``ingest_papers`` is the entry point for papers from any source (the arXiv feed, ``paperbot
-add``); ``ingest`` reads files (``index.sources``) and hands their papers to it. All input is
+``ingest_papers`` is the entry point for papers from any source (next, the arXiv feed and
+``paperbot add``); ``ingest`` reads files (``index.sources``) and hands their papers to it. All input is
 parsed and checked before anything is written, so bad input leaves the existing index
 untouched. Embeddings come from the content-hash cache when the same text was embedded
 before; only new or changed chunks reach the model."""
@@ -133,7 +133,7 @@ def ingest_papers(
     embedder: Embedder | None = None,
 ) -> IngestReport:
     """Add ``papers`` to the index as one new generation: the entry point for every source
-    (files through ``ingest``, the arXiv feed, ``paperbot add``). Duplicates merge
+    (files through ``ingest``; next, the arXiv feed and ``paperbot add``, issue 24). Duplicates merge
     (``index.papers``); a known paper id with a different abstract replaces the paper (its
     old chunks go); papers already there as they are change nothing. Every paper is checked
     first (``index.sources.checks``): a bad one is a BadInput named by its first source or by

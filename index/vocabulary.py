@@ -1,6 +1,6 @@
 """The corpus's words: what a text's content words are, how many papers contain each stem,
 and which spellings the corpus knows (with their counts). The answer side reads it
-(bot/vocabulary.py: sentence scoring, answerability, spelling).
+(through ``LoadedIndex.vocabulary``: sentence scoring, the refusal model, spelling).
 
 Computed at ingest and saved in the generation (``vocabulary.json``), so a reader's first
 question does not tokenize every paper (~12 s at 100k papers). Document frequencies and word

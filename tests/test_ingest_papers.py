@@ -1,5 +1,5 @@
-"""``ingest_papers``: papers built in memory (as the arXiv feed and ``paperbot add`` build
-them) go into the index through the real parts — merge, chunks, the embedding cache, BM25 and
+"""``ingest_papers``: papers built in memory (as issue 24's arXiv feed and ``paperbot add`` will
+build them) go into the index through the real parts — merge, chunks, the embedding cache, BM25 and
 the generation on disk — with the fake embedder."""
 
 from pathlib import Path

@@ -26,6 +26,7 @@ STEPS = {
     "to_english": glossary.to_english,
     "spell": spelling.spell,
     "unknown words": spelling._unknown,
+    "judged words": spelling.Spelled.judged.func,
 }
 
 
@@ -72,6 +73,9 @@ def test_a_question_in_another_language_is_understood_once(answerer):
 
 def test_search_reads_the_query_it_is_given(answerer):
     index = answerer.index
+    s = answerer.settings.retrieval
+    seen = calls(lambda: search(index, understand(index, "How do gardners route tomatos to experts?", s), s))
+    assert seen["judged words"] == 0 and seen["spell"] == 1  # what the refusal model reads: not needed
     q = understand(index, "How do gardners route tomatos to experts?", answerer.settings.retrieval)
     assert calls(lambda: search(index, q, answerer.settings.retrieval)) == Counter()
     # what is searched for, not what was asked: the same ranking as the corrected text
@@ -110,4 +114,5 @@ def test_the_answerer_takes_a_query_understood_earlier(answerer):
         a = answerer(q)
 
     seen = calls(run)
-    assert seen == Counter() and a is not None and a.question == q.asked and not a.refused
+    # nothing understood again; what the refusal model reads is worked out once, on first use
+    assert seen == Counter({"judged words": 1}) and a is not None and a.question == q.asked and not a.refused

@@ -1,7 +1,7 @@
 """The corpus vocabulary: saved at ingest, updated by difference, loaded by readers; a
 generation without the file (an older paperbot's) builds it from its papers. That ingests
 which add, correct and remove papers end with the vocabulary of one ingest of the final papers
-is tested with the rest of the generation (test_build.py)."""
+is tested with the rest of the generation (test_ingest.py)."""
 
 import json
 from dataclasses import replace

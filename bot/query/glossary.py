@@ -1,10 +1,10 @@
 """A question in another language, searched for in English: its technical terms through a
-glossary of ML vocabulary (bot/glossary.tsv: fr, es, de, it, pt, nl, zh, ja, ko, ru), its
+glossary of ML vocabulary (bot/query/glossary.tsv: fr, es, de, it, pt, nl, zh, ja, ko, ru), its
 acronyms, model names and figures as asked, its other words dropped when the corpus does not
 know them. The model and BM25 read English abstracts; "apprentissage par renforcement" means
 nothing to either, "reinforcement learning" does, and "GNN", "DPO" or "ImageNet 128x128" need
 no translation. No model and no download: a translation model would be the better path, and
-none ships in a package this project can install (README, "Other languages").
+none ships in a package this project can install (README, "Questions in other languages").
 
 Terms are matched longest first (a phrase before its words), whole words for alphabetic
 scripts and as substrings for Chinese, Japanese and Korean, which do not separate words."""

@@ -17,12 +17,12 @@ reads its vocabulary)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.query.glossary import to_english
 from bot.query.instructions import without_instructions
 from bot.query.language import non_english
-from bot.query.spelling import speller, spell
+from bot.query.spelling import Spelled, speller, spell
 from index.errors import BadInput
 from index.reader import LiveIndex, LoadedIndex
 from index.settings import RetrievalSettings
@@ -44,7 +44,13 @@ class Query:
     question: str  # without its instructions to the bot: what an LLM reads
     language: str | None  # the question's language when it is clearly not English
     searched: str  # what both retrievers search for: spelling fixed, or the English terms
-    judged: str  # what the refusal model reads: ``searched`` with the typos left read as words
+    spelling: Spelled | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def judged(self) -> str:
+        """What the refusal model reads: ``searched`` with the typos spelling left as asked read
+        as their nearest known words (worked out on first use: search alone never needs it)."""
+        return self.spelling.judged if self.spelling is not None else self.searched
 
     @property
     def instructions_removed(self) -> bool:
@@ -91,15 +97,15 @@ def _understand(index: LoadedIndex, text: str, s: RetrievalSettings) -> Query:
     language = non_english(question)
     if language is not None:
         if not s.translate:
-            return Query(asked, question, language, question, question)
+            return Query(asked, question, language, question)
         known = index.vocabulary.counts
         # The speller only once a word needs it: most words are the glossary's or the corpus's.
         terms = to_english(question, language, known.__contains__, lambda w: speller(index).suggest(w)) or question
         # The English terms are searched for as the glossary gives them; the refusal model
         # reads them as the corpus and the model spell them.
-        judged = spell(index, terms, correct=False).judged if s.spelling and terms != question else terms
-        return Query(asked, question, language, terms, judged)
+        spelled = spell(index, terms, correct=False) if s.spelling and terms != question else None
+        return Query(asked, question, language, terms, spelled)
     if not s.spelling:
-        return Query(asked, question, None, question, question)
+        return Query(asked, question, None, question)
     spelled = spell(index, question)
-    return Query(asked, question, None, spelled.searched, spelled.judged)
+    return Query(asked, question, None, spelled.searched, spelled)

@@ -41,6 +41,7 @@ import re
 import threading
 import weakref
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from index.reader import LoadedIndex
 
@@ -95,6 +96,10 @@ class Speller:
         common = sorted((i, w) for w, i in (words or {}).items() if w.isalpha())[:MODEL_WORDS]
         self.words = {w: -i for i, w in common if len(w) >= MODEL_MIN}
         self._letters = sorted(set("".join(self.counts)) | set("abcdefghijklmnopqrstuvwxyz"))
+        # suggest() (what search corrects) and nearest() (what the refusal model reads) look up
+        # the same words: each lookup runs once per word and speller (a generation's).
+        self._in_corpus = lru_cache(maxsize=4096)(self._in_corpus)  # type: ignore[method-assign]
+        self._in_model = lru_cache(maxsize=4096)(self._in_model)  # type: ignore[method-assign]
 
     @classmethod
     def build(cls, counts: dict[str, int], words: dict[str, int] | None = None) -> "Speller":
@@ -107,7 +112,7 @@ class Speller:
         corpus = self._in_corpus(word)
         if corpus and corpus[0] <= 1 or len(word) < MODEL_MIN or not broken:
             return corpus[1] if corpus else None
-        model = self._nearest(word, self.words, 1)
+        model = self._in_model(word)
         if model and _another_ending(word, model[1]):
             model = None  # "embedder" is not "embedded", "logistic" not "logistics"
         return (model or corpus or (0, None))[1]
@@ -119,12 +124,16 @@ class Speller:
         words only); None if neither is."""
         found = self._in_corpus(word)
         if not found and len(word) >= MODEL_MIN:
-            found = self._nearest(word, self.words, 1)
+            found = self._in_model(word)
         return found[1] if found else None
 
     def _in_corpus(self, word: str) -> tuple[int, str] | None:
         """The corpus word nearest ``word``: one edit away, two for words of LONG letters."""
         return self._nearest(word, self.counts, 1 if len(word) < LONG else 2)
+
+    def _in_model(self, word: str) -> tuple[int, str] | None:
+        """The model's word nearest ``word``, one edit away."""
+        return self._nearest(word, self.words, 1)
 
     def _nearest(self, word: str, known: dict[str, int], limit: int) -> tuple[int, str] | None:
         """(edits, the known word) nearest to ``word`` within ``limit`` edits, the most
@@ -156,12 +165,25 @@ def speller(index: LoadedIndex) -> Speller:
         return sp
 
 
-@dataclass(frozen=True)
 class Spelled:
-    """A question's two spellings: what search searches for, and what the refusal model reads."""
+    """A question's two spellings: what search searches for (``searched``: its misspelt words as
+    the corpus spells them, lower-cased, as both retrievers read them), and what the refusal
+    model reads (``judged``: ``searched`` with the words it leaves as asked read as their
+    nearest known word), worked out on first use: search alone never needs it."""
 
-    searched: str  # its misspelt words as the corpus spells them (lower-cased, as both retrievers read them)
-    judged: str  # ``searched`` with the words it leaves as asked read as their nearest known word
+    def __init__(
+        self, searched: str, words: "_Words | None" = None, sp: Speller | None = None, fixed: frozenset[str] = frozenset()
+    ) -> None:
+        self.searched = searched
+        self._words, self._speller, self._fixed = words, sp, fixed
+
+    @cached_property
+    def judged(self) -> str:
+        words, sp = self._words, self._speller
+        if words is None or sp is None:
+            return self.searched
+        nearest = {w: sp.nearest(w) for w in words.unknown if w not in self._fixed}
+        return _replaced(self.searched, {w: f for w, f in nearest.items() if f and (f not in words.forms[w] or _same_word(w, f))})
 
 
 def spell(index: LoadedIndex, text: str, correct: bool = True) -> Spelled:
@@ -182,7 +204,7 @@ def spell(index: LoadedIndex, text: str, correct: bool = True) -> Spelled:
     so the words ``judged`` reads are the ones it left."""
     words = _unknown(index, text)
     if not words.unknown:
-        return Spelled(text, text)
+        return Spelled(text)
     sp = speller(index)
     fixes: dict[str, str | None] = {}
     if correct:
@@ -192,10 +214,7 @@ def spell(index: LoadedIndex, text: str, correct: bool = True) -> Spelled:
         # A known word with an affix is a word ("relabeled" is not "labeled"), unless the fix is
         # its own stem as the corpus spells it ("sequencs" -> "sequence"; see _same_word).
         fixes = {w: f for w, f in fixes.items() if f and (not words.forms[w] & words.single or _same_word(w, f))}
-    searched = _replaced(text, fixes)
-    nearest = {w: sp.nearest(w) for w in words.unknown if w not in fixes}
-    judged = _replaced(searched, {w: f for w, f in nearest.items() if f and (f not in words.forms[w] or _same_word(w, f))})
-    return Spelled(searched, judged)
+    return Spelled(_replaced(text, fixes), words, sp, frozenset(fixes))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The Slack bot (slack-bolt lives here and in the bot/slack_*.py modules, nowhere else).
+"""The Slack bot (slack-bolt and slack-sdk live in bot/slack/ and nowhere else).
 
 Ways to ask: @-mention in a channel, a direct message (also in Slack's assistant view,
 which offers suggested prompts), the slash command. A listener only records the question

@@ -20,7 +20,7 @@ from pathlib import Path
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "questions"
 SETS = ("bundled_dev.jsonl", "bundled_dev_typos.jsonl")
-VOLATILE = {"run_id", "timings", "generation", "took_ms", "elapsed_s", "seconds"}
+VOLATILE = {"run_id", "timings", "timings_ms", "generation"}
 RUNS = (("search", ()), ("search", ("--mode", "bm25")), ("search", ("--mode", "dense")), ("ask", ()))
 
 
@@ -68,11 +68,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"saved {len(rows)} results to {args.save}")
         return 0
     before = [json.loads(line) for line in args.compare.read_text(encoding="utf-8").splitlines() if line.strip()]
-    diff = [(a, b) for a, b in zip(before, rows) if a != b]
+    diff = [(a, b) for a, b in zip(before, rows) if _stable(a) != b]
     print(f"{len(rows)} results, {len(before)} saved, {len(diff)} differ")
     for a, b in diff[:5]:
-        print(json.dumps(a)[:800], "\n  now:", json.dumps(b)[:800])
+        print(f"{b['run']}: {b['question'][:80]!r}: {', '.join(_differences(_stable(a), b)[:5])}")
     return 0 if not diff and len(before) == len(rows) else 1
+
+
+def _differences(a, b, where: str = "") -> list[str]:
+    """The paths at which two results differ, with the values when they are short."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(a.keys() | b.keys()) for d in _differences(a.get(k), b.get(k), f"{where}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{where}[{i}]")]
+    if a == b:
+        return []
+    return [f"{where}: {a!r:.60} -> {b!r:.60}"]
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 and the checks that turn a bad field into a ``BadInput`` naming where it is and the fix.
 
 ``where`` is the place to name: a file's "path:line", or what an in-memory source calls the
-paper (the arXiv feed, ``paperbot add``)."""
+paper (next, the arXiv feed and ``paperbot add``, issue 24)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Records: JSON Lines and JSON files (``.jsonl``, ``.ndjson``, ``.json``: one object a line, or
 a JSON array of objects), and the mapping of one record to a ``Paper`` that every record-shaped
-source shares — table rows (``index.sources.table``) and, in memory, the arXiv feed.
+source shares — table rows (``index.sources.table``) and, in memory, the arXiv feed (issue 24).
 
 Record shapes: ``title`` and ``abstract`` with optional ``id``, ``url``, ``authors``, ``date``;
 the arXiv metadata snapshot (``id``, ``title``, ``abstract``, ``authors``, ``categories``,

@@ -7,7 +7,7 @@ problem is, and the fix. No other exception escapes a reader (``tests/test_fuzz_
 feeds them hundreds of malformed files).
 
 Adding a kind: a module with ``parse(text, path) -> Iterable[Paper]`` and one line in ``KINDS``.
-Sources that are not files (the arXiv feed) build papers with ``index.sources.records`` and
+Sources that are not files (the arXiv feed, issue 24) build papers with ``index.sources.records`` and
 hand them to ``index.ingest.ingest_papers``."""
 
 from __future__ import annotations
