@@ -33,8 +33,10 @@ from index.settings import Settings
 from index.text import content_hash
 
 SECTIONS = ("index", "retrieval", "answer", "llm")
-# What decides an index's contents (index/ingest.py's fingerprint): changing one builds another index.
-INDEX_CONTENT = ("embedder", "model", "max_tokens", "chunk_tokens", "chunk_overlap_sentences", "max_chunks")
+# What decides an index's contents (index_fingerprint in index/settings/): changing one builds another index.
+INDEX_CONTENT = (
+    "embedder", "model", "max_tokens", "chunk_tokens", "chunk_overlap_sentences", "max_chunks", "vector_store",
+)  # fmt: skip
 # An evaluation compares settings over the same papers; where they live is not a configuration.
 FIXED_INDEX = ("data_dir", "name", "corpus")
 SECRET = re.compile(r"key|token|secret|password", re.IGNORECASE)
@@ -91,7 +93,7 @@ class EvalConfig:
 # Always in a report, so every report shows what the hybrid pipeline adds over each retriever.
 BASELINES = (
     EvalConfig("bm25", {"retrieval": {"mode": "bm25"}}, "baseline: BM25 only"),
-    EvalConfig("dense", {"retrieval": {"mode": "dense"}}, "baseline: the embedding model over Chroma only"),
+    EvalConfig("dense", {"retrieval": {"mode": "dense"}}, "baseline: the embedding model's nearest chunks only"),
     EvalConfig("hybrid", {"retrieval": {"mode": "hybrid"}}, "the pipeline: dense and BM25 fused"),
 )
 REFERENCE = "hybrid"

@@ -120,6 +120,7 @@ def score_question(
         gold = resolve_gold(q, idx)
         t0 = time.perf_counter()
         query = understand(idx, q.question, settings.retrieval)
+        understand_s = time.perf_counter() - t0
         served = [h.paper.id for h in search(idx, query, settings.retrieval, k=SERVED_DEPTH)]
         search_ms = (time.perf_counter() - t0) * 1000
         deep = [h.paper.id for h in search(idx, query, settings.retrieval, k=DEPTH)]
@@ -162,7 +163,9 @@ def score_question(
             cited=cited,
             backend=a.backend,
             notice=a.notice,
-            answer_ms=round(a.timings["total"] * 1000, 1),
+            # the whole answer as a user waits for it: understanding the question (done once,
+            # above, for the ranking too) is part of it
+            answer_ms=round((understand_s + a.timings["total"]) * 1000, 1),
             # The papers the answerer was shown are the served ranking's head (same candidates).
             served_same=[h.paper.id for h in a.hits] == served[: len(a.hits)],
         )

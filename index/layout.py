@@ -1,6 +1,6 @@
 """The on-disk protocol of an index: generations, the pointer, leases and cleanup.
 
-This docstring is the specification; ``tests/test_layout.py`` and
+This docstring is the specification; ``tests/test_living_index.py`` and
 ``tests/test_crash_safety.py`` try to break it with real processes.
 
 Files::

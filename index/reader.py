@@ -171,27 +171,41 @@ class LoadedIndex(_Encoding):
     def use(self) -> Iterator["LoadedIndex"]:
         yield self
 
+    def _once(self, name: str, build: Callable[[], Any]) -> Any:
+        """A cached property's value, built by one thread only: from Python 3.12 cached_property
+        has no lock of its own, and the others wait here and take what the first built (a
+        vocabulary built from 100k papers takes ~12 s; a server store holds a client)."""
+        with self._init_lock:
+            if name not in self.__dict__:
+                self.__dict__[name] = build()
+            return self.__dict__[name]
+
     @cached_property
     def lexical(self) -> LexicalIndex:
-        with self._init_lock:
-            return LexicalIndex.load(self.generation.bm25_dir, self.settings.retrieval.bm25_stemmer)
+        return self._once(
+            "lexical", lambda: LexicalIndex.load(self.generation.bm25_dir, self.settings.retrieval.bm25_stemmer)
+        )
 
     @cached_property
     def vocabulary(self) -> Vocabulary:
         """The generation's corpus vocabulary (index/vocabulary.py), kept while it is loaded: read
         from the file ingest saved (~0.03 s at 100k papers); a generation built by an older
         paperbot has none, and its vocabulary is built from its papers (~12 s at 100k papers)."""
-        with self._init_lock:
+
+        def build() -> Vocabulary:
             saved = Vocabulary.load(self.generation.path)
             return saved if saved is not None else Vocabulary.build(map(paper_text, self.papers.values()))
+
+        return self._once("vocabulary", build)
 
     @cached_property
     def vectors(self) -> Vectors:
         """The generation's chunk vectors, through the store the settings name (the one it was
         built with: the fingerprint says so)."""
-        with self._init_lock:
-            table = ChunkTable.read(self.generation.path)
-            return load_vector_store(self.settings.index).open(self.generation, table)
+        return self._once(
+            "vectors",
+            lambda: load_vector_store(self.settings.index).open(self.generation, ChunkTable.read(self.generation.path)),
+        )
 
     def dense(self, query_vector: np.ndarray, n_chunks: int) -> dict[str, DenseEvidence]:
         """Best chunk per paper among the ``n_chunks`` nearest chunks, by paper id. Ties go by
@@ -258,18 +272,24 @@ class LiveIndex(_Encoding):
     def current(self) -> LoadedIndex:
         """The newest generation (moving to it if an ingest published one)."""
         with self._lock:
-            name = layout.current_name(self.settings.index_dir)
-            if name is not None and name != self._current.generation.name:
-                fresh = _load(self.settings, layout.lease_current(self.settings.index_dir), self.encoder)
-                old, self._current = self._current, fresh
-                if not self._in_use.get(id(old)):
-                    old.close()
-            return self._current
+            return self._newest()
+
+    def _newest(self) -> LoadedIndex:
+        """``current`` under ``self._lock``."""
+        name = layout.current_name(self.settings.index_dir)
+        if name is not None and name != self._current.generation.name:
+            fresh = _load(self.settings, layout.lease_current(self.settings.index_dir), self.encoder)
+            old, self._current = self._current, fresh
+            if not self._in_use.get(id(old)):
+                old.close()
+        return self._current
 
     @contextmanager
     def use(self) -> Iterator[LoadedIndex]:
-        idx = self.current()
+        # Marked in use under the same lock that chose it: another thread moving to a newer
+        # generation in between would otherwise close it under this question.
         with self._lock:
+            idx = self._newest()
             self._in_use[id(idx)] = self._in_use.get(id(idx), 0) + 1
         try:
             yield idx

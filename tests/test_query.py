@@ -66,9 +66,13 @@ def test_an_answer_understands_its_question_once(answerer):
 
 
 def test_a_question_in_another_language_is_understood_once(answerer):
-    seen = calls(lambda: answerer("Welche Arbeit zeigt, dass die Gärtner Tomaten an Experten weiterleiten?"))
-    assert seen["to_english"] == 1 and seen["non_english"] == 1 and seen["check_query"] == 1
-    assert seen["understand"] == 1 and seen["spell"] <= 1
+    once = {"check_query", "understand", "without_instructions", "non_english", "to_english"}
+    # the glossary knows none of its words: searched for as asked, no spelling
+    seen = calls(lambda: answerer("Welche Arbeit zeigt, dass die Gärtner Tomaten weiterleiten?"))
+    assert seen == Counter({name: 1 for name in once})
+    # translated: its English terms are spelled once, for the refusal model
+    seen = calls(lambda: answerer("Welche Arbeit nutzt eine Mischung von Experten für die Gärtner?"))
+    assert seen == Counter({name: 1 for name in once | {"spell", "unknown words", "judged words"}})
 
 
 def test_search_reads_the_query_it_is_given(answerer):

@@ -9,9 +9,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from index import layout
 from index.errors import ConfigError
@@ -21,7 +23,7 @@ from index.settings import BUNDLED_CORPUS, IndexSettings, Settings, index_finger
 from index.vectors.base import ChunkTable
 from index.vectors.chroma import ChromaServerStore, stored_id
 from index.vectors.exact import VECTORS, ExactStore, ExactVectors
-from index.vectors.registry import load_vector_store
+from index.vectors.registry import STORES, load_vector_store
 
 DATA = Path(__file__).parent / "data"
 
@@ -31,8 +33,12 @@ def test_the_registry_names_its_stores_and_auto_follows_the_server_url():
     assert isinstance(load_vector_store(IndexSettings(chroma_url="http://127.0.0.1:9")), ChromaServerStore)
     explicit = IndexSettings(vector_store="exact", chroma_url="http://127.0.0.1:9")
     assert isinstance(load_vector_store(explicit), ExactStore)
+    with pytest.raises(ValidationError, match="vector_store"):  # a typo stops at the settings
+        IndexSettings(vector_store="faiss")
+    # the setting names exactly the registry's stores
+    assert set(get_args(IndexSettings.model_fields["vector_store"].annotation)) == {"auto", *STORES}
     with pytest.raises(ConfigError, match=r"Unknown vector store 'faiss'.*auto or one of: exact, chroma-server"):
-        load_vector_store(IndexSettings(vector_store="faiss"))
+        load_vector_store(IndexSettings.model_construct(vector_store="faiss"))
     with pytest.raises(ConfigError, match="needs the server: set PAPERBOT_INDEX__CHROMA_URL"):
         load_vector_store(IndexSettings(vector_store="chroma-server"))
 
@@ -163,3 +169,29 @@ def test_export_writes_a_chroma_folder_and_keeps_it_in_step(fake_env, tmp_path, 
     assert hnsw() == second
     assert _export(tmp_path / "scratch") == 0
     assert holds(_probe(tmp_path / "scratch", queries), gen)
+
+
+def test_llama_index_reads_an_exported_collection_as_its_own(fake_env, tmp_path, capsys):
+    """Collections are written through llama-index's Chroma integration: its vector store reads
+    an exported folder back as nodes, with the chunk's text, paper and id."""
+    import chromadb
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    settings = Settings()
+    ingest(settings, [DATA / "papers.jsonl"])
+    assert _export(tmp_path / "chroma") == 0
+    capsys.readouterr()
+    gen = layout.require_generation(settings.index_dir)
+    chunks, vectors = ChunkTable.read(gen.path).chunks, np.load(gen.path / VECTORS)
+    client = chromadb.PersistentClient(
+        path=str(tmp_path / "chroma"), settings=chromadb.config.Settings(anonymized_telemetry=False)
+    )
+    try:
+        store = ChromaVectorStore(chroma_collection=client.get_collection("paperbot-default"))
+        found = store.query(VectorStoreQuery(query_embedding=vectors[1].tolist(), similarity_top_k=1))
+        assert found.ids == [stored_id(chunks[1])]
+        assert found.nodes[0].get_content() == chunks[1].text
+        assert found.nodes[0].metadata["paper_id"] == chunks[1].paper_id
+    finally:
+        client.close()

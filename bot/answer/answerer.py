@@ -149,14 +149,18 @@ class Answerer:
         )  # fmt: skip
 
     def __call__(self, question: str | Query, on_token: Callable[[str], None] | None = None) -> Answer:
-        """Understand (unless given a Query already understood, as the eval harness does after
-        ranking), retrieve, then answer with citations (or refuse, listing the nearest papers).
-        A failing LLM never loses the question: the extractive answer is given instead."""
+        """Understand (unless given a Query already understood on the generation it answers from,
+        as the eval harness does after ranking), retrieve, then answer with citations (or refuse,
+        listing the nearest papers). A failing LLM never loses the question: the extractive
+        answer is given instead."""
         # One generation for the whole question: an ingest finishing meanwhile is seen by
         # the next question, and this one's generation is not deleted under it.
         with self.index.use() as index:
             t0 = time.perf_counter()
-            query = question if isinstance(question, Query) else understand(index, question, self.settings.retrieval)
+            if isinstance(question, Query) and question.generation == index.generation.name:
+                query = question
+            else:  # a new question, or one understood on a generation an ingest has replaced since
+                query = understand(index, question.asked if isinstance(question, Query) else question, self.settings.retrieval)
             hits = search(index, query, self.settings.retrieval)
             t1 = time.perf_counter()
             evidence = gather_evidence(index, query.searched, hits, self.settings.answer) if hits else []

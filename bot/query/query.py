@@ -45,6 +45,7 @@ class Query:
     language: str | None  # the question's language when it is clearly not English
     searched: str  # what both retrievers search for: spelling fixed, or the English terms
     spelling: Spelled | None = field(default=None, repr=False, compare=False)
+    generation: str = ""  # the index generation it was understood on (its vocabulary)
 
     @property
     def judged(self) -> str:
@@ -93,19 +94,20 @@ def understand(index: LiveIndex | LoadedIndex, text: str, s: RetrievalSettings) 
 
 def _understand(index: LoadedIndex, text: str, s: RetrievalSettings) -> Query:
     asked = check_query(text)
+    generation = index.generation.name
     question = without_instructions(asked)
     language = non_english(question)
     if language is not None:
         if not s.translate:
-            return Query(asked, question, language, question)
+            return Query(asked, question, language, question, generation=generation)
         known = index.vocabulary.counts
         # The speller only once a word needs it: most words are the glossary's or the corpus's.
         terms = to_english(question, language, known.__contains__, lambda w: speller(index).suggest(w)) or question
         # The English terms are searched for as the glossary gives them; the refusal model
         # reads them as the corpus and the model spell them.
         spelled = spell(index, terms, correct=False) if s.spelling and terms != question else None
-        return Query(asked, question, language, terms, spelled)
+        return Query(asked, question, language, terms, spelled, generation)
     if not s.spelling:
-        return Query(asked, question, None, question)
+        return Query(asked, question, None, question, generation=generation)
     spelled = spell(index, question)
-    return Query(asked, question, None, spelled.searched, spelled)
+    return Query(asked, question, None, spelled.searched, spelled, generation)

@@ -22,8 +22,9 @@ CHUNKS_PER_PAPER = 3
 
 
 def search(index: LiveIndex | LoadedIndex, query: Query, s: RetrievalSettings, k: int | None = None) -> list[Hit]:
-    """The ``k`` best papers for ``query`` (default ``top_k``), all from one generation. The
-    query is understood (bot/query/query.py) on the generation it is searched in."""
+    """The ``k`` best papers for ``query`` (default ``top_k``), all from one generation (with a
+    live index, understand the query and search it inside one ``index.use()``, so that both read
+    the same generation)."""
     with index.use() as idx:
         return _search(idx, query, s, k)
 

@@ -8,7 +8,7 @@ the model was given, exactly as the whole answer is checked afterwards. A kept s
 sent on at once with its markers renumbered by first use (as ``grounding.assemble`` does);
 an uncited or unsupported one never reaches Slack. ``finish`` checks the last sentence
 and returns the streamed text with its citations, so the sources that end the message
-match the markers the reader saw. Slack's API (chat_stream) stays in bot/slack/app.py."""
+match the markers the reader saw. Slack's API (chat_stream) stays in bot/slack/reply.py."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot.answer.grounding import CheckedSentence, Embed, assemble, check_sentences
 from index.types import Paper
+from bot.query.query import Query
 from bot.types import Citation, Hit
 
 if TYPE_CHECKING:
@@ -97,10 +98,10 @@ def streaming_answerer(answerer: Answerer) -> Answerer:
     clone = copy.copy(answerer)
     generated = clone._generated
 
-    def with_context(question: str, hits: list[Hit], on_token):
+    def with_context(query: Query, hits: list[Hit], on_token):
         if isinstance(on_token, GroundedStream):
             on_token.context = [h.paper for h in hits]
-        return generated(question, hits, on_token)
+        return generated(query, hits, on_token)
 
     clone._generated = with_context  # type: ignore[method-assign]
     return clone

@@ -38,6 +38,12 @@ def hnsw_collection(settings: Settings) -> Iterator[tuple[ChunkStore, dict[str, 
     """The current generation's vectors in a new Chroma collection: the open collection, each
     stored id's row in the vectors, the vectors, and the seconds the build took."""
     gen = layout.require_generation(settings.index_dir)
+    if not (gen.path / VECTORS).is_file():
+        raise SystemExit(  # one line, not a traceback
+            f"{settings.index_dir} keeps its vectors on a Chroma server (no {VECTORS}): this benchmark "
+            "compares Chroma's HNSW search with exact search over an index built with the exact store "
+            "(PAPERBOT_INDEX__VECTOR_STORE=exact)."
+        )
     chunks, vectors = read_chunks(gen.path), np.load(gen.path / VECTORS)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.retrieval.learned_fusion import FEATURES, features, rank
-from bot.retrieval.search import fuse, retrieve
+from bot.retrieval.fusion import fuse
+from bot.retrieval.search import retrieve
 from bot.query.query import understand
 from evals.beir import prepare, tuning_args
 from evals.fit.logistic import fit_pairwise

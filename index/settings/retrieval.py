@@ -12,7 +12,7 @@ from index.settings.section import Section
 
 class RetrievalSettings(Section):
     mode: Literal["hybrid", "dense", "bm25"] = Field(
-        "hybrid", description="hybrid fuses dense (Chroma) and BM25; the others are baselines."
+        "hybrid", description="hybrid fuses dense (the nearest chunk vectors) and BM25; the others are baselines."
     )
     top_k: int = Field(5, ge=1, description="Papers returned by search and shown to the answerer.")
     candidates: int = Field(

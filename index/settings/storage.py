@@ -105,7 +105,8 @@ class IndexSettings(Section):
         description="Where torch encodes (bulk encoding at ingest): 'auto' uses a CUDA GPU when torch "
         "sees one, 'cpu' forces the CPU. Queries embed on the CPU with onnxruntime either way.",
     )
-    vector_store: str = Field(
+    # One of index/vectors/registry.py's STORES, or 'auto' (a test keeps the two in step).
+    vector_store: Literal["auto", "exact", "chroma-server"] = Field(
         "auto",
         description="Where chunk vectors are kept and searched (index/vectors/registry.py): 'exact' "
         "(each generation's own vectors.npy, every chunk scored exactly; with the prefilter from "
@@ -127,7 +128,6 @@ class IndexSettings(Section):
     progress: bool | None = Field(
         None, description="Show a progress bar during ingest; None means only on a terminal."
     )
-
 
     @property
     def store_name(self) -> str:

@@ -124,18 +124,26 @@ class ChunkStore:
         client = chromadb.PersistentClient(
             path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         )
-        collection = client.get_or_create_collection(name, metadata=_metadata(expected), embedding_function=None)
+        try:
+            collection = client.get_or_create_collection(name, metadata=_metadata(expected), embedding_function=None)
+        except BaseException:
+            client.close()
+            raise
         return cls(client, collection, str(path), _BATCH)
 
     @classmethod
     def remote(cls, server: Server, name: str, create: bool = False) -> "ChunkStore":
         client = server.client()
-        with _unavailable(server.url):
-            if create:
-                collection = client.get_or_create_collection(name, metadata=_metadata(None), embedding_function=None)
-            else:
-                collection = client.get_collection(name, embedding_function=None)
-            return cls(client, collection, server.url, min(_BATCH, int(client.get_max_batch_size())))
+        try:
+            with _unavailable(server.url):
+                if create:
+                    collection = client.get_or_create_collection(name, metadata=_metadata(None), embedding_function=None)
+                else:
+                    collection = client.get_collection(name, embedding_function=None)
+                return cls(client, collection, server.url, min(_BATCH, int(client.get_max_batch_size())))
+        except BaseException:
+            client.close()
+            raise
 
     def close(self) -> None:
         """Let go of the client: chromadb keeps a folder's database open (and its HNSW index in
@@ -282,10 +290,12 @@ class ChromaServerStore:
             stored_id(c) for gen in index_dir.glob("gen-*") if (gen / CHUNKS).is_file() for c in read_chunks(gen)
         }  # fmt: skip
         client = self.server.client()
-        with _unavailable(self.server.url):
-            for legacy in [c.name for c in client.list_collections() if c.name.startswith(f"{self.collection}-gen-")]:
-                client.delete_collection(legacy)
-        client.close()
+        try:
+            with _unavailable(self.server.url):
+                for legacy in [c.name for c in client.list_collections() if c.name.startswith(f"{self.collection}-gen-")]:
+                    client.delete_collection(legacy)
+        finally:
+            client.close()
         store = ChunkStore.remote(self.server, self.collection, create=True)
         try:
             store.delete([i for i in store.all_ids() if i not in keep])
