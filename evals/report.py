@@ -46,16 +46,18 @@ def new_report_dir(root: Path | None = None) -> Path:
     return path
 
 
-def _commit() -> str:
-    """The short commit of the checkout paperbot runs from, or "unknown" when it runs from an
-    installed wheel: this file must be tracked by the repository git finds, so a venv that sits
-    inside some other repository does not lend the installed package that repository's commit."""
+def checkout_commit(short: bool = True) -> str:
+    """The commit of the checkout paperbot runs from (short, or the full hash), or "unknown" when
+    it runs from an installed wheel: this file must be tracked by the repository git finds, so a
+    venv that sits inside some other repository does not lend the installed package that
+    repository's commit. Reports and fitted models' provenance both record it."""
     here = Path(__file__).resolve()
     git = {"capture_output": True, "text": True, "timeout": 5, "cwd": here.parent}
     try:
         if subprocess.run(["git", "ls-files", "--error-unmatch", here.name], **git).returncode != 0:
             return "unknown"  # not in a git checkout, or untracked there (site-packages)
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], **git).stdout.strip() or "unknown"
+        rev = ["git", "rev-parse", *(["--short"] if short else []), "HEAD"]
+        return subprocess.run(rev, **git).stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):  # no git installed, or it hung
         return "unknown"
 
@@ -292,7 +294,7 @@ def _as_run(s) -> str:
 
 def write_report(results: list[DatasetRun], out: Path, reference: str = REFERENCE) -> Path:
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    commit, paperbot_version = _commit(), _version()
+    commit, paperbot_version = checkout_commit(), _version()
     configs = results[0].runs if results else []
     md = [
         "# paperbot evaluation",

@@ -309,7 +309,6 @@ class _PreviousChunks:
         self._rows = {c.id: row for row, c in enumerate(chunks)}
         self._texts = {c.id: c.text for c in chunks}
         self._vectors = vectors
-        self.ids = set(self._rows)
 
     @classmethod
     def of_generation(cls, gen: layout.Generation | None, papers: Iterable[Paper]) -> "_PreviousChunks":

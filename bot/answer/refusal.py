@@ -40,7 +40,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.answer.late_interaction import late_features
-from bot.fitted.models import check_features, load
+from bot.fitted.models import FittedModel, check_features
 from index.vocabulary import Vocabulary, content_sequence, content_stems, paper_text
 from index.lexical import K1
 from index.reader import LoadedIndex
@@ -57,10 +57,11 @@ FEATURES = (
 
 
 @dataclass(frozen=True)
-class RefusalModel:
+class RefusalModel(FittedModel):
     """p(answerable) = sigmoid(bias + sum(weight * (feature - mean) / scale)), over the features
     of non-zero weight (``used``): only those are computed for a question."""
 
+    kind = "refusal"
     weights: dict[str, float]
     bias: float
     mean: dict[str, float]
@@ -74,24 +75,9 @@ class RefusalModel:
         if unscaled:
             raise ValueError(f"no mean or scale for {unscaled}")
 
-    @property
-    def used(self) -> tuple[str, ...]:
-        """The features the probability reads: those of non-zero weight."""
-        return tuple(f for f, w in self.weights.items() if w)
-
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(w * (features[f] - self.mean[f]) / self.scale[f] for f, w in self.weights.items() if w)
         return 1.0 / (1.0 + math.exp(-z))
-
-    def applies_to(self, settings: Settings) -> bool:
-        return settings.index.embedder != "fake" and settings.index.model == self.model
-
-    @classmethod
-    def fitted(cls) -> "RefusalModel | None":
-        """The model in bot/fitted/refusal.json (``python -m evals.fit.refusal`` writes it), or
-        None before it was ever fitted."""
-        file = load("refusal")
-        return file.build(lambda params: cls(**params)) if file is not None else None
 
 
 def signals(

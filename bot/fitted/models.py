@@ -25,9 +25,12 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from index.errors import ConfigError
+
+if TYPE_CHECKING:
+    from index.settings import Settings
 
 # What writes each model's file again (the fix for a malformed one).
 FITTERS = {
@@ -149,3 +152,27 @@ def dumps(fitted: FittedFile) -> str:
     """The file's text: what ``load`` reads back."""
     body = {"kind": fitted.kind, "params": fitted.params, "provenance": asdict(fitted.provenance)}
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+class FittedModel:
+    """What every fitted model shares (a frozen dataclass with ``weights`` and ``model``): the
+    features it reads, the embedding model it applies to, and how it is read from its file."""
+
+    kind: ClassVar[str]  # its file: bot/fitted/<kind>.json
+    weights: dict[str, float]
+    model: str  # the embedding model whose similarities it was fitted on
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        """The features it reads: those of non-zero weight (only those are computed)."""
+        return tuple(f for f, w in self.weights.items() if w)
+
+    def applies_to(self, settings: "Settings") -> bool:
+        return settings.index.embedder != "fake" and settings.index.model == self.model
+
+    @classmethod
+    def fitted(cls: type[T]) -> T | None:
+        """The model in bot/fitted/<kind>.json (``python -m evals.fit.<kind>`` writes it), or
+        None before it was ever fitted."""
+        file = load(cls.kind)  # type: ignore[attr-defined]
+        return file.build(lambda params: cls(**params)) if file is not None else None

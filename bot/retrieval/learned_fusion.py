@@ -21,10 +21,9 @@ from functools import cached_property
 
 import numpy as np
 
-from bot.fitted.models import check_features, load
+from bot.fitted.models import FittedModel, check_features
 from index.lexical import K1, LexicalMatch
 from index.reader import LoadedIndex
-from index.settings import Settings
 
 FEATURES = (
     "dense", "dense_mean", "dense_first", "dense_norm", "bm25_norm", "bm25_share",
@@ -33,34 +32,20 @@ FEATURES = (
 
 
 @dataclass(frozen=True)
-class FusionModel:
+class FusionModel(FittedModel):
     """score = sum(weight * feature), over the features of non-zero weight (``used``: only those
     are computed for a query); only the order within one query matters."""
 
+    kind = "fusion"
     weights: dict[str, float]
     model: str  # the embedding model whose similarities it was fitted on
 
     def __post_init__(self) -> None:
         check_features(self.weights, FEATURES)
 
-    @property
-    def used(self) -> tuple[str, ...]:
-        """The features the score reads: those of non-zero weight."""
-        return tuple(f for f, w in self.weights.items() if w)
-
-    def applies_to(self, settings: Settings) -> bool:
-        return settings.index.embedder != "fake" and settings.index.model == self.model
-
     def score(self, features: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(features.values())))
         return sum((w * features[f] for f, w in self.weights.items() if w), np.zeros(n))
-
-    @classmethod
-    def fitted(cls) -> "FusionModel | None":
-        """The model in bot/fitted/fusion.json (``python -m evals.fit.fusion`` writes it), or None
-        before it was ever fitted."""
-        file = load("fusion")
-        return file.build(lambda params: cls(**params)) if file is not None else None
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:

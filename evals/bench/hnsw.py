@@ -28,7 +28,7 @@ from index.embedding.embedders import load_ingest_embedder
 from index.settings import Settings
 from index.vectors.base import read_chunks
 from index.vectors.chroma import ChunkStore, export_collection, stored_id
-from index.vectors.exact import VECTORS
+from index.vectors.exact import VECTORS, stored_vectors
 
 COLLECTION = "paperbot-bench"
 
@@ -38,13 +38,14 @@ def hnsw_collection(settings: Settings) -> Iterator[tuple[ChunkStore, dict[str, 
     """The current generation's vectors in a new Chroma collection: the open collection, each
     stored id's row in the vectors, the vectors, and the seconds the build took."""
     gen = layout.require_generation(settings.index_dir)
-    if not (gen.path / VECTORS).is_file():
+    vectors = stored_vectors(gen.path)
+    if vectors is None:
         raise SystemExit(  # one line, not a traceback
             f"{settings.index_dir} keeps its vectors on a Chroma server (no {VECTORS}): this benchmark "
             "compares Chroma's HNSW search with exact search over an index built with the exact store "
             "(PAPERBOT_INDEX__VECTOR_STORE=exact)."
         )
-    chunks, vectors = read_chunks(gen.path), np.load(gen.path / VECTORS)
+    vectors, chunks = np.array(vectors), read_chunks(gen.path)  # in memory, as the exact side reads them
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         export_collection(Path(tmp), COLLECTION, chunks, lambda rows: vectors[np.asarray(rows, dtype=np.int64)])

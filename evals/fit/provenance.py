@@ -15,6 +15,7 @@ from typing import Any
 
 import bot.fitted
 from bot.fitted.models import FittedFile, Provenance, dumps
+from evals.report import checkout_commit
 
 ROOT = Path(__file__).resolve().parents[2]
 FITTED = Path(bot.fitted.__file__).resolve().parent
@@ -40,14 +41,16 @@ def data_files(paths: list[Path]) -> dict[str, Path]:
 
 
 def git_state() -> tuple[str, bool | None]:
-    """(HEAD's commit, whether the tree has uncommitted changes); ('unknown', None) outside git."""
+    """(the checkout's commit, as reports record it, and whether its tree has uncommitted
+    changes); ('unknown', None) outside a checkout."""
+    commit = checkout_commit(short=False)
+    if commit == "unknown":
+        return commit, None
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                check=True, timeout=30).stdout.strip()  # fmt: skip
         status = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True,
                                 check=True, timeout=30).stdout  # fmt: skip
     except (OSError, subprocess.SubprocessError):
-        return "unknown", None
+        return commit, None
     return commit, bool(status.strip())
 
 
