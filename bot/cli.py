@@ -1,5 +1,5 @@
-"""The `paperbot` command: ingest, ask, search, stats, export, replay, slack (evals/cli.py adds eval
-and feedback).
+"""The `paperbot` command: ingest, ask, search, stats, export, replay, slack, and feed/add
+(bot/feed_cli.py; evals/cli.py adds eval and feedback).
 
 Settings are built here (the edge) and passed down; domain errors become a one-line
 message on stderr and a non-zero exit code."""
@@ -14,29 +14,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from index.errors import BadInput, ConfigError, PaperbotError
+from bot.edge import print_json, progress_enabled, settings_from_env
+from bot.feed_cli import add_feed_commands
+from index.errors import BadInput, PaperbotError
 
 Command = Callable[[argparse.Namespace], int]
 Extension = Callable[[argparse._SubParsersAction], None]  # adds subcommands
-
-
-def settings_from_env(args: argparse.Namespace):
-    from index.settings import Settings
-
-    try:
-        settings = Settings()
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"Bad setting {where}: {first['msg']}; fix PAPERBOT_{where.upper().replace('.', '__')} "
-            "in the environment or .env."
-        ) from e
-    if getattr(args, "mode", None):
-        settings.retrieval.mode = args.mode
-    if getattr(args, "backend", None) and args.command == "ask":
-        settings.llm.backend = args.backend
-    return settings
 
 
 def _questions(arg: str | None, what: str) -> Iterator[str]:
@@ -51,16 +34,6 @@ def _questions(arg: str | None, what: str) -> Iterator[str]:
     for line in sys.stdin:
         if line.strip():
             yield line.rstrip("\n")
-
-
-def print_json(obj: dict) -> None:
-    from bot.render import dumps
-
-    print(dumps(obj), flush=True)
-
-
-def progress_enabled(settings) -> bool:
-    return settings.index.progress if settings.index.progress is not None else sys.stderr.isatty()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -241,6 +214,10 @@ def cmd_slack(args: argparse.Namespace) -> int:
     answerer = _answerer(settings)
     answerer.index.embed_query("warm-up")  # load the model now, not on the first question
     app = create_app(settings, answerer)
+    from index.feed.schedule import start_in_background
+
+    # PAPERBOT_FEED__SCHEDULE: the bot follows arXiv itself; the living index serves what arrives.
+    start_in_background(settings, logging.getLogger("paperbot.feed").info)
     if args.http:
         server = serve_http(app, args.host, args.port)
         print(f"paperbot: Slack HTTP mode on http://{args.host}:{server.server_address[1]}/slack/events", flush=True)
@@ -309,6 +286,7 @@ def build_parser(extensions: Iterable[Extension] = ()) -> argparse.ArgumentParse
     ex.add_argument("--json", action="store_true", help="print the report as JSON")
     ex.set_defaults(func=cmd_export)
 
+    add_feed_commands(sub)
     for extend in extensions:
         extend(sub)
     return p
@@ -339,3 +317,6 @@ def main(argv: list[str] | None = None, extensions: Iterable[Extension] = ()) ->
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+__all__ = ["build_parser", "main", "print_json", "progress_enabled", "settings_from_env"]

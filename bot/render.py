@@ -33,6 +33,8 @@ def answer_text(a: Answer) -> str:
         for c in a.citations:
             head = f"[{c.n}] {c.paper.display_title}" + (f" — {c.paper.url}" if c.paper.url else "")
             lines.append(_wrap(head, "  "))
+            if c.paper.byline:
+                lines.append(_wrap(c.paper.byline, "      "))
             lines.append(_wrap(f"“{c.evidence}”", "      "))
     lines += ["", context_line(a)]
     return "\n".join(lines)

@@ -27,6 +27,7 @@ class Hit:
             "title": self.paper.title,
             "abstract": self.paper.abstract,
             "url": self.paper.url,
+            **self.paper.details(),
             "score": round(self.score, 6),
             "dense": round(self.dense, 6),
             "lexical": round(self.lexical, 6),
@@ -47,6 +48,7 @@ class Citation:
             "paper_id": self.paper.id,
             "title": self.paper.title,
             "url": self.paper.url,
+            **self.paper.details(),
             "abstract": self.paper.abstract,
             "evidence": self.evidence,
         }

@@ -26,3 +26,9 @@ class IndexMissing(PaperbotError):
     """No usable index where the settings point."""
 
     exit_code = 4
+
+
+class FeedError(PaperbotError):
+    """arXiv refused, failed or answered something unusable; the run stopped and changed nothing."""
+
+    exit_code = 5

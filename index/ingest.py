@@ -50,7 +50,7 @@ class IngestReport:
     removed: int = 0
 
     def summary(self) -> str:
-        if self.removed:
+        if self.removed and not (self.new_papers or self.changed_papers):
             return (
                 f"Removed {self.removed} paper(s); {self.papers} left, {self.chunks} chunks "
                 f"({self.generation})."
@@ -62,7 +62,8 @@ class IngestReport:
                 f"in the index ({self.papers} papers). Nothing was embedded."
             )
         return (
-            f"Indexed {self.papers} papers ({self.new_papers} new, {self.changed_papers} updated) "
+            f"Indexed {self.papers} papers ({self.new_papers} new, {self.changed_papers} updated"
+            f"{f', {self.removed} removed' if self.removed else ''}) "
             f"from {self.records} records{f' in {files}' if files else ''}: {self.chunks} chunks, "
             f"{self.embedded} embedded now, {self.chunks - self.embedded} from cache, "
             f"{self.seconds:.1f}s ({self.generation})."
@@ -131,16 +132,20 @@ def ingest_papers(
     log: Callable[[str], None] = lambda _: None,
     wait: bool = False,
     embedder: Embedder | None = None,
+    removed: Iterable[str] = (),
 ) -> IngestReport:
     """Add ``papers`` to the index as one new generation: the entry point for every source
-    (files through ``ingest``; next, the arXiv feed and ``paperbot add``, issue 24). Duplicates merge
+    (files through ``ingest``, the arXiv feed and ``paperbot add``). Duplicates merge
     (``index.papers``); a known paper id with a different abstract replaces the paper (its
-    old chunks go); papers already there as they are change nothing. Every paper is checked
-    first (``index.sources.checks``): a bad one is a BadInput named by its first source or by
-    ``source`` and its position, and nothing is written. ``log`` hears waits and rebuilds;
-    ``wait`` queues behind a running ingest instead of failing."""
+    old chunks go); papers already there as they are change nothing. The papers ``removed``
+    names (arXiv's deleted records) leave in the same generation; unknown ids among them
+    change nothing, and none is removed when that would leave the index empty. Every paper is
+    checked first (``index.sources.checks``): a bad one is a BadInput named by its first source
+    or by ``source`` and its position, and nothing is written. ``log`` hears waits and
+    rebuilds; ``wait`` queues behind a running ingest instead of failing."""
     start = time.perf_counter()
     records = checked_papers(papers, source)
+    gone = set(removed)
     index_dir = settings.index_dir
     if not records and layout.current_name(index_dir) is None:
         raise BadInput(f"{source}: no papers, and {index_dir} has none yet; nothing was written (give at least one).")
@@ -150,11 +155,17 @@ def ingest_papers(
         current = layout.current_generation(index_dir)
         existing = current.papers() if current else []
         merged = merge_papers(existing, records)
+        if gone:
+            kept = [p for p in merged if p.id not in gone]
+            if not kept:
+                log(f"{source}: removing {len(merged)} paper(s) would leave the index empty; none was removed.")
+            merged = kept or merged
         before = {p.id: p for p in existing}
         new = sum(1 for p in merged if p.id not in before)
         changed = sum(1 for p in merged if p.id in before and before[p.id] != p)
+        dropped = len(before) + new - len(merged)
         same_settings = current is not None and current.manifest()["settings"] == index_fingerprint(settings)
-        if current is not None and same_settings and not new and not changed:
+        if current is not None and same_settings and not new and not changed and not dropped:
             # Same papers, same settings: skip loading the model at all (but finish any
             # cleanup a crashed or leased-over ingest left).
             layout.collect_garbage(index_dir)
@@ -169,7 +180,7 @@ def ingest_papers(
         gen, n_chunks, embedded = _write_generation(settings, merged, embedder, progress, previous, existing)
     return IngestReport(
         0, len(records), len(merged), new, changed, n_chunks, embedded,
-        time.perf_counter() - start, gen, False,
+        time.perf_counter() - start, gen, False, removed=dropped,
     )  # fmt: skip
 
 

@@ -84,7 +84,7 @@ class Generation:
         """Make every file durable, then write the manifest last: a generation without one
         is incomplete."""
         _fsync_tree(self.path)
-        _atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2))
+        atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2))
 
 
 def _fsync_tree(root: Path) -> None:
@@ -108,7 +108,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with tmp.open("w", encoding="utf-8") as f:
         f.write(text)
@@ -210,7 +210,7 @@ def new_generation(index_dir: Path) -> Generation:
 def publish(index_dir: Path, gen: Generation) -> list[str]:
     """Make ``gen`` the one readers use (rule 1), then delete the generations nobody holds
     a lease on (rule 5). Returns the names of generations kept because they are leased."""
-    _atomic_write(index_dir / POINTER, gen.name)
+    atomic_write(index_dir / POINTER, gen.name)
     return collect_garbage(index_dir)
 
 

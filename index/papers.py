@@ -10,13 +10,16 @@ from index.text import normalize
 
 
 def _fill(primary: Paper, secondary: Paper, sources: tuple[str, ...]) -> Paper:
-    """``primary``, with what it lacks (title, url, authors, date) taken from ``secondary``."""
+    """``primary``, with what it lacks (title, url, authors, dates, categories) taken from
+    ``secondary``."""
     return replace(
         primary,
         title=primary.title or secondary.title,
         url=primary.url or secondary.url,
         authors=primary.authors or secondary.authors,
         date=primary.date or secondary.date,
+        updated=primary.updated or secondary.updated,
+        categories=primary.categories or secondary.categories,
         sources=sources,
     )
 
@@ -32,26 +35,29 @@ def _merge(kept: Paper, other: Paper) -> Paper:
 
 
 def _correct(old: Paper, new: Paper) -> Paper:
-    """A later record of a known id with another abstract is a correction: it wins."""
+    """A later record of a known id is a correction (a new version): it wins."""
     return _fill(new, old, _sources(old, new))
 
 
 def merge_papers(existing: Iterable[Paper], incoming: Iterable[Paper]) -> list[Paper]:
-    """The union of both, duplicates merged. Two records are the same paper when their
-    abstracts match after normalisation, or when they carry the same id; for the same id
-    with a different abstract (only possible with ids the input gives: our own ids are
-    hashes of the abstract) the later record replaces the paper's text."""
+    """The union of both, duplicates merged. Two records are the same paper when they carry
+    the same id, or when their abstracts match after normalisation. A later record of a known
+    id is that paper's newer version (only possible with ids the input gives, such as arXiv's:
+    our own ids are hashes of the abstract): its title, abstract and details replace the old
+    ones, and what it lacks is kept."""
     by_key: dict[str, str] = {}  # normalised abstract -> paper id
     papers: dict[str, Paper] = {}
     for paper in [*existing, *incoming]:
         key = normalize(paper.abstract)
-        pid = by_key.get(key)
-        if pid is None and paper.id in papers:
+        if paper.id in papers:
             old = papers[paper.id]
-            by_key.pop(normalize(old.abstract), None)
+            if by_key.get(normalize(old.abstract)) == paper.id:
+                del by_key[normalize(old.abstract)]
             papers[paper.id] = _correct(old, paper)
-            by_key[key] = paper.id
-        elif pid is None:
+            by_key.setdefault(key, paper.id)
+            continue
+        pid = by_key.get(key)
+        if pid is None:
             papers[paper.id] = paper
             by_key[key] = paper.id
         else:

@@ -63,3 +63,31 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return sentences
+
+
+# TeX's accent commands as Unicode combining marks: arXiv's metadata keeps authors' names (and
+# some titles) as typed, "C. Bal\'azs", "Schr\"odinger".
+_ACCENTS = {
+    "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
+}  # fmt: skip
+_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ", "l": "ł", "L": "Ł", "i": "ı"}
+# {\'a}, \'{a}, \'a, \c{c}, \c c; the letter may be the dotless \i.
+_ACCENTED = re.compile(
+    r"\{?\\(?:([`'^\"~=.])|([uvHck])(?=[\s{]))\s*(?:\{(\\i|[A-Za-z])\}|(\\i|[A-Za-z]))\}?"
+)
+_LETTER = re.compile(r"\{\\(ss|aa|AA|ae|AE|[oOlL])\}|\\(ss|aa|AA|ae|AE|[oOlL])(?![A-Za-z])(?:\{\}| )?")
+
+
+def readable_latex(text: str) -> str:
+    """``text`` with TeX accents and special letters as Unicode (``Bal\\'azs`` -> ``Balázs``);
+    math and every other command kept as written."""
+    if "\\" not in text:
+        return text
+    import unicodedata
+
+    def accent(m: re.Match[str]) -> str:
+        letter = m.group(3) or m.group(4)
+        return unicodedata.normalize("NFC", ("i" if letter == "\\i" else letter) + _ACCENTS[m.group(1) or m.group(2)])
+
+    return _LETTER.sub(lambda m: _LETTERS[m.group(1) or m.group(2)], _ACCENTED.sub(accent, text))

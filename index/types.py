@@ -23,8 +23,10 @@ class Paper:
     abstract: str
     url: str = ""
     authors: str = ""
-    date: str = ""
+    date: str = ""  # first published (an arXiv paper's first version), YYYY-MM-DD where known
     sources: tuple[str, ...] = ()  # "file:line" of every place it was read from
+    categories: tuple[str, ...] = ()  # arXiv categories, primary first
+    updated: str = ""  # last update (an arXiv paper's latest version), when later than ``date``
 
     @property
     def text(self) -> str:
@@ -40,11 +42,28 @@ class Paper:
         return {
             "id": self.id, "title": self.title, "abstract": self.abstract, "url": self.url,
             "authors": self.authors, "date": self.date, "sources": list(self.sources),
+            "categories": list(self.categories), "updated": self.updated,
         }  # fmt: skip
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Paper":
-        return cls(**{**d, "sources": tuple(d.get("sources", ()))})
+        # Generations written before categories existed read with none.
+        return cls(**{**d, "sources": tuple(d.get("sources", ())), "categories": tuple(d.get("categories", ()))})
+
+    def details(self) -> dict[str, Any]:
+        """What is known about the paper besides its text, as search --json and citations show it."""
+        return {
+            "authors": self.authors, "categories": list(self.categories), "date": self.date,
+            "updated": self.updated,
+        }  # fmt: skip
+
+    @property
+    def byline(self) -> str:
+        """One short line: first authors, primary category, dates ("" when none is known)."""
+        names = [a.strip() for a in self.authors.split(",") if a.strip()]
+        who = ", ".join(names[:3]) + (" et al." if len(names) > 3 else "")
+        when = self.date + (f", updated {self.updated}" if self.updated and self.updated != self.date else "")
+        return " · ".join(part for part in (who, " ".join(self.categories[:3]), when) if part)
 
 
 @dataclass(frozen=True)

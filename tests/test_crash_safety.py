@@ -75,19 +75,19 @@ elif point == "vocabulary":  # the vocabulary file half-written
         (folder / vocabulary.FILE).write_text('{"version": 1, "pap'); die()
     vocabulary.Vocabulary.save = save_half
 elif point == "manifest":  # everything written and fsynced, the manifest half-written
-    write = layout._atomic_write
+    write = layout.atomic_write
     def atomic_write(path, text):
         if path.name == layout.MANIFEST:
             path.with_name(f"{path.name}.{os.getpid()}.tmp").write_text(text[: len(text) // 2]); die()
         write(path, text)
-    layout._atomic_write = atomic_write
+    layout.atomic_write = atomic_write
 elif point == "pointer":  # the new CURRENT written to its temporary file, not renamed yet
-    write = layout._atomic_write
+    write = layout.atomic_write
     def atomic_write(path, text):
         if path.name == layout.POINTER:
             path.with_name(f"{path.name}.{os.getpid()}.tmp").write_text(text); die()
         write(path, text)
-    layout._atomic_write = atomic_write
+    layout.atomic_write = atomic_write
 elif point == "cleanup":  # CURRENT switched, old generations not yet deleted
     layout.collect_garbage = lambda index_dir: die()
 elif point != "none":

@@ -43,7 +43,8 @@ def _markdown(text: str) -> list[dict[str, Any]]:
     return [{"type": "markdown", "text": b["text"]["text"]} for b in _sections(text)]
 
 
-def _title(paper) -> str:
+def paper_link(paper) -> str:
+    """The paper's title (mrkdwn) linked to its page where it has one."""
     title = _escape(paper.display_title)
     return f"<{paper.url}|{title}>" if paper.url else f"*{title}*"
 
@@ -54,7 +55,7 @@ def _body(a: Answer) -> list[dict[str, Any]]:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {_escape(a.notice)}"}]})
     if a.refused:
         blocks += _sections(":mag: " + _escape(a.text))
-        nearest = "\n".join(f"• {_title(h.paper)}" for h in a.hits)
+        nearest = "\n".join(f"• {paper_link(h.paper)}" for h in a.hits)
         if nearest:
             blocks += _sections("*Nearest papers (not close enough to cite):*\n" + nearest)
     else:
@@ -67,7 +68,8 @@ def source_blocks(a: Answer) -> list[dict[str, Any]]:
     """The sources list under an answer (also what a streamed answer ends with)."""
     blocks: list[dict[str, Any]] = [{"type": "divider"}]
     for c in a.citations:
-        blocks += _sections(f"*[{c.n}]* {_title(c.paper)}\n> {_escape(c.evidence)}")
+        byline = f"\n_{_escape(c.paper.byline)}_" if c.paper.byline else ""
+        blocks += _sections(f"*[{c.n}]* {paper_link(c.paper)}{byline}\n> {_escape(c.evidence)}")
     return blocks
 
 

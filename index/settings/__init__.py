@@ -15,6 +15,7 @@ One module per section:
 - answer.py: ``AnswerSettings`` (``PAPERBOT_ANSWER__*``)
 - llm.py: ``LLMSettings`` (``PAPERBOT_LLM__*``)
 - slack.py: ``SlackSettings`` (``PAPERBOT_SLACK__*``)
+- feed.py: ``FeedSettings`` (``PAPERBOT_FEED__*``)
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.settings.answer import AnswerSettings
+from index.settings.feed import FeedSettings
 from index.settings.llm import LLMSettings
 from index.settings.retrieval import RetrievalSettings
 from index.settings.slack import SlackSettings
 from index.settings.storage import BUNDLED_CORPUS, IndexSettings
 
 __all__ = [
-    "AnswerSettings", "BUNDLED_CORPUS", "IndexSettings", "LLMSettings", "RECORDED_STORES", "RetrievalSettings",
+    "AnswerSettings", "BUNDLED_CORPUS", "FeedSettings", "IndexSettings", "LLMSettings", "RECORDED_STORES", "RetrievalSettings",
     "Settings", "SlackSettings", "index_fingerprint",
 ]  # fmt: skip
 
@@ -56,6 +58,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation backend.")
     slack: SlackSettings = Field(default_factory=SlackSettings, description="The Slack bot.")
+    feed: FeedSettings = Field(default_factory=FeedSettings, description="Following arXiv.")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"), exclude=True,
         description="Slack's conventional SLACK_BOT_TOKEN, copied into slack.bot_token.",
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
     @property
     def traces_path(self) -> Path:
         return self.index.data_dir / "traces.sqlite"
+
+    @property
+    def feed_dir(self) -> Path:
+        """The arXiv feed's state: the request pacer (shared by every index of the data dir, as
+        arXiv's limit is per client) and each index's harvest cursors."""
+        return self.index.data_dir / "feed"
 
 
 INDEX_FORMAT = 3  # 2: chunk vectors in each generation (vectors.npy), searched by readers;

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from email.utils import parsedate_to_datetime
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
@@ -22,12 +23,13 @@ from typing import Any, TypeVar
 from index.errors import BadInput
 from index.sources.checks import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, check_length, clean_text
 from index.sources.files import lines, show
-from index.text import paper_id
+from index.text import paper_id, readable_latex
 from index.types import Paper
 
 T = TypeVar("T")
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # New-style ids (2401.01234, since 2007) and old-style ones (hep-th/9901001, math.GT/0309136),
 # each with an optional version.
@@ -149,7 +151,7 @@ def paper_from_record(record: Mapping[str, Any], where: str) -> Paper:
     list of names, arXiv's ``authors_parsed`` lists or Semantic Scholar's ``{"name": ...}``
     objects) and the first of ``date``, ``update_date``, ``published``; other fields are
     ignored. Text is whitespace-collapsed. A record with an ``id`` and an ``update_date`` is one
-    of the arXiv metadata snapshot, and its id and url follow ``paper_from_arxiv``'s rules when
+    of the arXiv metadata snapshot, and its id, url, dates and categories follow ``paper_from_arxiv``'s rules when
     the id is an arXiv id."""
     return _paper(record, where, arxiv=False)
 
@@ -167,10 +169,14 @@ def paper_from_arxiv(record: Mapping[str, Any], where: str = "") -> Paper:
     - ``authors``: text ("A, B"), a list of names, or lists shaped like the snapshot's
       ``authors_parsed`` ([last, first, suffix]).
     - ``url``: default ``https://arxiv.org/abs/<id>``.
-    - the date: the first of ``date``, ``update_date``, ``published``.
-    Other keys (``categories``, ``versions``, ``doi``, ...) are ignored: ``Paper`` has no field
-    for them. ``where`` (default ``arXiv:<id as given>``) names the record in messages and is the
-    paper's source."""
+    - ``categories``: space-separated text (the snapshot's ``"cs.CL cs.LG"``) or a list, primary
+      first.
+    - the first-version date (``date``): ``date``, else the first of the snapshot's
+      ``versions`` (``[{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}, ...]``),
+      else ``published``, else ``update_date``; the last update (``updated``): ``updated``, else
+      the last version's date when there are several. Dates become YYYY-MM-DD.
+    Other keys (``doi``, ``comments``, ...) are ignored. ``where`` (default ``arXiv:<id as
+    given>``) names the record in messages and is the paper's source."""
     given = record.get("id")
     return _paper(record, where or (f"arXiv:{given}" if isinstance(given, str) else "arXiv record"), arxiv=True)
 
@@ -195,7 +201,16 @@ def _paper(rec: Mapping[str, Any], where: str, arxiv: bool) -> Paper:
     given_id = _given_id(rec, where)
     url = _text(rec, "url", where)
     dates = [_text(rec, key, where) for key in ("date", "update_date", "published")]
+    categories: tuple[str, ...] = ()
+    updated = ""
+    authors = _authors(rec, where)
     if arxiv or (given_id and rec.get("update_date")):  # the arXiv metadata snapshot
+        # arXiv keeps text as typed: accents as TeX commands ("Bal\\'azs"), math as $...$.
+        title, abstract, authors = readable_latex(title), readable_latex(abstract), readable_latex(authors)
+        categories = _categories(rec, where)
+        versions = _version_dates(rec, where)
+        dates = [_day(d) for d in (_text(rec, "date", where), *versions[:1], *dates[2:0:-1]) if d]
+        updated = _day(_text(rec, "updated", where)) or (versions[-1] if len(versions) > 1 else "")
         base = arxiv_base_id(given_id)
         if base is None and arxiv:
             problem = f"'id' {show(given_id)} is not an arXiv id" if given_id else "no 'id'"
@@ -210,10 +225,47 @@ def _paper(rec: Mapping[str, Any], where: str, arxiv: bool) -> Paper:
         title=title,
         abstract=abstract,
         url=url,
-        authors=_authors(rec, where),
+        authors=authors,
         date=next((d for d in dates if d), ""),
         sources=(where,),
+        categories=categories,
+        updated=updated if updated != next((d for d in dates if d), "") else "",
     )
+
+
+def _categories(rec: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    value = rec.get("categories")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(dict.fromkeys(c.strip() for c in value if c.strip()))
+    return tuple(dict.fromkeys(_text(rec, "categories", where).split()))
+
+
+def _version_dates(rec: Mapping[str, Any], where: str) -> list[str]:
+    """The days of the snapshot's ``versions`` list, in order; [] without one."""
+    versions = rec.get("versions")
+    if not isinstance(versions, list):
+        return []
+    days = []
+    for v in versions:
+        created = v.get("created") if isinstance(v, dict) else None
+        if not isinstance(created, str):
+            raise BadInput(
+                f"{where}: a 'versions' item has no 'created' date; arXiv's snapshot writes "
+                '{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}.'
+            )
+        days.append(_day(created))
+    return days
+
+
+def _day(value: str) -> str:
+    """YYYY-MM-DD of an ISO date or timestamp or an RFC 2822 date ("Mon, 2 Apr 2007 19:18:42
+    GMT", as arXiv writes version dates); other text unchanged."""
+    if _ISO_DAY.match(value):
+        return value[:10]
+    try:
+        return parsedate_to_datetime(value).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return value
 
 
 def _text(rec: Mapping[str, Any], key: str, where: str) -> str:
