@@ -82,6 +82,13 @@ def test_a_snapshot_file_record_and_a_feed_record_are_the_same_paper():
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("given", ["2401.01234v2", "arXiv:2401.01234", "2401.01234"])
+def test_a_file_record_with_an_arxiv_id_is_that_arxiv_paper(given):
+    paper = paper_from_record({"id": given, "title": "T", "abstract": "A b c."}, "mine.jsonl:1")
+    assert (paper.id, paper.url) == ("2401.01234", "https://arxiv.org/abs/2401.01234")
+    assert paper_from_record({"id": "p-17", "abstract": "A b c."}, "mine.jsonl:2").url == ""  # other ids: as given
+
+
 @pytest.mark.parametrize(
     "tex, text",
     [

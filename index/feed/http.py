@@ -134,7 +134,7 @@ class PoliteClient:
                     why = (
                         f"asked to wait {wait:.0f} s (more than PAPERBOT_FEED__MAX_RETRY_AFTER_S={s.max_retry_after_s:.0f})"
                         if wait > s.max_retry_after_s
-                        else f"answered {status} {attempt + 1} times"
+                        else f"answered {status} to {attempt + 1} tr{'y' if attempt == 0 else 'ies'}"
                     )
                     raise FeedError(
                         f"{what}: arXiv {why}; it is busy or down — rerun later (the cursor stays, nothing "

@@ -46,6 +46,7 @@ class FeedReport:
     papers: list[str] = field(default_factory=list)  # ids ingested (new or updated or unchanged)
     skipped: list[str] = field(default_factory=list)  # records that could not be read
     waited_s: float = 0.0  # time spent waiting for the politeness interval and Retry-After
+    ingest_s: float = 0.0  # of ``seconds``, the ingest (the rest is arXiv's)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -181,17 +182,17 @@ def _papers(records: dict[str, dict[str, Any]], log: Callable[[str], None]) -> t
 
 
 def _ingest(settings: Settings, papers: list[Paper], deleted: list[str], log: Callable[[str], None]) -> dict[str, Any]:
+    """One ingest of what arrived (none when nothing did, or only deletions of unknown papers)."""
     current = layout.current_name(settings.index_dir)
+    nothing = {"new": 0, "updated": 0, "removed": 0, "generation": current, "papers": [], "ingest_s": 0.0}
     if not papers and (not deleted or current is None):
-        return {"new": 0, "updated": 0, "removed": 0, "generation": current, "papers": []}
-    if not papers and current is not None:
-        known = {p.id for p in layout.require_generation(settings.index_dir).papers()}
-        if not known & set(deleted):
-            return {"new": 0, "updated": 0, "removed": 0, "generation": current, "papers": []}
+        return nothing
+    if not papers and not {p.id for p in layout.require_generation(settings.index_dir).papers()} & set(deleted):
+        return nothing
     report = ingest_papers(settings, papers, source="arXiv feed", removed=deleted, wait=True, log=log)
     return {
         "new": report.new_papers, "updated": report.changed_papers, "removed": report.removed,
-        "generation": report.generation, "papers": [p.id for p in papers],
+        "generation": report.generation, "papers": [p.id for p in papers], "ingest_s": round(report.seconds, 3),
     }  # fmt: skip
 
 

@@ -204,7 +204,11 @@ def _paper(rec: Mapping[str, Any], where: str, arxiv: bool) -> Paper:
     categories: tuple[str, ...] = ()
     updated = ""
     authors = _authors(rec, where)
-    if arxiv or (given_id and rec.get("update_date")):  # the arXiv metadata snapshot
+    if given_id[:6].lower() == "arxiv:":
+        given_id = given_id[6:].strip()
+    # arXiv's records: the metadata snapshot (an id and an update_date), or any record whose id
+    # is an arXiv id ("2401.01234v2", "arXiv:hep-th/9901001"): one paper with the feed's.
+    if arxiv or (given_id and (rec.get("update_date") or arxiv_base_id(given_id))):
         # arXiv keeps text as typed: accents as TeX commands ("Bal\\'azs"), math as $...$.
         title, abstract, authors = readable_latex(title), readable_latex(abstract), readable_latex(authors)
         categories = _categories(rec, where)
