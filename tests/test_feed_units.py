@@ -143,3 +143,17 @@ def test_schedules():
     with pytest.raises(ValueError, match="not an arXiv OAI-PMH set"):
         FeedSettings(sets=["cs.CL"])
     assert FeedSettings(sets=["cs", "cs:cs:CL", "physics:hep-th"]).sets[1] == "cs:cs:CL"
+
+
+def test_a_withdrawal_is_a_deletion():
+    """arXiv's current OAI server shows a withdrawn paper as a new, empty version of source type I."""
+    from index.feed.records import RAW, withdrawn
+
+    def raw(*types: str):
+        versions = "".join(
+            f'<version version="v{i}"><date>Tue, 03 Apr 2007 22:04:11 GMT</date><size>1kb</size>'
+            f"<source_type>{t}</source_type></version>" for i, t in enumerate(types, 1)
+        )
+        return etree.fromstring(f'<arXivRaw xmlns="{RAW[1:-1]}"><id>0704.0001</id>{versions}</arXivRaw>')
+
+    assert withdrawn(raw("D", "I")) and not withdrawn(raw("D")) and not withdrawn(raw("I", "D"))

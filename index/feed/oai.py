@@ -19,7 +19,7 @@ from oaipmh_scythe.response import OAIResponse
 
 from index.errors import FeedError
 from index.feed.http import PoliteClient
-from index.feed.records import READERS
+from index.feed.records import READERS, withdrawn
 from index.sources.records import arxiv_base_id
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -29,7 +29,7 @@ _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Tru
 @dataclass
 class Harvested:
     """What one run read, over all its sets: the latest record of each paper (by datestamp;
-    cross-listed papers come once per set) and the papers arXiv deleted."""
+    cross-listed papers come once per set) and the papers arXiv deleted or withdrew."""
 
     records: dict[str, dict[str, Any]] = field(default_factory=dict)  # base id -> snapshot-shaped record
     deleted: dict[str, str] = field(default_factory=dict)  # base id -> datestamp
@@ -103,7 +103,7 @@ def harvest_set(
                 if meta is None:
                     into.skipped.append(base)
                     continue
-                into.add(base, stamp, read(meta))
+                into.add(base, stamp, None if withdrawn(meta) else read(meta))
         except NoRecordsMatch:
             return  # nothing new in the range: not an error
         except BadResumptionToken as e:

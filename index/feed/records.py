@@ -33,6 +33,13 @@ def from_arxiv_raw(meta: Any) -> dict[str, Any]:
     }
 
 
+def withdrawn(meta: Any) -> bool:
+    """Whether an ``<arXivRaw>`` record's latest version is a withdrawal (source type "I", an
+    empty version): arXiv's current OAI server shows withdrawn papers so, not as deleted records."""
+    versions = meta.findall(f"{RAW}version")
+    return bool(versions) and _text(versions[-1], f"{RAW}source_type").strip() == "I"
+
+
 def from_arxiv(meta: Any) -> dict[str, Any]:
     """An ``<arXiv>`` element: ``created`` (v1) and ``updated`` (the latest version) dates,
     authors as keyname/forenames pairs."""
