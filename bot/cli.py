@@ -184,6 +184,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "created": manifest["created"],
         "settings": manifest["settings"],
     }
+    from index.feed.cursor import Cursors
+
+    cursors = Cursors(settings.feed_dir, settings.index.name)
+    if cursors.read():  # the arXiv feed follows this index: each set's last completed day
+        last = cursors.last_run()
+        stats["feed"] = {"sets": cursors.read(), "last_run": last.isoformat(timespec="seconds") if last else None}
     if args.json:
         print_json(stats)
     else:
