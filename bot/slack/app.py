@@ -1,16 +1,18 @@
 """The Slack bot (slack-bolt and slack-sdk live in bot/slack/ and nowhere else).
 
 Ways to ask: @-mention in a channel, a direct message (also in Slack's assistant view,
-which offers suggested prompts), the slash command. A listener only records the question
-in the SQLite request log (bot/slack/requests_log.py), queues it and acks, in the request's
-own thread, so an ack never waits for answering; a bounded pool of workers answers in the
-thread (bot/slack/reply.py: loading status, a streamed or posted answer, feedback
-buttons). Slack's retries and repeated event ids never produce a second answer, across
-restarts and across bots sharing the log, while a retry of an event never recorded is
-answered. On start, questions a dead bot left are answered (or, when old, apologised
-for); on SIGTERM (HTTP and Socket Mode) the bot answers what it holds, turns new events
-away unacked so Slack delivers them again later, then exits. The bot ignores its own
-and other bots' messages and turns an internal error into a short apology with the run id."""
+which offers suggested prompts), the slash command; "add" and arXiv ids or links, asked any
+of these ways, adds those papers (bot/slack/adding.py) through the same log and pool. A
+listener only records the question in the SQLite request log (bot/slack/requests_log.py),
+queues it and acks, in the request's own thread, so an ack never waits for answering; a
+bounded pool of workers answers in the thread (bot/slack/reply.py: loading status, a
+streamed or posted answer, feedback buttons). Slack's retries and repeated event ids never
+produce a second answer, across restarts and across bots sharing the log, while a retry of
+an event never recorded is answered. On start, questions a dead bot left are answered (or,
+when old, apologised for); on SIGTERM (HTTP and Socket Mode) the bot answers what it holds,
+turns new events away unacked so Slack delivers them again later, then exits. The bot
+ignores its own and other bots' messages and turns an internal error into a short apology
+with the run id."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from bot.answer.answerer import Answerer
+from bot.slack.adding import add_refs, adding
 from bot.slack.requests_log import AnswerPool, PoolClosed, PoolFull, Request, RequestLog
 from bot.slack.blocks import FEEDBACK_ACTION, feedback_vote
 from bot.slack.client import web_client
@@ -121,6 +124,9 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         return next()  # button clicks are quick and still recorded
 
     def answer_job(r: Request) -> Callable[[], None]:
+        refs = add_refs(r.text)  # "add 2401.01234": the text in the log says which job it is
+        if refs is not None:
+            return lambda: replier.add(r, refs)
         return lambda: replier.answer(r, with_history(r))
 
     def accept(r: Request) -> tuple[str, str] | None:
@@ -184,7 +190,8 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
                     None, None, command.get("user_id", ""), question,
                     response_url=command.get("response_url"), team=command.get("team_id", ""))  # fmt: skip
         notice = accept(r)
-        text = f":mag: Looking for papers on “{question}”…"
+        refs = add_refs(question)
+        text = f":inbox_tray: {adding(refs)}" if refs is not None else f":mag: Looking for papers on “{question}”…"
         if notice:
             text = f"{text} {notice[1]}" if notice[0] == "queued" else notice[1]
         ack(response_type="ephemeral", text=text)

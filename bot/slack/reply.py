@@ -1,4 +1,5 @@
-"""How one question's answer reaches Slack, on an answering worker (never an ack's thread).
+"""How one question's answer (or an add request's result, bot/slack/adding.py) reaches Slack,
+on an answering worker (never an ack's thread).
 
 Slack's loading status (assistant.threads.setStatus) shows under the question while
 paperbot works; a reply in the thread clears it. With a streaming LLM backend the answer
@@ -14,9 +15,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from bot.answer.answerer import Answerer
+from bot.slack.adding import add_papers, adding
 from bot.slack.requests_log import Request, RequestLog
 from bot.slack.blocks import MAX_BLOCKS, TEXT_LIMIT, answer_messages, fallback_text, source_blocks, tail_blocks
 from bot.slack.client import webhook_client
@@ -38,43 +40,63 @@ class Replier:
         self.streaming = s.stream_answers and answerer.streams
         self._streamer = streaming_answerer(answerer) if self.streaming else answerer
 
-    # -- the job -----------------------------------------------------------------------------
+    # -- the jobs ----------------------------------------------------------------------------
     def answer(self, r: Request, question: str | None = None) -> None:
         """Answer ``r`` in its thread (a command gets its thread first); ``question`` is the
         text to answer when it differs from what was asked (a thread's follow-up)."""
-        from slack_sdk.errors import SlackApiError
+        self._job(r, lambda: self._answer(r, question))
 
+    def add(self, r: Request, refs: list[str]) -> None:
+        """Add the papers ``refs`` name (bot/slack/adding.py) and say what became of each: in the
+        thread, or for ``/paper add`` to the asker through the command's response_url."""
+        self._job(r, lambda: self._add(r, refs))
+
+    def _job(self, r: Request, work: Callable[[], None]) -> None:
+        """Run one request's ``work``: answering, then done; an unexpected error becomes an
+        apology with a run id (in the request's thread, as the log knows it by then) and failed."""
         self.requests.set_state(r.event_id, "answering")
-        thread_ts = r.thread_ts
         try:
-            if thread_ts is None:  # a slash command: its thread starts with the question
-                try:
-                    posted = self.client.chat_postMessage(channel=r.channel, text=f"<@{r.user}> asked: {r.text}")
-                except SlackApiError as e:
-                    if e.response.get("error") not in NOT_A_MEMBER or not r.response_url:
-                        raise
-                    self.respond_privately(r)
-                    return
-                thread_ts = posted["ts"]
-                self.requests.set_state(r.event_id, "answering", thread_ts)
-            r = dataclasses.replace(r, thread_ts=thread_ts)
             if r.react_ts and self.s.busy_reaction:
                 self.safe(self.client.reactions_add, channel=r.channel, timestamp=r.react_ts, name=self.s.busy_reaction)
-            looking = searching(len(self.answerer.index.papers))
-            self.status(r, looking, [looking, CHECKING])
-            if self.streaming and self._can_stream(r):
-                self._stream(r, question or r.text)
-            else:
-                self.post_answer(r, self.answerer(question or r.text))
+            work()
             self.requests.set_state(r.event_id, "done")
         except Exception:
             run_id = uuid.uuid4().hex[:12]
             log.exception("answering failed (run %s)", run_id)
-            self.post(r.channel, thread_ts, f":warning: Sorry, something went wrong while answering (run `{run_id}`). "
-                      "Please try again.")  # fmt: skip
+            known = self.requests.get(r.event_id)
+            self.post(r.channel, known.thread_ts if known else r.thread_ts, f":warning: Sorry, something went wrong "
+                      f"while answering (run `{run_id}`). Please try again.")  # fmt: skip
             self.requests.set_state(r.event_id, "failed")
         finally:
             self.unreact(r)
+
+    def _answer(self, r: Request, question: str | None) -> None:
+        from slack_sdk.errors import SlackApiError
+
+        if r.thread_ts is None:  # a slash command: its thread starts with the question
+            try:
+                posted = self.client.chat_postMessage(channel=r.channel, text=f"<@{r.user}> asked: {r.text}")
+            except SlackApiError as e:
+                if e.response.get("error") not in NOT_A_MEMBER or not r.response_url:
+                    raise
+                self.respond_privately(r)
+                return
+            self.requests.set_state(r.event_id, "answering", posted["ts"])
+            r = dataclasses.replace(r, thread_ts=posted["ts"])
+        looking = searching(len(self.answerer.index.papers))
+        self.status(r, looking, [looking, CHECKING])
+        if self.streaming and self._can_stream(r):
+            self._stream(r, question or r.text)
+        else:
+            self.post_answer(r, self.answerer(question or r.text))
+
+    def _add(self, r: Request, refs: list[str]) -> None:
+        self.status(r, adding(refs))
+        text = add_papers(self.answerer.settings, self.answerer.index, refs)
+        if r.thread_ts is None:  # /paper add: to the asker, like its ack; no thread needed
+            self.respond(r, text=text)
+        else:
+            self.client.chat_postMessage(channel=r.channel, thread_ts=r.thread_ts, text=text, unfurl_links=False)
 
     def apologise(self, r: Request) -> None:
         """A question a stopped bot left, too old to answer now."""
@@ -97,13 +119,17 @@ class Replier:
         alone through the command's response_url, with how to get threaded answers."""
         a = self.answerer(r.text)
         hint = {"type": "context", "elements": [{"type": "mrkdwn", "text": INVITE_HINT}]}
-        assert r.response_url
-        sent = webhook_client(r.response_url, self.s).send(
-            text=fallback_text(a), blocks=[hint, *answer_messages(a)[0]][:MAX_BLOCKS], response_type="ephemeral"
-        )
+        self.respond(r, text=fallback_text(a), blocks=[hint, *answer_messages(a)[0]][:MAX_BLOCKS])
+
+    def respond(self, r: Request, **message: Any) -> None:
+        """A message to the asker alone through a slash command's response_url (no membership
+        needed); without one (never from Slack), an ephemeral message in the channel."""
+        if not r.response_url:
+            self.client.chat_postEphemeral(channel=r.channel, user=r.user, **message)
+            return
+        sent = webhook_client(r.response_url, self.s).send(response_type="ephemeral", **message)
         if sent.status_code != 200:
             raise RuntimeError(f"response_url answered HTTP {sent.status_code}: {sent.body[:200]}")
-        self.requests.set_state(r.event_id, "done")
 
     def post(self, channel: str, thread_ts: str | None, text: str) -> None:
         self.safe(self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, text=text)
