@@ -404,3 +404,13 @@ def test_the_bots_schedule_harvests_in_the_background_and_makes_up_a_missed_run(
     monkeypatch.setenv("PAPERBOT_FEED__SETS", "[]")
     with pytest.raises(Exception, match="PAPERBOT_FEED__SETS is empty"):
         start_in_background(Settings(), lines.append)
+
+
+def test_the_feed_bench_runs(tmp_path, capsys):
+    """`python -m evals.bench.feed` end to end at toy size (the fake embedder, no pacing)."""
+    from evals.bench.feed import main as bench
+
+    bench(["--base", "60", "--records", "40", "--embedder", "fake", "--interval", "0", "--keep", str(tmp_path),
+           "--sets", "cs:cs:CL", "cs:cs:LG", "--json"])  # fmt: skip
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["base_papers"] == 60 and row["requests"] == 2 and 0 < row["new"] <= row["harvested"] <= 40

@@ -32,11 +32,9 @@ def test_fake_embedder_curve_and_report(tmp_path, capsys):
     assert "| 300 |" in (report / "report.md").read_text()
 
 
-@pytest.mark.integration
-def test_seeded_base_encodes_only_what_is_added(tmp_path, capsys, monkeypatch):
-    """--seed-base: the base corpus comes from the cache (stand-in vectors with the model's
-    geometry), so HNSW recall is the model's kind; the added papers go through the model."""
-    monkeypatch.setattr(scale, "SENTENCE_CACHE", tmp_path / "sentences.sqlite")
+@pytest.fixture
+def encoded(monkeypatch) -> list[int]:
+    """How many chunks each ingest of the run encodes (base, incremental, fresh)."""
     seen: list[int] = []
     run = scale.ingest
 
@@ -46,8 +44,24 @@ def test_seeded_base_encodes_only_what_is_added(tmp_path, capsys, monkeypatch):
         return report
 
     monkeypatch.setattr(scale, "ingest", counting_ingest)
+    return seen
+
+
+def test_both_sides_of_the_add_encode_the_same_papers(capsys, encoded):
+    """Without --seed-base the base is encoded too, and the fresh side does not get the vectors
+    the incremental add just made: both encode the added papers."""
+    scale.main(["--sizes", "100", "--embedder", "fake", "--json", "--no-report"])
+    base, incremental, fresh = encoded
+    assert base > 0 and incremental == fresh > 0
+
+
+@pytest.mark.integration
+def test_seeded_base_encodes_only_what_is_added(tmp_path, capsys, monkeypatch, encoded):
+    """--seed-base: the base corpus comes from the cache (stand-in vectors with the model's
+    geometry), so HNSW recall is the model's kind; the added papers go through the model."""
+    monkeypatch.setattr(scale, "SENTENCE_CACHE", tmp_path / "sentences.sqlite")
     scale.main(["--sizes", "100", "--seed-base", "--json", "--no-report"])
     (row,) = _rows(capsys)
-    base, incremental, fresh = seen
+    base, incremental, fresh = encoded
     assert base == 0 and incremental == fresh > 0
     assert row["recall_at_10"] >= 0.99

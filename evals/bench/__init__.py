@@ -1,1 +1,1 @@
-"""Benchmarks that print numbers: speed, scale, LLM backends, Slack load, checks of the GPU and HNSW paths. `python -m evals.bench` runs the speed benchmark."""
+"""Benchmarks that print numbers: speed, scale, ingest beside llama-index (peer), bf16's retrieval quality (precision), LLM backends, Slack load, checks of the GPU and HNSW paths. `python -m evals.bench` runs the speed benchmark."""

@@ -15,13 +15,13 @@ serving process; disk size. A Markdown report and PNG charts go to
 Papers have 5–11 SciFact sentences: about 1.8 chunks each with the model's tokenizer, like
 the bundled corpus.
 
-``--embedder fake`` measures the pipeline without the model (the 1% add then costs no
-encoding in either case; recall on its hashed vectors is not the model's). ``--seed-base``
-keeps the model but writes stand-in vectors for the base corpus (the mean of the model's
-vectors of each chunk's sentences, see ``_SentenceMeans``) into the embedding cache under
-the model's name, so the base ingest runs the whole pipeline except encoding — hours at 100k
-papers on 2 cores — while the 1% added is encoded by the model both times (incremental and
-fresh, each from an empty cache)."""
+In every mode both sides of the 1% add encode the same papers: the incremental add finds
+only the base corpus's vectors in its embedding cache, and the fresh index starts from an
+empty one. ``--embedder fake`` measures the pipeline without the model (its encoding is all but
+free; recall on its hashed vectors is not the model's). ``--seed-base`` keeps the model but
+writes stand-in vectors for the base corpus (the mean of the model's vectors of each chunk's
+sentences, see ``SentenceMeans``) into the embedding cache under the model's name, so the
+base ingest runs the whole pipeline except encoding — hours at 100k papers on 2 cores."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ print(json.dumps({"lat": lat, "rss_mb": hwm / 1024}))
 """
 
 
-class _SentenceMeans:
+class SentenceMeans:
     """Stand-in chunk vectors for ``--seed-base``: the normalised mean of the model's own
     vectors of the chunk's SciFact sentences (encoded once, kept in ``SENTENCE_CACHE``), so
     the vectors have the model's geometry and HNSW recall means what it would with the
@@ -122,7 +122,7 @@ def synthetic(n: int, seed: int, prefix: str, sentences: list[str], used: set[st
     return papers
 
 
-def _write(path: Path, papers: list[dict]) -> Path:
+def write_jsonl(path: Path, papers: list[dict]) -> Path:
     path.write_text("".join(json.dumps(p) + "\n" for p in papers))
     return path
 
@@ -131,7 +131,7 @@ def _du(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
-def _seed_cache(settings: Settings, corpus: Path, embedder: Embedder, stand_in: _SentenceMeans) -> None:
+def seed_cache(settings: Settings, corpus: Path, embedder: Embedder, stand_in: SentenceMeans) -> None:
     """Stand-in vectors for every chunk the base ingest will make, cached under the model."""
     s = settings.index
     texts = [c.text for p in read_papers(corpus) for c in embedded_chunks(p, embedder.count_tokens, s)]
@@ -150,13 +150,13 @@ def run_size(
         root = Path(tmp) if keep is None else keep / str(n)
         root.mkdir(parents=True, exist_ok=True)
         used: set[str] = set()
-        base = _write(root / "base.jsonl", synthetic(n, 1, "s", sentences, used))
-        more = _write(root / "more.jsonl", synthetic(max(n // 100, 1), 2, "m", sentences))
+        base = write_jsonl(root / "base.jsonl", synthetic(n, 1, "s", sentences, used))
+        more = write_jsonl(root / "more.jsonl", synthetic(max(n // 100, 1), 2, "m", sentences))
         settings = Settings(index={"data_dir": root / "data", "embedder": embedder_name})
         embedder = load_ingest_embedder(settings.index)
         if seed_base:
             SENTENCE_CACHE.parent.mkdir(parents=True, exist_ok=True)
-            _seed_cache(settings, base, embedder, _SentenceMeans(sorted(used), embedder))
+            seed_cache(settings, base, embedder, SentenceMeans(sorted(used), embedder))
         t = time.perf_counter()
         report = ingest(settings, [base], embedder=embedder)
         ingest_s = time.perf_counter() - t
@@ -169,12 +169,11 @@ def run_size(
         t = time.perf_counter()
         ingest(settings, [more], embedder=embedder)
         incremental_s = time.perf_counter() - t
+        # The same work on both sides: the fresh index starts from an empty embedding cache, so it
+        # encodes the papers the incremental add just encoded (its cache held only the base's).
         fresh = settings.model_copy(deep=True)
         fresh.index.data_dir = root / "fresh"
         (root / "fresh").mkdir()
-        if not seed_base and (root / "data" / "embeddings.sqlite").exists():
-            # The same vectors: neither pays for encoding (the fake embedder's is ~free anyway).
-            (root / "fresh" / "embeddings.sqlite").write_bytes((root / "data" / "embeddings.sqlite").read_bytes())
         t = time.perf_counter()
         ingest(fresh, [more], embedder=embedder)
         fresh_s = time.perf_counter() - t

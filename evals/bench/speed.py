@@ -3,7 +3,7 @@
 - the whole `paperbot ingest` command (process start to exit) on the bundled corpus from
   an empty embedding cache: seconds and papers/s, against the raw encode rate of the same
   model on the same papers (each paper once, title + abstract) in fp32 with torch and with
-  onnxruntime, and in bf16 where ingest would use it (AMX); once on a machine that has not exported the model to ONNX yet (first use),
+  onnxruntime, and in bf16 where ingest would use it (AMX or AVX-512 BF16); once on a machine that has not exported the model to ONNX yet (first use),
   once with the export in place (every later data folder);
 - adding 10 new papers to the built index (`paperbot ingest FILE`: onnxruntime, no torch);
 - query embedding latency with each runtime;
@@ -34,7 +34,8 @@ from evals.metrics import percentile
 from evals.questions import BUNDLED_DEV as DEV
 from evals.questions import load_questions
 from index.ingest import ingest, read_inputs
-from index.embedding.embedders import load_embedder, load_ingest_embedder, resolve_precision
+from index.embedding.embedders import load_embedder, load_ingest_embedder
+from index.embedding.precision import resolve_precision
 from index.reader import open_index
 from index.papers import merge_papers
 
@@ -71,7 +72,7 @@ def main() -> None:
         _, records = read_inputs(settings.index.corpus)
         texts = [p.text for p in merge_papers([], records)]
         for runtime, precision in FP32_RUNTIMES + [("torchscript", "bf16")]:
-            if precision == "bf16" and resolve_precision("auto") != "bf16":
+            if precision == "bf16" and resolve_precision("auto") == "fp32":
                 continue  # emulated bf16 on this CPU: not a runtime ingest would pick
             update = {"ingest_embedder": runtime, "ingest_precision": precision}
             bulk = load_ingest_embedder(settings.index.model_copy(update=update))

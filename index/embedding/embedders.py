@@ -18,6 +18,7 @@ import numpy as np
 from index.errors import ConfigError
 from index.settings import IndexSettings
 from index.embedding.pipeline import TokenModel, normalised, whole_words
+from index.embedding.precision import resolve_precision
 from index.types import TokenVectors
 
 
@@ -215,18 +216,24 @@ def export_onnx(model_dir: Path, out: Path) -> None:
         )  # fmt: skip
 
 
-def export_torchscript(model_dir: Path, out: Path, bf16: bool = False) -> None:
+def export_torchscript(model_dir: Path, out: Path, precision: str = "fp32") -> None:
     """Write the model's transformer as a traced TorchScript file, which bulk ingest runs with
     torch alone: importing torch takes ~1.5 s, sentence-transformers (transformers' model
     classes) ~5 s, at the same encode rate and the same vectors. torch.jit is deprecated in
     favour of torch.export, whose loader imports ~1.5 s more; the pinned torch runs it, and a
-    torch that cannot falls back to sentence-transformers (``IngestEmbedder``)."""
+    torch that cannot falls back to sentence-transformers (``IngestEmbedder``). ``precision``
+    is one of index/embedding/precision.py's: 'bf16' casts the weights, 'bf16-autocast' traces
+    under torch.autocast, so that the file holds its casts and runs without autocast."""
+    import contextlib
     import warnings
 
     import torch
 
-    module = _token_embeddings(model_dir, bf16)
-    with torch.no_grad(), warnings.catch_warnings():
+    module = _token_embeddings(model_dir, precision == "bf16")
+    # (autocast's weight cache would hand the tracer cast copies of the weights as constants)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, cache_enabled=False)
+    casts = autocast if precision == "bf16-autocast" else contextlib.nullcontext()
+    with torch.no_grad(), warnings.catch_warnings(), casts:
         warnings.simplefilter("ignore")
         # checked on another shape: batch and length stay free in the trace
         torch.jit.trace(module, _inputs(2, 8), check_inputs=[_inputs(3, 17)]).save(str(out))
@@ -242,6 +249,11 @@ class TorchScriptEmbedder(TokenModel):
 
         super().__init__(model_dir, name, max_tokens)
         self.precision = precision
+        # In bf16, torch multiplies with oneDNN kernels made for each new matrix shape: batch
+        # lengths rounded up to 16 tokens need a third as many (the bundled papers' chunks: 11
+        # shapes, not 29) for 3% more tokens, and ingest's one pass took ~10% less time. (fp32
+        # multiplies through MKL, whose kernels are not made per shape: padding only costs there.)
+        self._pad_to = 1 if precision == "fp32" else 16
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # see export_torchscript
             self._module = torch.jit.load(str(path), map_location="cpu").eval()
@@ -299,33 +311,25 @@ def onnx_embedder(settings: IndexSettings, bulk: bool = False) -> Embedder:
     return OnnxEmbedder(path, exported_onnx(settings), cache_name(path, settings.max_tokens), settings.max_tokens, bulk)
 
 
-def resolve_precision(precision: str) -> str:
-    """The traced model's number format: 'auto' is bf16 where the CPU has Intel AMX, whose bf16
-    matrix units encode ~3.5x faster than fp32 here; elsewhere bf16 is emulated (or, with
-    AVX512-BF16 alone, not measured) and fp32 stays."""
-    if precision != "auto":
-        return precision
-    import torch
-
-    try:
-        # the CPU has AMX, and the kernel lets this process use it (a VM may not)
-        return "bf16" if torch.cpu._is_amx_tile_supported() and torch.cpu._init_amx() else "fp32"
-    except AttributeError:  # a torch without the probe: the safe format
-        return "fp32"
-
-
-def torchscript_embedder(settings: IndexSettings) -> Embedder:
-    """The model on torch without sentence-transformers, exported once (like the ONNX file),
-    per torch version and number format: a trace is not promised to load in another torch."""
+def torchscript_path(settings: IndexSettings, precision: str) -> Path:
+    """Where the model traced in ``precision`` is (or will be) for this torch, in export_dir."""
     from importlib.metadata import version
 
+    tag = "" if precision == "fp32" else f".{precision}"
+    return _export_path(settings, f".torch-{version('torch')}{tag}.torchscript.pt")
+
+
+def torchscript_embedder(settings: IndexSettings, precision: str | None = None) -> Embedder:
+    """The model on torch without sentence-transformers, exported once (like the ONNX file),
+    per torch version and number format: a trace is not promised to load in another torch.
+    The format is ``precision`` if given (one of index/embedding/precision.py's), else the
+    running host's choice for ``ingest_precision``; the file is named for the format, not for
+    the host, so an export shared with another kind of CPU is reused only for what it holds."""
     path = resolve_model_path(settings.model)
-    bf16 = resolve_precision(settings.ingest_precision) == "bf16"
-    name = f".torch-{version('torch')}{'.bf16' if bf16 else ''}.torchscript.pt"
-    traced = ensure_exported(_export_path(settings, name), lambda tmp: export_torchscript(path, tmp, bf16))
-    return TorchScriptEmbedder(
-        path, traced, cache_name(path, settings.max_tokens), settings.max_tokens, "bf16" if bf16 else "fp32"
-    )
+    precision = precision or resolve_precision(settings.ingest_precision)
+    export = lambda tmp: export_torchscript(path, tmp, precision)  # noqa: E731
+    traced = ensure_exported(torchscript_path(settings, precision), export)
+    return TorchScriptEmbedder(path, traced, cache_name(path, settings.max_tokens), settings.max_tokens, precision)
 
 
 _WORD = re.compile(r"\w+")

@@ -32,6 +32,7 @@ class TokenModel:
 
     dim: int
     _inputs: set[str] = {"input_ids", "attention_mask", "token_type_ids"}
+    _pad_to: int = 1  # a batch's length is rounded up to a multiple of this (padding is masked)
 
     def __init__(self, model_dir: Path, name: str, max_tokens: int) -> None:
         from tokenizers import Tokenizer
@@ -82,7 +83,7 @@ class TokenModel:
     def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
         """(token embeddings, attention mask, encodings) of one padded batch."""
         encodings = self._tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
+        width = -(-max(len(e.ids) for e in encodings) // self._pad_to) * self._pad_to
         ids = np.zeros((len(texts), width), dtype=np.int64)
         mask = np.zeros((len(texts), width), dtype=np.int64)
         types = np.zeros((len(texts), width), dtype=np.int64)

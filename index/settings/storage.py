@@ -47,10 +47,13 @@ class IndexSettings(Section):
     ingest_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto",
         description="Number format of the traced model at ingest (the 'torchscript' runtime, on the "
-        "CPU). 'auto': bf16 where the CPU multiplies bf16 in hardware (Intel AMX: 3.5x the fp32 "
-        "rate on the 2-core host measured, vectors at cosine >= 0.9999 to fp32 and SciFact "
-        "nDCG@10 within 0.001), fp32 elsewhere (emulated bf16 is slower). The vectors share the "
-        "embedding cache with fp32 ones; queries embed in fp32 (onnxruntime) either way.",
+        "CPU), chosen on the running host (index/embedding/precision.py). 'auto': bf16 where the "
+        "CPU multiplies bf16 in hardware — Intel AMX (weights cast to bf16: 3.5x the fp32 rate on "
+        "the 2-core host measured) or AVX-512 BF16 without AMX, as on AMD EPYC from Zen 4 "
+        "(torch.autocast: 1.7x the fp32 rate measured on such a host) — with vectors at cosine "
+        ">= 0.9999 to fp32 and SciFact nDCG@10 within 0.001; fp32 elsewhere (emulated bf16 is "
+        "slower). The vectors share the embedding cache with fp32 ones; queries embed in fp32 "
+        "(onnxruntime) either way.",
     )
     ingest_onnx_below: int = Field(
         100, ge=0, description="With ingest_embedder 'auto': the most texts to encode with onnxruntime "
