@@ -13,6 +13,14 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _show(report, as_json: bool) -> None:
+    """A run's report: one JSON object, or its one-line summary."""
+    if as_json:
+        print_json(report.to_json())
+    else:
+        print(report.summary())
+
+
 def cmd_feed(args: argparse.Namespace) -> int:
     settings = settings_from_env(args)
     if args.every:
@@ -35,22 +43,14 @@ def cmd_feed(args: argparse.Namespace) -> int:
         return 0
     from index.feed.run import feed_arxiv
 
-    report = feed_arxiv(settings, args.sets or None, args.from_, args.until, log=_log)
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(report.summary())
+    _show(feed_arxiv(settings, args.sets or None, args.from_, args.until, log=_log), args.json)
     return 0
 
 
 def cmd_add(args: argparse.Namespace) -> int:
     from index.feed.run import add_arxiv
 
-    report = add_arxiv(settings_from_env(args), args.refs, log=_log)
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(report.summary())
+    _show(add_arxiv(settings_from_env(args), args.refs, log=_log), args.json)
     return 0
 
 

@@ -50,10 +50,10 @@ def merge_papers(existing: Iterable[Paper], incoming: Iterable[Paper]) -> list[P
     for paper in [*existing, *incoming]:
         key = normalize(paper.abstract)
         if paper.id in papers:
-            old = papers[paper.id]
-            if by_key.get(normalize(old.abstract)) == paper.id:
-                del by_key[normalize(old.abstract)]
-            papers[paper.id] = _correct(old, paper)
+            old_key = normalize(papers[paper.id].abstract)
+            if by_key.get(old_key) == paper.id:
+                del by_key[old_key]
+            papers[paper.id] = _correct(papers[paper.id], paper)
             by_key.setdefault(key, paper.id)
             continue
         pid = by_key.get(key)

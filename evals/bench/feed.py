@@ -26,13 +26,11 @@ from pathlib import Path
 
 from evals.bench.arxiv_standin import ArxivStandin
 from evals.bench.arxiv_synthetic import synthetic_records
-from evals.bench.scale import SENTENCE_CACHE, SentenceMeans, seed_cache, synthetic, write_jsonl
-from evals.beir import SCIFACT
+from evals.bench.scale import SENTENCE_CACHE, SentenceMeans, scifact_sentences, seed_cache, synthetic, write_jsonl
 from index import layout
 from index.embedding.embedders import load_ingest_embedder
 from index.ingest import ingest
 from index.settings import Settings
-from index.text import split_sentences
 
 DAY = "2026-12-01"
 
@@ -45,7 +43,7 @@ def base_index(root: Path, n: int, embedder_name: str) -> Path:
         return data
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
-    sentences = [s for line in (SCIFACT / "corpus.jsonl").open() for s in split_sentences(json.loads(line)["text"])]
+    sentences = scifact_sentences()
     used: set[str] = set()
     corpus = write_jsonl(data.parent / f"base-{n}.jsonl", synthetic(n, 1, "s", sentences, used))
     settings = Settings(index={"data_dir": data, "embedder": embedder_name})

@@ -109,6 +109,15 @@ _FAKE = FakeEmbedder()
 SENTENCE_CACHE = Path.home() / ".cache" / "paperbot" / "scale-sentences.sqlite"
 
 
+def scifact_sentences() -> list[str]:
+    """Every sentence of SciFact's corpus, in order: what synthetic papers are made of."""
+    sentences: list[str] = []
+    with (SCIFACT / "corpus.jsonl").open() as f:
+        for line in f:
+            sentences += split_sentences(json.loads(line)["text"])
+    return sentences
+
+
 def synthetic(n: int, seed: int, prefix: str, sentences: list[str], used: set[str] | None = None) -> list[dict]:
     """``n`` papers of random SciFact sentences (``used`` collects the sentences drawn)."""
     rng = random.Random(seed)
@@ -240,10 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--serve", type=Path, metavar="DIR",
                     help="only measure search, serving RSS and recall again on the indexes a --keep DIR run left")  # fmt: skip
     args = ap.parse_args(argv)
-    sentences: list[str] = []
-    with (SCIFACT / "corpus.jsonl").open() as f:
-        for line in f:
-            sentences += split_sentences(json.loads(line)["text"])
+    sentences = scifact_sentences()
     with (SCIFACT / "queries.jsonl").open() as f:
         queries = [json.loads(line)["text"] for line in f][:100]
     if args.serve:

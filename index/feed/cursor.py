@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from index.errors import ConfigError
 from index.layout import atomic_write
 
 
@@ -23,8 +24,6 @@ class Cursors:
             return {}
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             # Written atomically, so this is damage from outside: say so rather than re-harvest years.
-            from index.errors import ConfigError
-
             raise ConfigError(
                 f"{self.path} is not the feed's cursor file ({e}); fix it or delete it and pass "
                 "--from YYYY-MM-DD to say where the harvest starts."

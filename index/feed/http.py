@@ -48,11 +48,7 @@ class Pacer:
         """Wait for this process's turn, hold it for one request, and set the next start."""
         with self.path.open("a+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)  # one request in flight across processes
-            f.seek(0)
-            try:
-                not_before = float(f.read().strip() or 0)
-            except ValueError:  # a torn write by a killed process: no constraint known
-                not_before = 0.0
+            not_before = self._get(f)
             started = time.monotonic()
             delay = not_before - time.time()
             if delay > 0:
@@ -67,12 +63,16 @@ class Pacer:
         """Make every process wait ``seconds`` from now (arXiv's Retry-After) before asking again."""
         with self.path.open("a+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
-            f.seek(0)
-            try:
-                current = float(f.read().strip() or 0)
-            except ValueError:
-                current = 0.0
-            self._set(f, max(current, time.time() + seconds))
+            self._set(f, max(self._get(f), time.time() + seconds))
+
+    @staticmethod
+    def _get(f) -> float:
+        """The time the next request may start (0: now)."""
+        f.seek(0)
+        try:
+            return float(f.read().strip() or 0)
+        except ValueError:  # a torn write by a killed process: no constraint known
+            return 0.0
 
     @staticmethod
     def _set(f, not_before: float) -> None:

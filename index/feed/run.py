@@ -182,13 +182,11 @@ def _papers(records: dict[str, dict[str, Any]], log: Callable[[str], None]) -> t
 
 
 def _ingest(settings: Settings, papers: list[Paper], deleted: list[str], log: Callable[[str], None]) -> dict[str, Any]:
-    """One ingest of what arrived (none when nothing did, or only deletions of unknown papers)."""
+    """One ingest of what arrived (none when nothing did, or only deletions and no index yet);
+    deletions of papers the index lacks change nothing (``ingest_papers`` finds so)."""
     current = layout.current_name(settings.index_dir)
-    nothing = {"new": 0, "updated": 0, "removed": 0, "generation": current, "papers": [], "ingest_s": 0.0}
     if not papers and (not deleted or current is None):
-        return nothing
-    if not papers and not {p.id for p in layout.require_generation(settings.index_dir).papers()} & set(deleted):
-        return nothing
+        return {"new": 0, "updated": 0, "removed": 0, "generation": current, "papers": [], "ingest_s": 0.0}
     report = ingest_papers(settings, papers, source="arXiv feed", removed=deleted, wait=True, log=log)
     return {
         "new": report.new_papers, "updated": report.changed_papers, "removed": report.removed,

@@ -224,16 +224,17 @@ def _paper(rec: Mapping[str, Any], where: str, arxiv: bool) -> Paper:
             )
         given_id = base or given_id
         url = url or f"https://arxiv.org/abs/{given_id}"
+    first = next((d for d in dates if d), "")
     return Paper(
         id=given_id or paper_id(abstract),
         title=title,
         abstract=abstract,
         url=url,
         authors=authors,
-        date=next((d for d in dates if d), ""),
+        date=first,
         sources=(where,),
         categories=categories,
-        updated=updated if updated != next((d for d in dates if d), "") else "",
+        updated=updated if updated != first else "",
     )
 
 
