@@ -17,6 +17,13 @@ PROMPTS_PACKAGE = "prompts"
 
 # The placeholders each prompt may use: the code fills exactly these.
 ALLOWED = {"answer": {"context", "question", "max_sentences"}}
+# The answer prompt's two ways for a model to say the abstracts do not answer: nothing in them
+# bears on the question (a refusal), or they bear on it without stating the answer (a
+# tentative answer: what the closest abstracts do say, with a caveat). A prompt that does not
+# offer both leaves the model no way to give its verdict, so it must name them.
+NO_EVIDENCE = "NO_EVIDENCE"
+NOT_STATED = "NOT_STATED"
+VERDICTS = {"answer": (NO_EVIDENCE, NOT_STATED)}
 
 
 @dataclass(frozen=True)
@@ -52,4 +59,10 @@ def load_prompt(name: str, folder: Traversable | None = None) -> Prompt:
     missing = {"context", "question"} - fields if name == "answer" else set()
     if missing:
         raise ConfigError(f"{path}: must contain {', '.join('{' + m + '}' for m in sorted(missing))}.")
+    unnamed = [v for v in VERDICTS.get(name, ()) if v not in template]
+    if unnamed:
+        raise ConfigError(
+            f"{path}: must tell the model when to reply {' or '.join(unnamed)} (see prompts/README.md); "
+            "without it the model cannot say that the abstracts do not answer."
+        )
     return Prompt(name=name, template=template, version=content_hash(template)[:12])

@@ -23,6 +23,8 @@ def context_line(a: Answer) -> str:
 
 def answer_text(a: Answer) -> str:
     lines = [f"Note: {a.notice}", ""] if a.notice else []
+    if a.caveat:
+        lines += [_wrap(f"Tentative: {a.caveat}"), ""]
     lines += [_wrap(a.text), ""]
     if a.refused:
         lines.append("Nearest papers (not close enough to cite):")

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from index.types import Paper
 
@@ -54,6 +54,13 @@ class Citation:
         }
 
 
+# How sure paperbot is of an answer: "answer" (the abstracts state it), "tentative" (the closest
+# evidence, quoted with a caveat: the abstracts do not state it directly) or "refused" (nothing
+# close enough to quote; the nearest papers are listed).
+Confidence = Literal["answer", "tentative", "refused"]
+CONFIDENCES: tuple[Confidence, ...] = ("answer", "tentative", "refused")
+
+
 @dataclass(frozen=True)
 class Answer:
     """What every front end renders: text with ``[n]`` markers and the papers behind them."""
@@ -71,12 +78,20 @@ class Answer:
     removed_sentences: int = 0  # dropped by the grounding check
     kept_sentences: int = 0  # kept by the grounding check (0 for extractive answers: never checked)
     generation: str = ""  # the index generation the answer was read from
+    tentative: bool = False  # the closest evidence, not a statement of the answer (see ``caveat``)
+    caveat: str = ""  # said before a tentative answer: what the abstracts do not state
+
+    @property
+    def confidence(self) -> Confidence:
+        return "refused" if self.refused else "tentative" if self.tentative else "answer"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.text,
             "refused": self.refused,
+            "confidence": self.confidence,
+            "caveat": self.caveat,
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict(i + 1) for i, h in enumerate(self.hits)],
             "backend": self.backend,

@@ -48,9 +48,13 @@ def cmd_eval_questions(args: argparse.Namespace) -> int:
         print_json({"file": str(dataset.source), **summary, "rows": rows if args.rows else None})
     else:
         print(f"{dataset.source.name} ({summary['questions']} questions, {settings.retrieval.mode}):")
+        intervals = summary.get("intervals", {})
         for k, v in summary.items():
-            if k != "questions" and v is not None:
-                print(f"  {k:<24} {v:.3f}")
+            if k != "questions" and isinstance(v, (int, float)):
+                ci = intervals.get(k)
+                shown = f" [{ci['lo']:.3f}, {ci['hi']:.3f}]" if ci else ""  # 95%
+                counted = f" ({ci['k']}/{ci['n']})" if ci and ci.get("k") is not None else ""
+                print(f"  {k:<28} {v:.3f}{shown}{counted}")
     for w in result.warnings:
         print(f"paperbot: warning: {w}", file=sys.stderr)
     return 0

@@ -11,7 +11,7 @@ from typing import Literal
 from index.errors import BadInput
 from index.settings import Settings
 from evals.beir import BeirSet, beir_settings, load_beir
-from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, BUNDLED_TEST, Question, load_questions
+from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, BUNDLED_TEST, BUNDLED_TEST_TYPOS, Question, load_questions
 
 # 'bundled' is the test set's first name, kept because reports and floors files use it.
 NAMED = {
@@ -19,6 +19,7 @@ NAMED = {
     "bundled-test": BUNDLED_TEST,
     "bundled-dev": BUNDLED_DEV,
     "bundled-dev-typos": BUNDLED_DEV_TYPOS,
+    "bundled-test-typos": BUNDLED_TEST_TYPOS,
 }
 
 

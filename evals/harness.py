@@ -24,6 +24,7 @@ from evals.metrics import (
     citation_recall,
     fact_coverage,
     hit_at,
+    interval,
     kept_share,
     mean_defined,
     mrr_at,
@@ -45,6 +46,11 @@ RANKING = ("nDCG@10", "MRR@10", *(f"Recall@{k}" for k in RECALL_KS), *(f"hit@{k}
 ANSWERING = (
     "refusal_accuracy",
     "false_refusal_rate",
+    "confident_unanswerable_rate",
+    "confident_gold_rate",
+    "answered_gold_rate",
+    "tentative_rate",
+    "tentative_unanswerable_rate",
     "citation_precision",
     "citation_recall",
     "fact_coverage",
@@ -53,7 +59,7 @@ ANSWERING = (
     "citation_precision_with_refusals",
 )
 # The metrics compared between configurations with bootstrap intervals.
-COMPARED = ("nDCG@10", "Recall@10", "MRR@10", "hit@5", *ANSWERING[:5])
+COMPARED = ("nDCG@10", "Recall@10", "MRR@10", "hit@5", *ANSWERING[:10])
 # Ranking metrics down to this depth are scored on the very ranking the bot serves: the same
 # candidate pools (retrieval.candidates per retriever) fused the same way. Deeper metrics
 # (Recall@20/50/100) need deeper pools (DEPTH per retriever); those papers are appended
@@ -61,7 +67,7 @@ COMPARED = ("nDCG@10", "Recall@10", "MRR@10", "hit@5", *ANSWERING[:5])
 # bot's when retrieval.candidates >= max(10, top_k), as by default; each answer's
 # ``served_same`` checks it.)
 SERVED_DEPTH = 10
-LOWER_IS_BETTER = {"false_refusal_rate", "fallback_rate"}
+LOWER_IS_BETTER = {"false_refusal_rate", "fallback_rate", "confident_unanswerable_rate"}
 
 
 @dataclass
@@ -147,8 +153,18 @@ def score_question(
         a = answerer(query)  # understood once, for the ranking above
         cited = [c.paper.id for c in a.citations]
         if q.gold_known:
+            # Each outcome scored on its own: a flat refusal of an answerable question
+            # (false_refusal_rate), a confident answer to an unanswerable one, and tentative
+            # answers (either kind of question) apart from both.
             m["refusal_accuracy" if not q.answerable else "false_refusal_rate"] = float(a.refused)
+            tentative = float(a.confidence == "tentative")
+            m["tentative_rate" if q.answerable else "tentative_unanswerable_rate"] = tentative
+            if not q.answerable:
+                m["confident_unanswerable_rate"] = float(a.confidence == "answer")
         if scored:
+            cites_gold = bool(set(cited) & set(gold))
+            m["confident_gold_rate"] = float(a.confidence == "answer" and cites_gold)
+            m["answered_gold_rate"] = float(not a.refused and cites_gold)
             m["citation_precision"] = citation_precision(cited, gold)
             m["citation_precision_with_refusals"] = citation_precision_with_refusals(cited, gold, a.refused)
             m["citation_recall"] = citation_recall(cited, gold)
@@ -160,6 +176,7 @@ def score_question(
         row.update(
             answer=a.text,
             refused=a.refused,
+            confidence=a.confidence,
             cited=cited,
             backend=a.backend,
             notice=a.notice,
@@ -175,24 +192,35 @@ def score_question(
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Means over the questions each metric applies to (None where it applies to none),
-    with question counts and latency percentiles."""
+    with question counts and latency percentiles; ``intervals`` holds each mean's 95% interval
+    and question count (evals.metrics.interval: Wilson for rates, else bootstrap; None where
+    the metric applies to no question)."""
     out: dict[str, Any] = {
         "questions": len(rows),
         "answerable": sum(1 for r in rows if r["gold_known"] and r["answerable"]),
         "unanswerable": sum(1 for r in rows if r["gold_known"] and not r["answerable"]),
         "unlabelled": sum(1 for r in rows if not r["gold_known"]),
     }
+    intervals: dict[str, dict[str, Any] | None] = {}
     for name in (*RANKING, *ANSWERING):
-        out[name] = mean_defined(r["metrics"][name] for r in rows)
-    # Of all sentences the LLM wrote, the share kept (not a mean of per-answer shares).
+        values = [v for r in rows if (v := r["metrics"][name]) is not None]
+        out[name], intervals[name] = mean_defined(values), interval(values)
+    # Of all sentences the LLM wrote, the share kept (not a mean of per-answer shares): its
+    # interval resamples answers, each weighted by the sentences it had checked.
     out["grounding_kept"] = kept_share(sum(r.get("kept", 0) for r in rows), sum(r.get("removed", 0) for r in rows))
+    checked = [r for r in rows if r["metrics"]["grounding_kept"] is not None]
+    intervals["grounding_kept"] = interval(
+        [r["metrics"]["grounding_kept"] for r in checked], weights=[r["kept"] + r["removed"] for r in checked]
+    )
     # Share of answers whose papers were exactly the head of the scored ranking (None: no answers).
-    served = [r["served_same"] for r in rows if "served_same" in r]
-    out["served_ranking_scored"] = sum(served) / len(served) if served else None
+    served = [float(r["served_same"]) for r in rows if "served_same" in r]
+    out["served_ranking_scored"] = mean_defined(served)
+    intervals["served_ranking_scored"] = interval(served)
     for key, label in (("search_ms", "search"), ("answer_ms", "answer")):
         values = [r[key] for r in rows if key in r]
         out[f"{label}_p50_ms"] = percentile(values, 0.5) if values else None
         out[f"{label}_p95_ms"] = percentile(values, 0.95) if values else None
+    out["intervals"] = intervals
     return out
 
 

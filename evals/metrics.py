@@ -1,10 +1,13 @@
-"""Ranking metrics, as BEIR / trec_eval define them (linear gain nDCG, uncapped recall)."""
+"""Ranking metrics, as BEIR / trec_eval define them (linear gain nDCG, uncapped recall), the
+answer metrics scored per question, and the intervals reports show beside their means."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from statistics import NormalDist
+from typing import Any
 
 
 def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
@@ -110,18 +113,61 @@ def mean_defined(values: Iterable[float | None]) -> float | None:
 
 
 def bootstrap_ci(
-    values: Sequence[float], resamples: int = 2000, confidence: float = 0.95, seed: int = 0
+    values: Sequence[float],
+    resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    weights: Sequence[float] | None = None,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean over questions."""
+    """Percentile bootstrap interval of the mean over questions (seeded: reports reproduce);
+    with ``weights``, of the weighted mean (a pooled share, such as sentences kept over all
+    answers, resampled by answer)."""
     import numpy as np
 
     if not values:
         return (math.nan, math.nan)
     data = np.asarray(values, dtype=float)
+    w = np.ones_like(data) if weights is None else np.asarray(weights, dtype=float)
     rng = np.random.default_rng(seed)
-    means = data[rng.integers(0, len(data), (resamples, len(data)))].mean(axis=1)
+    # Drawn in blocks of about a million indices, so that thousands of BEIR queries stay small
+    # in memory (consecutive draws continue one stream: the blocks change no result).
+    block = max(1, 1_000_000 // len(data))
+    means = []
+    for start in range(0, resamples, block):
+        idx = rng.integers(0, len(data), (min(block, resamples - start), len(data)))
+        means.append((data * w)[idx].sum(axis=1) / w[idx].sum(axis=1))
     tail = (1 - confidence) / 2
-    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+    pooled = np.concatenate(means)
+    return float(np.quantile(pooled, tail)), float(np.quantile(pooled, 1 - tail))
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a rate of yes/no outcomes, ``successes`` of ``n``: unlike the
+    normal approximation it stays inside [0, 1] and is not zero-width at 0/n or n/n."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    # Exact at the ends (the formula gives 0 and 1 there up to rounding).
+    return (0.0 if successes == 0 else centre - half, 1.0 if successes == n else centre + half)
+
+
+def interval(
+    values: Sequence[float], weights: Sequence[float] | None = None, confidence: float = 0.95
+) -> dict[str, Any] | None:
+    """The interval a report shows beside a mean over questions, None when there are no values:
+    Wilson's when every value is 0 or 1 (a rate: ``k`` of ``n`` questions), else the percentile
+    bootstrap of the (weighted) mean. JSON-ready: lo, hi, n, k (None for a bootstrap), method."""
+    if not values:
+        return None
+    if weights is None and all(v in (0.0, 1.0) for v in values):
+        k = int(sum(values))
+        lo, hi = wilson_interval(k, len(values), confidence)
+        return {"lo": lo, "hi": hi, "n": len(values), "k": k, "method": "wilson"}
+    lo, hi = bootstrap_ci(values, confidence=confidence, weights=weights)
+    return {"lo": lo, "hi": hi, "n": len(values), "k": None, "method": "bootstrap"}
 
 
 def paired_bootstrap(

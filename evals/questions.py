@@ -17,6 +17,8 @@ BUNDLED_TEST = Path(__file__).resolve().parent / "questions" / "bundled_test.jso
 BUNDLED_DEV = Path(__file__).resolve().parent / "questions" / "bundled_dev.jsonl"
 # The dev questions with typing errors, written by `python -m evals.typo_set`.
 BUNDLED_DEV_TYPOS = Path(__file__).resolve().parent / "questions" / "bundled_dev_typos.jsonl"
+# The test questions with typing errors (the same rule as the dev ones), held out like them.
+BUNDLED_TEST_TYPOS = Path(__file__).resolve().parent / "questions" / "bundled_test_typos.jsonl"
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,27 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from bot.types import CONFIDENCES
 from evals import plots
 from evals.configs import REFERENCE
 from evals.harness import COMPARED, DEPTH, LOWER_IS_BETTER, RECALL_KS, SERVED_DEPTH, DatasetRun, by_type
-from evals.metrics import FACT_WORDS
-from evals.metrics import bootstrap_ci
+from evals.metrics import FACT_WORDS, interval, mean
 
 # Relative: resolved against the working directory when a report folder is made.
 REPORTS = Path("evals") / "reports"
 RETRIEVAL_COLUMNS = ("nDCG@10", "Recall@10", "Recall@100", "MRR@10", "hit@1", "hit@5")
-ANSWER_COLUMNS = (
+# What became of each question: refused, answered tentatively or answered with confidence.
+OUTCOME_COLUMNS = (
     ("refusal_accuracy", "refusal acc."),
-    ("false_refusal_rate", "false refusals"),
+    ("tentative_unanswerable_rate", "tentative (unanswerable)"),
+    ("confident_unanswerable_rate", "confident (unanswerable)"),
+    ("false_refusal_rate", "flat refusals"),
+    ("tentative_rate", "tentative (answerable)"),
+    ("confident_gold_rate", "confident + gold cited"),
+    ("answered_gold_rate", "answered or tentative + gold cited"),
+)
+# How good the answers given are.
+QUALITY_COLUMNS = (
     ("citation_precision", "citation P"),
     ("citation_precision_with_refusals", "citation P (refusals 0)"),
     ("citation_recall", "citation R"),
@@ -31,6 +40,7 @@ ANSWER_COLUMNS = (
     ("grounding_kept", "grounding kept"),
     ("fallback_rate", "LLM fallbacks"),
 )
+ANSWER_COLUMNS = OUTCOME_COLUMNS + QUALITY_COLUMNS
 CHART_METRICS = ("nDCG@10", "Recall@10", "MRR@10", "hit@5")
 
 
@@ -73,6 +83,19 @@ def _f(v: float | None, digits: int = 3) -> str:
     return "—" if v is None else f"{v:.{digits}f}"
 
 
+def _ci(value: float | None, iv: dict[str, Any] | None) -> str:
+    """A mean with its 95% interval: "0.882 [0.66, 0.97] (15/17)" for a rate of yes/no outcomes
+    (k of n questions), "0.793 [0.70, 0.87] (n=71)" for a mean of graded scores."""
+    if value is None or iv is None:
+        return _f(value)
+    count = f"{iv['k']}/{iv['n']}" if iv["k"] is not None else f"n={iv['n']}"
+    return f"{value:.3f} [{iv['lo']:.2f}, {iv['hi']:.2f}] ({count})"
+
+
+def _cell(summary: dict[str, Any], metric: str) -> str:
+    return _ci(summary[metric], summary["intervals"].get(metric))
+
+
 def _ms(p50: float | None, p95: float | None) -> str:
     return "—" if p50 is None else f"{p50:.0f} / {p95:.0f}"
 
@@ -81,10 +104,11 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "dataset"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    """A Markdown table: the first ``left`` columns (names) left-aligned, numbers right."""
     return [
         "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+        "|" + "|".join("---" if i < left else "---:" for i in range(len(header))) + "|",
         *("| " + " | ".join(r) + " |" for r in rows),
     ]
 
@@ -95,22 +119,35 @@ def _interval(metric: str, c: dict[str, float]) -> str:
     return f"{c['delta']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]{mark}"
 
 
-def _metric_cis(rows: list[dict[str, Any]], metric: str) -> tuple[float, float] | None:
-    values = [r["metrics"][metric] for r in rows if r["metrics"][metric] is not None]
-    return bootstrap_ci(values) if values else None
+def _errors(summary: dict[str, Any], metrics: list[str]) -> list[tuple[float, float] | None]:
+    ivs = [summary["intervals"].get(m) for m in metrics]
+    return [(iv["lo"], iv["hi"]) if iv else None for iv in ivs]
 
 
-def _charts(out: Path, d: DatasetRun) -> list[tuple[str, str]]:
+def _outcomes(name: str, rows: list[dict[str, Any]]) -> list[list[str]]:
+    """Rows of the outcomes table: answerable and unanswerable questions' shares answered,
+    answered tentatively and refused (none for runs whose rows have no ``confidence``)."""
+    table = []
+    for kind, answerable in (("answerable", True), ("unanswerable", False)):
+        got = [r["confidence"] for r in rows if "confidence" in r and r["gold_known"] and r["answerable"] == answerable]
+        if got:
+            shares = [[1.0 if g == c else 0.0 for g in got] for c in CONFIDENCES]
+            table.append([name, kind, *(_ci(mean(v), interval(v)) for v in shares)])
+    return table
+
+
+def _charts(
+    out: Path, d: DatasetRun, summaries: list[dict[str, Any]], per_type: list[dict[str, dict[str, Any]]]
+) -> list[tuple[str, str]]:
     slug = _slug(d.dataset.name)
     names = [r.config.name for r in d.runs]
-    summaries = [r.summary() for r in d.runs]
     charts = []
     path = plots.grouped_bars(
         out / f"{slug}-retrieval.png",
-        f"{d.dataset.name}: retrieval (95% bootstrap CI)",
+        f"{d.dataset.name}: retrieval (95% CI)",
         list(CHART_METRICS),
         {n: [s[m] for m in CHART_METRICS] for n, s in zip(names, summaries)},
-        {r.config.name: [_metric_cis(r.rows, m) for m in CHART_METRICS] for r in d.runs},
+        {n: _errors(s, list(CHART_METRICS)) for n, s in zip(names, summaries)},
     )
     charts.append(("Retrieval metrics per configuration", path.name))
     path = plots.curves(
@@ -126,9 +163,10 @@ def _charts(out: Path, d: DatasetRun) -> list[tuple[str, str]]:
         cols = [m for m, _ in ANSWER_COLUMNS if any(s[m] is not None for s in summaries)]
         path = plots.grouped_bars(
             out / f"{slug}-answers.png",
-            f"{d.dataset.name}: answers",
+            f"{d.dataset.name}: answers (95% CI)",
             [dict(ANSWER_COLUMNS)[m] for m in cols],
             {n: [s[m] for m in cols] for n, s in zip(names, summaries)},
+            {n: _errors(s, cols) for n, s in zip(names, summaries)},
         )
         charts.append(("Answer metrics per configuration", path.name))
     key = "answer_ms" if d.answers else "search_ms"
@@ -139,21 +177,24 @@ def _charts(out: Path, d: DatasetRun) -> list[tuple[str, str]]:
         "milliseconds (log scale)",
     )
     charts.append(("Latency distribution", path.name))
-    per_type = [by_type(r.rows) for r in d.runs]
     types = [t for t, v in per_type[0].items() if v["hit@5"] is not None] if d.runs else []
     if len(types) > 1:
         path = plots.grouped_bars(
             out / f"{slug}-hit5-by-type.png",
-            f"{d.dataset.name}: hit@5 by question type (answerable questions)",
+            f"{d.dataset.name}: hit@5 by question type (answerable questions, 95% CI)",
             types,
-            {n: [t.get(ty, {}).get("hit@5") for ty in types] for n, t in zip(names, per_type)},
+            {n: [t[ty]["hit@5"] for ty in types] for n, t in zip(names, per_type)},
+            {n: [_errors(t[ty], ["hit@5"])[0] for ty in types] for n, t in zip(names, per_type)},
         )
         charts.append(("hit@5 by question type", path.name))
     return charts
 
 
-def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
-    first = d.runs[0].summary()
+def _dataset_section(
+    out: Path, d: DatasetRun, reference: str, summaries: list[dict[str, Any]], per_type: list[dict[str, dict[str, Any]]]
+) -> list[str]:
+    runs = list(zip(d.runs, summaries))
+    first = summaries[0]
     lines = [
         f"## {d.dataset.name}",
         "",
@@ -175,23 +216,42 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
     lines += _table(
         ["configuration", *RETRIEVAL_COLUMNS, f"top-{DEPTH} search ms p50 / p95"],
         [
-            [r.config.name, *(_f(s[c]) for c in RETRIEVAL_COLUMNS), _ms(s["search_p50_ms"], s["search_p95_ms"])]
-            for r, s in ((r, r.summary()) for r in d.runs)
+            [r.config.name, *(_cell(s, c) for c in RETRIEVAL_COLUMNS), _ms(s["search_p50_ms"], s["search_p95_ms"])]
+            for r, s in runs
         ],
     )
     if d.answers:
+        outcomes = [row for r in d.runs for row in _outcomes(r.config.name, r.rows)]
         lines += ["", "### Answers", ""]
+        if outcomes:
+            lines += [
+                "What became of each question with known gold: answered (the abstracts state it), "
+                "answered tentatively (the closest evidence, with a caveat) or refused.",
+                "",
+            ]
+            lines += _table(["configuration", "questions", *CONFIDENCES], outcomes, left=2) + [""]
         lines += _table(
-            ["configuration", *(label for _, label in ANSWER_COLUMNS), "answer ms p50 / p95"],
+            ["configuration", *(label for _, label in OUTCOME_COLUMNS)],
+            [[r.config.name, *(_cell(s, m) for m, _ in OUTCOME_COLUMNS)] for r, s in runs],
+        )
+        lines += [
+            "",
+            "Unanswerable questions: refusal acc. (refused: right), tentative, and confident answers "
+            "(the worst outcome). Answerable questions: flat refusals, tentative answers; confident + "
+            "gold cited: a confident answer that cites a gold paper; answered or tentative + gold "
+            "cited: any answer that does.",
+            "",
+        ]
+        lines += _table(
+            ["configuration", *(label for _, label in QUALITY_COLUMNS), "answer ms p50 / p95"],
             [
-                [r.config.name, *(_f(s[m]) for m, _ in ANSWER_COLUMNS), _ms(s["answer_p50_ms"], s["answer_p95_ms"])]
-                for r, s in ((r, r.summary()) for r in d.runs)
+                [r.config.name, *(_cell(s, m) for m, _ in QUALITY_COLUMNS), _ms(s["answer_p50_ms"], s["answer_p95_ms"])]
+                for r, s in runs
             ],
         )
         lines += [
             "",
-            "Refusal accuracy: unanswerable questions refused. False refusals: answerable questions "
-            "refused. Citation P: cited papers that are gold, over answered questions with gold "
+            "Citation P: cited papers that are gold, over answered questions with gold "
             "(a refusal cites nothing and is not counted); citation P (refusals 0) counts a refused "
             "answerable question as 0. Citation R and fact coverage: gold papers "
             f"cited and required facts stated within the answer's first {FACT_WORDS} words (quoting "
@@ -203,11 +263,10 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
             "answerability model (bot/answer/refusal.py) reads the same signals in every retrieval "
             "mode (a retriever the mode skips is asked for its best score).",
         ]
-        served = [(r.config.name, r.summary()["served_ranking_scored"]) for r in d.runs]
         lines += [
             "",
             "Answers shown exactly the head of the scored ranking: "
-            + ", ".join(f"{n} {_f(v)}" for n, v in served)
+            + ", ".join(f"{r.config.name} {_cell(s, 'served_ranking_scored')}" for r, s in runs)
             + " (1.000: ranking is scored on the candidates the bot serves).",
         ]
     comparisons = d.comparisons(reference)
@@ -233,21 +292,26 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
                 ["configuration", *(f"{t} (n={int(next(iter(typed.values()))[t]['n'])})" for t in next(iter(typed.values())))],
                 [[name, *(_interval("hit@5", c) for c in per.values())] for name, per in typed.items()],
             )
-    types = sorted({row["type"] for row in d.runs[0].rows})
-    if len(types) > 1:
-        per_type = [(r.config.name, by_type(r.rows)) for r in d.runs]
-        lines += ["", "### By question type", "", "hit@5 on answerable questions; refused: share of the type's questions refused (right for unanswerable ones).", ""]
+    if len(per_type[0]) > 1:
+        metrics = ["hit@5", *(m for m, _ in OUTCOME_COLUMNS)]
+        cols = [m for m in metrics if any(t[ty][m] is not None for t in per_type for ty in t)]
+        labels = {"hit@5": "hit@5", **dict(OUTCOME_COLUMNS)}
+        lines += [
+            "",
+            "### By question type",
+            "",
+            "hit@5 on answerable questions, and what became of the answers (as in the table above); "
+            "— where a column does not apply to the type.",
+            "",
+        ]
         lines += _table(
-            ["type", "n", *(f"{n} hit@5" for n, _ in per_type), *(f"{n} refused" for n, _ in per_type)],
+            ["type", "configuration", "n", *(labels[m] for m in cols)],
             [
-                [
-                    ty,
-                    str(per_type[0][1][ty]["questions"]),
-                    *(_f(t[ty]["hit@5"]) for _, t in per_type),
-                    *(_f(_refused_share(r.rows, ty)) for r in d.runs),
-                ]
-                for ty in types
+                [ty, r.config.name, str(t[ty]["questions"]), *(_cell(t[ty], m) for m in cols)]
+                for ty in per_type[0]
+                for r, t in zip(d.runs, per_type)
             ],
+            left=2,
         )
     ref = d.run(reference)
     if ref is not None:
@@ -263,22 +327,17 @@ def _dataset_section(out: Path, d: DatasetRun, reference: str) -> list[str]:
         if misses:
             lines += ["", f"### What `{reference}` got wrong ({len(misses)})", ""]
             for r in misses[:40]:
-                why = (
-                    "answered an unanswerable question" if not r["answerable"]
-                    else "refused" if r.get("refused") else "gold not in the top 5"
-                )  # fmt: skip
+                if r["answerable"]:
+                    why = "refused" if r.get("refused") else "gold not in the top 5"
+                else:
+                    why = "answered an unanswerable question" + (" tentatively" if r.get("confidence") == "tentative" else "")
                 lines.append(f"- `{r['id']}` ({r['type']}, {why}): {r['question'][:160]}")
             if len(misses) > 40:
                 lines.append(f"- … and {len(misses) - 40} more (see report.json)")
     lines += ["", "### Charts", ""]
-    for caption, name in _charts(out, d):
+    for caption, name in _charts(out, d, summaries, per_type):
         lines += [f"**{caption}**", "", f"![{caption}]({name})", ""]
     return lines
-
-
-def _refused_share(rows: list[dict[str, Any]], type_: str) -> float | None:
-    values = [1.0 if r["refused"] else 0.0 for r in rows if r["type"] == type_ and "refused" in r]
-    return sum(values) / len(values) if values else None
 
 
 def _as_run(s) -> str:
@@ -308,9 +367,16 @@ def write_report(results: list[DatasetRun], out: Path, reference: str = REFERENC
             for r in configs
         ),
         "",
+        "Every rate and mean carries its 95% interval: `0.882 [0.66, 0.97] (15/17)` is a rate of "
+        "yes/no outcomes, 15 of 17 questions, with its Wilson score interval; `0.793 [0.70, 0.87] (n=71)` "
+        "a mean of graded per-question scores over 71 questions, with a percentile bootstrap over "
+        "questions (2,000 resamples, seeded). report.json holds them under each summary's `intervals`.",
+        "",
     ]
-    for d in results:
-        md += _dataset_section(out, d, reference) + [""]
+    # Each configuration summarised once (the intervals bootstrap): tables, charts and JSON share them.
+    stats = [([r.summary() for r in d.runs], [by_type(r.rows) for r in d.runs]) for d in results]
+    for d, (summaries, per_type) in zip(results, stats):
+        md += _dataset_section(out, d, reference, summaries, per_type) + [""]
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
     payload = {
         "created": created,
@@ -334,15 +400,15 @@ def write_report(results: list[DatasetRun], out: Path, reference: str = REFERENC
                             exclude={"llm": {"api_key"}},
                         ),  # fmt: skip
                         "seconds": round(r.seconds, 2),
-                        "summary": r.summary(),
-                        "by_type": by_type(r.rows),
+                        "summary": summary,
+                        "by_type": types,
                         "rows": r.rows,
                     }
-                    for r in d.runs
+                    for r, summary, types in zip(d.runs, summaries, per_type)
                 ],
                 "comparisons": d.comparisons(reference),
             }
-            for d in results
+            for d, (summaries, per_type) in zip(results, stats)
         ],
     }
     (out / "report.json").write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")

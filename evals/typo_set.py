@@ -2,8 +2,8 @@
 deterministically (the same file on every run and machine), to measure that misspelt questions
 behave like clean ones:
 
-    python -m evals.typo_set    # writes evals/questions/bundled_dev_typos.jsonl
-    paperbot eval run --dataset bundled-dev --dataset bundled-dev-typos --out DIR
+    python -m evals.typo_set    # writes evals/questions/bundled_{dev,test}_typos.jsonl
+    paperbot eval run --dataset bundled-dev --dataset bundled-dev-typos --out DIR   (or the test pair)
     python -m evals.typo_set --compare DIR/report.json   # the same questions, clean vs misspelt
 
 About one word in four of five letters or more gets one typing error — a letter dropped,
@@ -19,7 +19,11 @@ import re
 from pathlib import Path
 
 from bot.query.language import non_english
-from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS as OUT
+from evals.metrics import paired_bootstrap
+from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, BUNDLED_TEST, BUNDLED_TEST_TYPOS
+
+# Each question set and its misspelt copy (the test set's is held out like the test set).
+SETS = ((BUNDLED_DEV, BUNDLED_DEV_TYPOS), (BUNDLED_TEST, BUNDLED_TEST_TYPOS))
 _WORD = re.compile(r"[A-Za-z]{5,}")
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -62,24 +66,41 @@ def with_typos(question: str, seed: str, share: float = 0.25) -> str:
     return "".join(out) + question[last:]
 
 
+# Issue 25: misspelt questions within 0.03 of clean on each of these.
+COMPARED = (
+    "false_refusal_rate", "confident_unanswerable_rate", "confident_gold_rate", "fact_coverage",
+    "citation_precision", "answered_gold_rate", "refusal_accuracy", "hit@5",
+)  # fmt: skip
+
+
 def compare(report: Path, config: str = "hybrid") -> str:
-    """Clean against misspelt, question for question: the typo set's rows against the same dev
-    questions' rows in one `paperbot eval run` report (both datasets run together)."""
+    """Clean against misspelt, question for question: each typo set's rows against the same
+    questions' rows in one `paperbot eval run` report (both datasets run together), with the
+    paired bootstrap's 95% interval of the difference."""
     runs = {d["name"]: d for d in json.loads(report.read_text(encoding="utf-8"))["datasets"]}
-    if not {"bundled-dev", "bundled-dev-typos"} <= set(runs):
-        raise SystemExit(f"{report}: run with --dataset bundled-dev --dataset bundled-dev-typos")
+    pairs_run = [(c, t) for c, t in (("bundled-dev", "bundled-dev-typos"), ("bundled-test", "bundled-test-typos"))
+                 if {c, t} <= set(runs)]  # fmt: skip
+    if not pairs_run:
+        raise SystemExit(f"{report}: run with --dataset bundled-dev --dataset bundled-dev-typos (or the test pair)")
 
     def rows(name: str) -> list[dict]:
         return next(c for c in runs[name]["configs"] if c["name"] == config)["rows"]
 
-    typos = rows("bundled-dev-typos")
-    clean = {r["id"]: r for r in rows("bundled-dev")}
-    pairs = [(clean[t["id"].removesuffix("-typo")], t) for t in typos]
-    lines = [f"{config}, {len(pairs)} dev questions, clean vs misspelt:"]
-    for metric in ("hit@5", "false_refusal_rate", "refusal_accuracy", "fact_coverage"):
-        both = [(c["metrics"][metric], t["metrics"][metric]) for c, t in pairs if c["metrics"][metric] is not None]
-        a, b = (sum(x) / len(both) for x in zip(*both))
-        lines.append(f"  {metric:<20} {a:.3f}  {b:.3f}  ({b - a:+.3f}, {len(both)} questions)")
+    lines = []
+    for clean_name, typo_name in pairs_run:
+        typos = rows(typo_name)
+        clean = {r["id"]: r for r in rows(clean_name)}
+        pairs = [(clean[t["id"].removesuffix("-typo")], t) for t in typos]
+        lines.append(f"{config}, {len(pairs)} {clean_name} questions, clean vs misspelt (95% interval of the difference):")
+        for metric in COMPARED:
+            both = [(c["metrics"].get(metric), t["metrics"].get(metric)) for c, t in pairs]
+            both = [(a, b) for a, b in both if a is not None and b is not None]
+            if not both:
+                continue
+            d = paired_bootstrap([a for a, _ in both], [b for _, b in both])
+            a, b = (sum(x) / len(both) for x in zip(*both))
+            lines.append(f"  {metric:<28} {a:.3f}  {b:.3f}  ({d['delta']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}], "
+                         f"{len(both)} questions)")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -92,17 +113,20 @@ def main() -> None:
     if args.compare:
         print(compare(Path(args.compare)))
         return
-    lines = []
-    for line in BUNDLED_DEV.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
+    for source, out in SETS:
+        if not source.is_file():
             continue
-        q = json.loads(line)
-        if non_english(q["question"]):
-            continue
-        typo = {**q, "id": f"{q['id']}-typo", "question": with_typos(q["question"], f"typo:{q['id']}"), "typo_of": q["id"]}
-        lines.append(json.dumps(typo, ensure_ascii=False))
-    Path(OUT).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"Wrote {len(lines)} questions to {OUT}")
+        lines = []
+        for line in source.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            q = json.loads(line)
+            if non_english(q["question"]):
+                continue
+            typo = {**q, "id": f"{q['id']}-typo", "question": with_typos(q["question"], f"typo:{q['id']}"), "typo_of": q["id"]}
+            lines.append(json.dumps(typo, ensure_ascii=False))
+        Path(out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"Wrote {len(lines)} questions to {out}")
 
 
 if __name__ == "__main__":

@@ -157,11 +157,11 @@ def test_the_answerer_judges_the_readable_question_and_answers_from_the_asked_on
     s = Settings(index={"data_dir": real_index.settings.index.data_dir})
     seen = []
 
-    def answerable(self, index, query, hits, evidence):
+    def verdict(self, index, query, hits, evidence):
         seen.append((query.judged, hits, evidence))
-        return True
+        return "answer"
 
-    monkeypatch.setattr(Answerer, "answerable", answerable)
+    monkeypatch.setattr(Answerer, "verdict", verdict)
     a = Answerer(s, real_index)("flow matching for DNA: is naive lienar FM on the simplex brokken?")
     ((question, hits, evidence),) = seen
     assert question == "flow matching for DNA: is naive linear FM on the simplex broken?"

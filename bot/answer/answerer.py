@@ -18,17 +18,17 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bot.answer.evidence import Evidence, evidence_score, gather_evidence, judged_evidence
-from bot.answer.extractive import extractive_answer, refusal
-from bot.answer.grounding import NO_EVIDENCE, assemble, check_sentences, has_markers
+from bot.answer.extractive import extractive_answer, refusal, tentative
+from bot.answer.grounding import assemble, check_sentences, has_markers
 from bot.answer.refusal import RefusalModel, signals
 from bot.llm.base import BackendUnavailable, Generator
 from bot.llm.registry import load_generator
-from bot.prompts import load_prompt
+from bot.prompts import NO_EVIDENCE, NOT_STATED, load_prompt
 from bot.query import glossary
 from bot.query.query import Query, understand
 from bot.retrieval.search import search
 from bot.traces import TraceStore
-from bot.types import Answer, Hit
+from bot.types import Answer, Confidence, Hit
 from index.reader import LiveIndex, LoadedIndex
 from index.settings import Settings
 
@@ -82,19 +82,31 @@ class Answerer:
         # single similarity threshold decides.
         self.refusal_model = model if model is not None and model.applies_to(settings) else None
 
-    def answerable(self, index: LoadedIndex, query: Query, hits: list[Hit], evidence: list[Evidence]) -> bool:
-        """Whether the retrieved papers answer the question (else: a refusal listing them);
+    def verdict(self, index: LoadedIndex, query: Query, hits: list[Hit], evidence: list[Evidence]) -> Confidence:
+        """How far the retrieved papers answer the question: "answer", "tentative" (the
+        uncertain band: the closest evidence with a caveat, or an LLM's judgement) or "refused"
+        (clearly outside the corpus: the nearest papers are listed, no LLM is asked).
         ``evidence`` is what the refusal model reads (bot/answer/evidence.judged_evidence)."""
         if self.refusal_model is None:
             dense = self.settings.retrieval.mode != "bm25"
-            return evidence_score(hits, evidence, dense) >= self.settings.retrieval.min_similarity
+            score = evidence_score(hits, evidence, dense)
+            return "answer" if score >= self.settings.retrieval.min_similarity else "refused"
         features = signals(
             index, query.judged, hits, evidence, index.vocabulary, self.settings, only=self.refusal_model.used
         )
-        threshold = self.settings.answer.answer_threshold
-        return self.refusal_model.probability(features) >= (
-            self.refusal_model.threshold if threshold is None else threshold
-        )
+        p = self.refusal_model.probability(features)
+        answer_at, tentative_at = self.thresholds
+        return "answer" if p >= answer_at else "tentative" if p >= tentative_at else "refused"
+
+    @property
+    def thresholds(self) -> tuple[float, float]:
+        """(answer when p(answerable) reaches the first, tentatively from the second): the
+        settings', else the fitted model's; no fitted band is a plain yes/no gate."""
+        assert self.refusal_model is not None
+        s, model = self.settings.answer, self.refusal_model
+        answer_at = model.threshold if s.answer_threshold is None else s.answer_threshold
+        tentative_at = s.tentative_threshold if s.tentative_threshold is not None else model.tentative_threshold
+        return answer_at, answer_at if tentative_at is None else min(tentative_at, answer_at)
 
     @property
     def streams(self) -> bool:
@@ -121,7 +133,11 @@ class Answerer:
                 last = e
         raise BackendUnavailable(str(last))
 
-    def _generated(self, query: Query, hits: list[Hit], on_token) -> Answer:
+    def _generated(self, query: Query, hits: list[Hit], evidence: list[Evidence], on_token) -> Answer:
+        """The LLM's answer, grounded; its verdict that the abstracts do not answer becomes a
+        refusal (NO_EVIDENCE: nothing in them bears on it) or a tentative answer (NOT_STATED:
+        what the closest abstracts do say, with the caveat; the extractive closest evidence when
+        none of what it wrote survives the grounding check)."""
         assert self.generator is not None
         question = query.asked
         # The model reads the question without its instructions to the bot (bot/query/instructions.py):
@@ -132,21 +148,32 @@ class Answerer:
         )  # fmt: skip
         raw = self._generate(prompt, on_token)
         name = self.generator.name
-        if raw.strip().startswith(NO_EVIDENCE):
+        said = raw.strip()
+        if said.startswith(NO_EVIDENCE):
             return refusal(question, hits, backend=name, raw_output=raw)
-        if not has_markers(raw):
+        not_stated = said.startswith(NOT_STATED)
+        body = said.removeprefix(NOT_STATED).lstrip(" :.-\n") if not_stated else raw
+        if not has_markers(body):
+            if not_stated:
+                return tentative(replace(extractive_answer(question, hits, evidence, self.settings), backend=name, raw_output=raw))
             raise BackendUnavailable(f"{name} answered without any [n] citation")
         context = [h.paper for h in hits]
-        checked = check_sentences(raw, context, self.index.embed_cached, self.settings.llm.support_threshold)
+        checked = check_sentences(body, context, self.index.embed_cached, self.settings.llm.support_threshold)
         text, citations = assemble(checked, context)
         removed = sum(1 for c in checked if not c.kept)
         if not citations:
+            if not_stated:
+                return tentative(replace(
+                    extractive_answer(question, hits, evidence, self.settings), backend=name, raw_output=raw,
+                    removed_sentences=removed,
+                ))  # fmt: skip
             return refusal(question, hits, backend=name, raw_output=raw, removed_sentences=removed)
-        return Answer(
+        result = Answer(
             question=question, text=text, citations=citations, hits=tuple(hits), refused=False,
             backend=name, raw_output=raw, removed_sentences=removed,
             kept_sentences=len(checked) - removed,
         )  # fmt: skip
+        return tentative(result) if not_stated else result
 
     def __call__(self, question: str | Query, on_token: Callable[[str], None] | None = None) -> Answer:
         """Understand (unless given a Query already understood on the generation it answers from,
@@ -165,19 +192,24 @@ class Answerer:
             t1 = time.perf_counter()
             evidence = gather_evidence(index, query.searched, hits, self.settings.answer) if hits else []
             judged = judged_evidence(index, query, hits, evidence, self.settings.answer)
-            if not evidence or not self.answerable(index, query, hits, judged):
-                # Nothing close enough: refuse without spending an LLM call.
+            verdict = self.verdict(index, query, hits, judged) if evidence else "refused"
+            if verdict == "refused":
+                # Clearly outside the corpus: refuse without spending an LLM call.
                 result = refusal(query.asked, hits)
             elif self.generator is None:
                 result = extractive_answer(query.asked, hits, evidence, self.settings)
+                result = tentative(result) if verdict == "tentative" else result
             else:
+                # The LLM reads the abstracts in the uncertain band too, and judges: its answer
+                # is an answer, its "not stated" a tentative answer, its "no evidence" a refusal.
                 try:
-                    result = self._generated(query, hits, on_token)
+                    result = self._generated(query, hits, evidence, on_token)
                 except BackendUnavailable as e:
                     result = replace(
                         extractive_answer(query.asked, hits, evidence, self.settings),
                         notice=f"The {self.settings.llm.backend} backend failed ({e}); this is the extractive answer.",
                     )
+                    result = tentative(result) if verdict == "tentative" else result
             t2 = time.perf_counter()
             if query.language:
                 result = _in_english_only(result, query.language, query.searched)

@@ -4,11 +4,16 @@ the paper it cites. And the refusal every backend gives when the evidence is too
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.answer.evidence import Evidence
 from bot.types import Answer, Citation, Hit
 from index.settings import AnswerSettings, Settings
 
 REFUSAL = "No evidence in the corpus: none of the indexed abstracts is close enough to answer this."
+# Said before a tentative answer (bot/types.Answer.caveat), never inside its text: the quoted
+# evidence is what the metrics read.
+CAVEAT = "These abstracts do not state this directly; the closest evidence is:"
 
 
 def select_cited(evidence: list[Evidence], s: AnswerSettings) -> list[Evidence]:
@@ -34,6 +39,11 @@ def extractive_answer(question: str, hits: list[Hit], evidence: list[Evidence], 
     quotes = [" ".join(e.quote) if i == 0 and e.quote else e.sentence for i, e in enumerate(cited)]
     text = " ".join(f"{q} [{c.n}]" for q, c in zip(quotes, citations))
     return Answer(question=question, text=text, citations=citations, hits=tuple(hits), refused=False)
+
+
+def tentative(answer: Answer, caveat: str = CAVEAT) -> Answer:
+    """``answer`` as the closest evidence, with a caveat: the abstracts do not state it directly."""
+    return replace(answer, tentative=True, caveat=caveat)
 
 
 def refusal(question: str, hits: list[Hit], **extra) -> Answer:

@@ -22,7 +22,6 @@ from index.types import Paper
 from bot.types import Citation
 from index.text import split_sentences
 
-NO_EVIDENCE = "NO_EVIDENCE"
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # "claim. [1] Next" -> "claim [1]. Next": keep a trailing marker with its own sentence.
 _MARKER_AFTER_STOP = re.compile(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)")

@@ -68,12 +68,17 @@ class RefusalModel(FittedModel):
     scale: dict[str, float]
     threshold: float  # answer when p >= threshold
     model: str  # the embedding model whose similarities it was fitted on
+    # Below ``threshold`` and at least this: a tentative answer (the closest evidence, with a
+    # caveat; with an LLM, the LLM judges). Below it: a refusal. None: no tentative band.
+    tentative_threshold: float | None = None
 
     def __post_init__(self) -> None:
         check_features(self.weights, FEATURES)
         unscaled = [f for f in self.used if f not in self.mean or f not in self.scale]
         if unscaled:
             raise ValueError(f"no mean or scale for {unscaled}")
+        if self.tentative_threshold is not None and self.tentative_threshold > self.threshold:
+            raise ValueError(f"tentative_threshold {self.tentative_threshold} is above threshold {self.threshold}")
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(w * (features[f] - self.mean[f]) / self.scale[f] for f, w in self.weights.items() if w)

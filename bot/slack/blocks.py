@@ -59,6 +59,8 @@ def _body(a: Answer) -> list[dict[str, Any]]:
         if nearest:
             blocks += _sections("*Nearest papers (not close enough to cite):*\n" + nearest)
     else:
+        if a.caveat:
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":grey_question: *Tentative:* {_escape(a.caveat)}"}]})
         blocks += _markdown(a.text)
         blocks += source_blocks(a)
     return blocks

@@ -17,13 +17,16 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.answer.extractive import CAVEAT
 from bot.answer.grounding import CheckedSentence, Embed, assemble, check_sentences
+from bot.prompts import NOT_STATED
 from index.types import Paper
 from bot.query.query import Query
 from bot.types import Citation, Hit
 
 if TYPE_CHECKING:
     from bot.answer.answerer import Answerer
+    from bot.answer.evidence import Evidence
 
 # A sentence is complete once its stop (and any markers after it) is followed by whitespace
 # and the start of the next sentence. A "[" is not a start: "claim. [1]" may still be
@@ -46,6 +49,7 @@ class GroundedStream:
         self._first, self._limit = on_first_token, limit
         self._cursor = 0  # raw[:cursor] is decided
         self._kept: list[CheckedSentence] = []
+        self.not_stated = False  # the model began with NOT_STATED: a tentative answer
         self._renumber: dict[int, int] = {}
 
     def __call__(self, delta: str) -> None:
@@ -74,6 +78,11 @@ class GroundedStream:
 
     def _decide(self, segment: str) -> None:
         assert self.context is not None
+        if not self._cursor and segment.lstrip().startswith(NOT_STATED):
+            # The model's verdict that the abstracts do not state the answer: the caveat, not
+            # a sentence, leads what reaches Slack (as in a posted tentative answer).
+            segment = segment.lstrip().removeprefix(NOT_STATED).lstrip(" :.-\n")
+            self.not_stated = True
         for c in check_sentences(segment, self.context, self._embed, self._threshold):
             if not c.kept:
                 continue
@@ -86,7 +95,8 @@ class GroundedStream:
                 self.held.append(sentence)
             else:
                 self.emitted.append(sentence)
-                self._emit(sentence if len(self.emitted) == 1 else " " + sentence)
+                first = f"_Tentative: {CAVEAT}_\n\n{sentence}" if self.not_stated else sentence
+                self._emit(first if len(self.emitted) == 1 else " " + sentence)
 
 
 def streaming_answerer(answerer: Answerer) -> Answerer:
@@ -98,10 +108,10 @@ def streaming_answerer(answerer: Answerer) -> Answerer:
     clone = copy.copy(answerer)
     generated = clone._generated
 
-    def with_context(query: Query, hits: list[Hit], on_token):
+    def with_context(query: Query, hits: list[Hit], evidence: list[Evidence], on_token):
         if isinstance(on_token, GroundedStream):
             on_token.context = [h.paper for h in hits]
-        return generated(query, hits, on_token)
+        return generated(query, hits, evidence, on_token)
 
     clone._generated = with_context  # type: ignore[method-assign]
     return clone

@@ -99,3 +99,13 @@ class AnswerSettings(Section):
         description="With answerability 'model': answer when p(answerable) reaches this; None: the "
         "threshold fitted with the model. Lower answers more and refuses less.",
     )
+    tentative_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="With answerability 'model': below answer_threshold but at least this, the "
+        "answer is tentative (the closest evidence, quoted with a caveat; with an LLM backend the "
+        "LLM reads the abstracts and judges); below it, a refusal listing the nearest papers. "
+        "None: the threshold fitted with the model (both fitted on the dev questions by "
+        "`python -m evals.fit.refusal`). Set it equal to answer_threshold for a plain yes/no gate.",
+    )
