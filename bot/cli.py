@@ -136,7 +136,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print_json({"run_id": args.run_id, "recorded": rec["answer"], "replayed": new.to_dict()})
         return 0
     old = rec["answer"]
-    old_text = (f"Note: {old['notice']}\n" if old.get("notice") else "") + old["answer"] + "\n\n" + "\n".join(
+    old_text = (f"Note: {old['notice']}\n" if old.get("notice") else "") + (
+        f"Tentative: {old['caveat']}\n" if old.get("caveat") else ""
+    ) + old["answer"] + "\n\n" + "\n".join(
         f"[{c['n']}] {c['title'] or c['paper_id']}" for c in old["citations"]
     )
     print(f"Question: {rec['question']}\n")

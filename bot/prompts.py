@@ -5,6 +5,7 @@ finds them wherever it runs from."""
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from importlib.resources import files
@@ -24,6 +25,16 @@ ALLOWED = {"answer": {"context", "question", "max_sentences"}}
 NO_EVIDENCE = "NO_EVIDENCE"
 NOT_STATED = "NOT_STATED"
 VERDICTS = {"answer": (NO_EVIDENCE, NOT_STATED)}
+# A reply that opens with a verdict, as models write it: "NOT_STATED:", "**Not stated.**", "NO EVIDENCE".
+_VERDICT = re.compile(r"^\W*(no[_ ]evidence|not[_ ]stated)\b\W*", re.IGNORECASE)
+
+
+def verdict(reply: str) -> tuple[str | None, str]:
+    """(NO_EVIDENCE or NOT_STATED when the reply opens with it, else None; the reply after it)."""
+    m = _VERDICT.match(reply)
+    if m is None:
+        return None, reply
+    return (NO_EVIDENCE if m.group(1).lower().endswith("evidence") else NOT_STATED), reply[m.end() :]
 
 
 @dataclass(frozen=True)

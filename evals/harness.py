@@ -67,7 +67,7 @@ COMPARED = ("nDCG@10", "Recall@10", "MRR@10", "hit@5", *ANSWERING[:10])
 # bot's when retrieval.candidates >= max(10, top_k), as by default; each answer's
 # ``served_same`` checks it.)
 SERVED_DEPTH = 10
-LOWER_IS_BETTER = {"false_refusal_rate", "fallback_rate", "confident_unanswerable_rate"}
+LOWER_IS_BETTER = {"false_refusal_rate", "fallback_rate", "confident_unanswerable_rate", "tentative_unanswerable_rate"}
 
 
 @dataclass

@@ -344,8 +344,13 @@ def _as_run(s) -> str:
     """The settings that differ between configurations, as they were in effect."""
     r = s.retrieval
     fusion = f"{r.fusion} {r.dense_weight:g}" if r.fusion == "weighted" else f"rrf k={r.rrf_k}"
-    parts = [r.mode + (f" ({fusion})" if r.mode == "hybrid" else ""), f"top_k {r.top_k}",
-             f"min_similarity {r.min_similarity:g}", f"answer: {s.llm.backend}"]  # fmt: skip
+    a = s.answer
+    gate = (f"min_similarity {r.min_similarity:g}" if a.answerability == "similarity" else
+            "answerability model" + "".join(f", {n} {v:g}" for n, v in (("answer_threshold", a.answer_threshold),
+                                                                          ("tentative_threshold", a.tentative_threshold))
+                                           if v is not None))  # fmt: skip
+    parts = [r.mode + (f" ({fusion})" if r.mode == "hybrid" else ""), f"top_k {r.top_k}", gate,
+             f"answer: {s.llm.backend}"]  # fmt: skip
     if s.index.name != "default":
         parts.append(f"index {s.index.name}")
     return ", ".join(parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -23,8 +24,8 @@ def file_hash(path: Path) -> str:
 
 
 def question_hash(text: str) -> str:
-    """A question's text, case and spacing aside."""
-    return hashlib.sha256(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()
+    """A question's words, case, spacing and punctuation aside."""
+    return hashlib.sha256(" ".join(re.findall(r"\w+", text.casefold())).encode("utf-8")).hexdigest()
 
 
 @cache

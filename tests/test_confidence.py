@@ -133,3 +133,23 @@ def test_a_streamed_not_stated_verdict_reaches_slack_as_the_caveat_then_grounded
     text, citations = stream.finish()
     assert sent[0].startswith(f"_Tentative: {CAVEAT}_") and "NOT_STATED" not in "".join(sent) + text
     assert stream.not_stated and [c.paper.id for c in citations] == ["a"]
+
+
+@pytest.mark.parametrize(
+    "reply, said",
+    [("NOT_STATED: x [1].", "NOT_STATED"), ("**Not stated.** x [1].", "NOT_STATED"), ("not stated - x", "NOT_STATED"),
+     ("NO_EVIDENCE", "NO_EVIDENCE"), ("No evidence.", "NO_EVIDENCE"), ("The router [1].", None),
+     ("Nothing stated here [1].", None)],
+)  # fmt: skip
+def test_verdicts_are_read_as_models_write_them(reply, said):
+    from bot.prompts import verdict
+
+    assert verdict(reply)[0] == said
+
+
+def test_a_band_llm_answer_that_fails_the_grounding_check_is_the_tentative_extractive_answer(index, fake_settings):
+    ask, _ = answerer(index, fake_settings, "tentative", "Paris is the capital of France [1].")
+    a = ask(QUESTION)
+    assert a.confidence == "tentative" and a.citations and a.removed_sentences == 1
+    ask, _ = answerer(index, fake_settings, "answer", "Paris is the capital of France [1].")
+    assert ask(QUESTION).confidence == "refused"  # confident band: nothing grounded is nothing to say

@@ -48,7 +48,8 @@ def test_leave_one_out_never_sees_the_held_out_question_nor_its_hidden_gold_nega
 
     x = np.array([[0.9, 0.8], [0.8, 0.9], [0.2, 0.1], [0.7, 0.6]])
     data = DevFeatures(x=x, y=np.array([1.0, 1.0, 0.0, 1.0]), ids=["a", "b", "c", "d"], old=x[:, 0],
-                       hidden={0: np.array([0.3, 0.2]), 1: np.array([0.25, 0.3]), 3: np.array([0.1, 0.2])})  # fmt: skip
+                       hidden={0: np.array([0.3, 0.2]), 1: np.array([0.25, 0.3]), 3: np.array([0.1, 0.2])},
+                       top_gold=np.array([1.0, 1.0, 0.0, 1.0]))  # fmt: skip
     tx, ty = training_set(data, [0, 1], without=1)
     rows = {tuple(r) for r in tx}
     assert (0.8, 0.9) not in rows and (0.25, 0.3) not in rows  # question b and its negative
@@ -73,3 +74,46 @@ def test_roc_auc_and_the_threshold_under_a_refusal_floor():
     assert t == 0.5 and refusal == 0.75 and false_refusals == pytest.approx(1 / 3)
     t, (_, refusal, false_refusals) = best_threshold(p, y, min_refusal=1.0)
     assert t == 0.6 and refusal == 1.0 and false_refusals == pytest.approx(1 / 3)
+
+
+def test_the_tentative_threshold_refuses_at_most_the_allowed_share_even_after_rounding():
+    from evals.fit.refusal import tentative_threshold
+
+    rng = np.random.default_rng(0)
+    for n in (7, 40, 252):
+        p = rng.random(n)
+        y = np.ones(n)
+        for max_flat in (0.0, 0.025, 0.1, 1.0):
+            t, flat = tentative_threshold(p, y, answer_at=1.0, max_flat=max_flat)
+            assert flat <= max(max_flat, 0) + 1e-12 or flat <= (n - 1) / n
+            assert flat == np.mean(p < t)
+    t, _ = tentative_threshold(np.array([0.3, 0.9]), np.array([1.0, 1.0]), answer_at=0.2, max_flat=0.5)
+    assert t == 0.2  # never above the answer threshold
+
+
+def test_the_answer_threshold_keeps_room_under_both_targets():
+    """Confident answers to unanswerable questions <= 0.10 and confident gold answers >= 0.75 pull
+    opposite ways; the threshold chosen sits where the smaller margin is largest."""
+    from evals.fit.refusal import TARGETS, _target_rates, target_threshold
+
+    y = np.array([1.0] * 20 + [0.0] * 20)
+    p = np.concatenate([np.linspace(0.3, 1.0, 20), np.linspace(0.0, 0.6, 20)])
+    top_gold = np.ones(40)
+    t, rates = target_threshold(p, y, top_gold)
+    margin = min(TARGETS["confident_unanswerable"] - rates["confident_unanswerable"],
+                 rates["confident_gold"] - TARGETS["confident_gold"])  # fmt: skip
+    for other in np.linspace(0, 1, 101):
+        r = _target_rates(p, y, top_gold, other)
+        assert min(TARGETS["confident_unanswerable"] - r["confident_unanswerable"],
+                   r["confident_gold"] - TARGETS["confident_gold"]) <= margin + 1e-12  # fmt: skip
+
+
+def test_leave_one_out_leaves_out_a_question_with_its_misspelt_copy():
+    from evals.fit.refusal import DevFeatures, training_set
+
+    x = np.array([[0.9], [0.85], [0.2], [0.7]])
+    data = DevFeatures(x=x, y=np.array([1.0, 1.0, 0.0, 1.0]), ids=["a", "a-typo", "c", "d"], old=x[:, 0],
+                       hidden={1: np.array([0.3])}, top_gold=np.ones(4), groups=["a", "a", "c", "d"])  # fmt: skip
+    tx, ty = training_set(data, [0], without=0)
+    assert sorted(tx[:, 0].tolist()) == [0.2, 0.7]  # neither a, its copy, nor the copy's negative
+    assert ty.tolist() == [0.0, 1.0]

@@ -170,3 +170,14 @@ def test_the_answerer_judges_the_readable_question_and_answers_from_the_asked_on
         asked = gather_evidence(idx, "flow matching for DNA: is naive linear FM on the simplex brokken?", hits, s.answer)
     assert evidence != asked  # judged on its own evidence
     assert not a.refused and a.citations
+
+
+def test_a_long_typo_becomes_a_word_the_corpus_has_once_when_the_tokenizer_knows_it(real_index):
+    """In a small corpus many real words occur once ("submissions"); a word seen once may itself
+    be a typo, unless the model's tokenizer has it whole. Short words stay: "adamw" is not "adam"."""
+    s = real_index.settings.retrieval
+    with real_index.use() as idx:
+        assert idx.vocabulary.counts.get("submissions") == 1 and "submissions" in idx.embedder.words()  # the premise
+        assert idx.vocabulary.counts.get("adam") == 1 and "adam" in idx.embedder.words()
+    assert corrected(real_index, "how many usbmissions broke?", s) == "how many submissions broke?"
+    assert corrected(real_index, "is adamw better?", s) == "is adamw better?"

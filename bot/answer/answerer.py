@@ -24,6 +24,7 @@ from bot.answer.refusal import RefusalModel, signals
 from bot.llm.base import BackendUnavailable, Generator
 from bot.llm.registry import load_generator
 from bot.prompts import NO_EVIDENCE, NOT_STATED, load_prompt
+from bot.prompts import verdict as model_verdict
 from bot.query import glossary
 from bot.query.query import Query, understand
 from bot.retrieval.search import search
@@ -133,11 +134,14 @@ class Answerer:
                 last = e
         raise BackendUnavailable(str(last))
 
-    def _generated(self, query: Query, hits: list[Hit], evidence: list[Evidence], on_token) -> Answer:
+    def _generated(
+        self, query: Query, hits: list[Hit], evidence: list[Evidence], on_token, band: Confidence = "answer"
+    ) -> Answer:
         """The LLM's answer, grounded; its verdict that the abstracts do not answer becomes a
         refusal (NO_EVIDENCE: nothing in them bears on it) or a tentative answer (NOT_STATED:
         what the closest abstracts do say, with the caveat; the extractive closest evidence when
-        none of what it wrote survives the grounding check)."""
+        none of what it wrote survives the grounding check). In the uncertain ``band`` an answer of
+        which no sentence survives the check is the tentative extractive answer, as without an LLM."""
         assert self.generator is not None
         question = query.asked
         # The model reads the question without its instructions to the bot (bot/query/instructions.py):
@@ -148,11 +152,10 @@ class Answerer:
         )  # fmt: skip
         raw = self._generate(prompt, on_token)
         name = self.generator.name
-        said = raw.strip()
-        if said.startswith(NO_EVIDENCE):
+        said, body = model_verdict(raw)
+        if said == NO_EVIDENCE:
             return refusal(question, hits, backend=name, raw_output=raw)
-        not_stated = said.startswith(NOT_STATED)
-        body = said.removeprefix(NOT_STATED).lstrip(" :.-\n") if not_stated else raw
+        not_stated = said == NOT_STATED
         if not has_markers(body):
             if not_stated:
                 return tentative(replace(extractive_answer(question, hits, evidence, self.settings), backend=name, raw_output=raw))
@@ -162,7 +165,7 @@ class Answerer:
         text, citations = assemble(checked, context)
         removed = sum(1 for c in checked if not c.kept)
         if not citations:
-            if not_stated:
+            if not_stated or band == "tentative":
                 return tentative(replace(
                     extractive_answer(question, hits, evidence, self.settings), backend=name, raw_output=raw,
                     removed_sentences=removed,
@@ -203,7 +206,7 @@ class Answerer:
                 # The LLM reads the abstracts in the uncertain band too, and judges: its answer
                 # is an answer, its "not stated" a tentative answer, its "no evidence" a refusal.
                 try:
-                    result = self._generated(query, hits, evidence, on_token)
+                    result = self._generated(query, hits, evidence, on_token, band=verdict)
                 except BackendUnavailable as e:
                     result = replace(
                         extractive_answer(query.asked, hits, evidence, self.settings),

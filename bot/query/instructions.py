@@ -90,7 +90,7 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[.!?;][\"'\u201d\u2019)\]])\s+|\s*\n
 # "What is LoRA? never mind, what is QLoRA?"): it opens a clause (not a quote: "'never mind'")
 # and punctuation follows it (not "jk flip-flop").
 _RETRACTION = re.compile(
-    r"^.*(?<![\w\"'\u201c\u2018-])(?:jk|j/k|just kidding|nvm|never ?mind|scratch that)\s*[,.!;:-]+\s*(?=\S)",
+    r"^(?:.*[.!?;:,]\s+)?(?<![\w\"'\u201c\u2018-])(?:jk|j/k|just kidding|nvm|never ?mind|scratch that)\s*[,.!;:-]+\s*(?=\S)",
     _IS,
 )
 # An instruction is a short sentence; a longer one that opens like one holds more (the question).

@@ -6,7 +6,8 @@ model's tokenizer does not know it as one word either (so "lunch" is not "launch
 English word the corpus lacks stays as asked: it may be exactly why the corpus cannot answer),
 and (3) a corpus word is one edit away (two for words of 7 letters or more; for words under 6
 letters, one that keeps the first letter: typists rarely miss it, and a short word with another
-first letter is usually another word). Among candidates the nearest, then the most frequent,
+first letter is usually another word). A corpus word counts when seen twice, or, for words of 7
+letters or more, once when the tokenizer knows it whole (a small corpus has many real words once). Among candidates the nearest, then the most frequent,
 wins. A word that is a known word with an English affix ("relabeled", "harming") is a word,
 unless the correction is its own stem ("sequencs" -> "sequence", "modells" -> "models"; a plural
 the corpus has only in the singular becomes it, which both retrievers read alike).
@@ -54,7 +55,7 @@ _SUFFIXES = ("ing", "ed", "es", "s", "ly", "ness", "ment", "er", "ers", "est", "
 _INFLECTIONS = ("ing", "ed", "es", "s")
 _PREFIXES = ("un", "non", "re", "de", "dis", "mis", "pre", "anti", "over", "under", "co", "sub", "inter", "trans")
 MIN_LENGTH = 4  # shorter words are too often acronyms or another word one edit away
-MIN_COUNT = 2  # a corpus word seen once may be a typo itself
+MIN_COUNT = 2  # a corpus word seen once may be a typo itself, unless the model's tokenizer has it whole
 MODEL_MIN = 5  # the model's words correct and replace words this long only ("param" is not "para")
 MODEL_WORDS = 10_000  # its commonest words only: "param" is not "parma" either
 BROKEN = 3  # word pieces of a word the model's words may correct
@@ -91,6 +92,11 @@ class Speller:
 
     def __init__(self, counts: dict[str, int], words: dict[str, int] | None = None) -> None:
         self.counts = {w: c for w, c in counts.items() if c >= MIN_COUNT and w.isalpha() and len(w) >= MIN_LENGTH - 1}
+        # For long words, a corpus word seen once is a word to correct to too when the model's
+        # tokenizer knows it whole ("usbmissions" -> "submissions" in a small corpus): a typo would
+        # not be one of its words. Short ones stay as asked ("adamw" is not "adam").
+        whole = words or {}
+        self.long_counts = {**self.counts, **{w: c for w, c in counts.items() if w in whole and len(w) >= LONG}}
         # Ranked like corpus counts, the more frequent first: a word-piece vocabulary lists
         # its words by frequency, so the lower id is the commoner word.
         common = sorted((i, w) for w, i in (words or {}).items() if w.isalpha())[:MODEL_WORDS]
@@ -129,7 +135,9 @@ class Speller:
 
     def _in_corpus(self, word: str) -> tuple[int, str] | None:
         """The corpus word nearest ``word``: one edit away, two for words of LONG letters."""
-        return self._nearest(word, self.counts, 1 if len(word) < LONG else 2)
+        if len(word) < LONG:
+            return self._nearest(word, self.counts, 1)
+        return self._nearest(word, self.long_counts, 2)
 
     def _in_model(self, word: str) -> tuple[int, str] | None:
         """The model's word nearest ``word``, one edit away."""

@@ -142,4 +142,4 @@ def answer_messages(a: Answer) -> list[list[dict[str, Any]]]:
 
 def fallback_text(a: Answer) -> str:
     """Plain text for notifications and clients that do not render blocks."""
-    return a.text[:300]
+    return ((f"Tentative: {a.caveat} " if a.caveat else "") + a.text)[:300]

@@ -188,7 +188,7 @@ class Replier:
         ending = source_blocks(shown) + tail_blocks(shown)
         if sentences.held:  # past the stream's share of the message: the rest comes next
             stream.stop(markdown_text=" _(continued below)_")
-            rest = dataclasses.replace(shown, text=" ".join(sentences.held))
+            rest = dataclasses.replace(shown, text=" ".join(sentences.held), caveat="")  # said above already
             self.post_answer(r, rest)
             return
         stream.stop(blocks=ending[:MAX_BLOCKS])

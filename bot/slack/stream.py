@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot.answer.extractive import CAVEAT
 from bot.answer.grounding import CheckedSentence, Embed, assemble, check_sentences
-from bot.prompts import NOT_STATED
+from bot.prompts import NOT_STATED, verdict
 from index.types import Paper
 from bot.query.query import Query
 from bot.types import Citation, Hit
@@ -78,11 +78,12 @@ class GroundedStream:
 
     def _decide(self, segment: str) -> None:
         assert self.context is not None
-        if not self._cursor and segment.lstrip().startswith(NOT_STATED):
-            # The model's verdict that the abstracts do not state the answer: the caveat, not
-            # a sentence, leads what reaches Slack (as in a posted tentative answer).
-            segment = segment.lstrip().removeprefix(NOT_STATED).lstrip(" :.-\n")
-            self.not_stated = True
+        said, rest = verdict(segment) if not self._kept else (None, segment)
+        if said is not None:
+            # The model's verdict: never shown as a sentence. NOT_STATED (the abstracts do not
+            # state the answer): the caveat, not a sentence, leads what reaches Slack.
+            segment = rest
+            self.not_stated = self.not_stated or said == NOT_STATED
         for c in check_sentences(segment, self.context, self._embed, self._threshold):
             if not c.kept:
                 continue
@@ -108,10 +109,10 @@ def streaming_answerer(answerer: Answerer) -> Answerer:
     clone = copy.copy(answerer)
     generated = clone._generated
 
-    def with_context(query: Query, hits: list[Hit], evidence: list[Evidence], on_token):
+    def with_context(query: Query, hits: list[Hit], evidence: list[Evidence], on_token, **kw):
         if isinstance(on_token, GroundedStream):
             on_token.context = [h.paper for h in hits]
-        return generated(query, hits, evidence, on_token)
+        return generated(query, hits, evidence, on_token, **kw)
 
     clone._generated = with_context  # type: ignore[method-assign]
     return clone

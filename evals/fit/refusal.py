@@ -77,11 +77,19 @@ class DevFeatures:
     old: np.ndarray  # the similarity rule's scores
     hidden: dict[int, np.ndarray]  # question row -> its features with its gold papers hidden
     top_gold: np.ndarray  # 1 where retrieval's first paper is a gold paper (what a confident answer cites first)
+    # The question each row asks (a misspelt copy is its clean question's): leave-one-out leaves
+    # out a question with all its copies, so that no model has seen the wording it is tested on.
+    groups: list[str] | None = None
+
+    def group(self, i: int) -> str:
+        return self.groups[i] if self.groups is not None else self.ids[i]
 
 
-def dev_features(settings: Settings, dataset: str) -> DevFeatures:
+def dev_features(settings: Settings, dataset: str | list[str]) -> DevFeatures:
+    """The signals of each question of ``dataset`` (or of several: dev and its misspelt copies)."""
     index = open_index(settings)
-    rows, labels, ids, old, hidden, top_gold = [], [], [], [], {}, []
+    rows, labels, ids, old, hidden, top_gold, groups = [], [], [], [], {}, [], []
+    questions = [q for name in ([dataset] if isinstance(dataset, str) else dataset) for q in load_dataset(name).questions]
     s = settings.retrieval
     with index.use() as idx:
         vocab = idx.vocabulary
@@ -93,7 +101,7 @@ def dev_features(settings: Settings, dataset: str) -> DevFeatures:
             f = signals(idx, query.judged, hits, evidence, vocab, settings)
             return [f[name] for name in FEATURES], evidence
 
-        for q in load_dataset(dataset).questions:
+        for q in questions:
             if not q.gold_known:
                 continue
             query = understand(idx, q.question, s)
@@ -110,13 +118,16 @@ def dev_features(settings: Settings, dataset: str) -> DevFeatures:
             ids.append(q.id)
             old.append(evidence_score(hits, evidence))
             top_gold.append(1.0 if hits and hits[0].paper.id in gold else 0.0)
-    return DevFeatures(np.array(rows), np.array(labels), ids, np.array(old), hidden, np.array(top_gold))
+            groups.append(q.id.removesuffix("-typo"))
+    return DevFeatures(np.array(rows), np.array(labels), ids, np.array(old), hidden, np.array(top_gold), groups)
 
 
 def training_set(data: DevFeatures, cols: list[int], without: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The questions' rows and the hidden-gold negatives, less question ``without`` and its own."""
-    keep = [i for i in range(len(data.y)) if i != without]
-    extra = [v for i, v in data.hidden.items() if i != without]
+    """The questions' rows and the hidden-gold negatives, less question ``without``, its copies
+    (the same question misspelt) and their negatives."""
+    left = set() if without is None else {i for i in range(len(data.y)) if data.group(i) == data.group(without)}
+    keep = [i for i in range(len(data.y)) if i not in left]
+    extra = [v for i, v in data.hidden.items() if i not in left]
     x = np.vstack([data.x[keep], *([np.array(extra)] if extra else [])])[:, cols]
     return x, np.concatenate([data.y[keep], np.zeros(len(extra))])
 
@@ -177,8 +188,9 @@ def tentative_threshold(p: np.ndarray, y: np.ndarray, answer_at: float, max_flat
     if not len(answerable):
         return answer_at, 0.0
     # Refusing the k lowest-scored answerable questions: the threshold sits at the next one's score.
-    k = int(np.floor(max_flat * len(answerable)))
-    t = min(answer_at, float(np.round(answerable[k], 4)))
+    k = min(max(int(np.floor(max_flat * len(answerable))), 0), len(answerable) - 1)
+    # Rounded down, so that the question it sits on is not refused by the rounding.
+    t = min(answer_at, float(np.floor(answerable[k] * 1e4) / 1e4))
     return t, float(np.mean(p[y == 1] < t))
 
 
@@ -215,6 +227,9 @@ def _rates(threshold: float, m: tuple[float, float, float]) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dataset", default="bundled-dev")
+    ap.add_argument("--typos", default="bundled-dev-typos", metavar="DATASET",
+                    help="the same questions misspelt, fitted on beside them (so that a typo does not read as a "
+                    "question the corpus cannot answer), left out with their clean question; 'none' to skip")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write bot/fitted/refusal.json")
     ap.add_argument("--min-refusal-accuracy", type=float, metavar="R", default=None,
                     help="the answer threshold: the lowest that leaves at least this share of the unanswerable "
@@ -226,10 +241,12 @@ def main() -> None:
     ap.add_argument("--balanced", action="store_true",
                     help="the threshold of the best balanced accuracy instead")  # fmt: skip
     args = ap.parse_args()
-    dataset = load_dataset(args.dataset)
-    refuse_held_out(dataset.source, dataset.questions)
+    names = [args.dataset, *([] if args.typos == "none" else [args.typos])]
+    for name in names:
+        dataset = load_dataset(name)
+        refuse_held_out(dataset.source, dataset.questions)
     settings = Settings()
-    data = dev_features(settings, args.dataset)
+    data = dev_features(settings, names)
     y, old = data.y, data.old
     floor = None if args.balanced else args.min_refusal_accuracy  # None: each model at its best balanced accuracy
     print(f"{len(y)} questions ({int(y.sum())} answerable, {len(data.hidden)} asked again with their gold "
@@ -294,7 +311,7 @@ def main() -> None:
     }  # fmt: skip
     if not args.dry_run:
         # The index is expected to hold the corpus the settings name (the bundled one by default).
-        read = data_files([load_dataset(args.dataset).source, *settings.index.corpus])
+        read = data_files([*(load_dataset(n).source for n in names), *settings.index.corpus])
         print(f"Wrote {write(fitted_file('refusal', params, read, metrics))}")
 
 
