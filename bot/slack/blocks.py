@@ -76,6 +76,7 @@ def source_blocks(a: Answer) -> list[dict[str, Any]]:
 
 
 FEEDBACK_ACTION = "feedback"
+FEEDBACK_BLOCK = "feedback"
 UP, DOWN = "up", "down"
 
 
@@ -96,7 +97,7 @@ def tail_blocks(a: Answer) -> list[dict[str, Any]]:
     return [
         {
             "type": "context_actions",
-            "block_id": "feedback",
+            "block_id": FEEDBACK_BLOCK,
             "elements": [{
                 "type": "feedback_buttons", "action_id": FEEDBACK_ACTION,
                 "positive_button": button("Good answer", UP, "This answer was helpful"),
@@ -122,14 +123,14 @@ def text_size(block: dict[str, Any]) -> int:
     return own + sum(len(e["text"]) for e in block.get("elements", ()) if isinstance(e.get("text"), str))
 
 
-def answer_messages(a: Answer) -> list[list[dict[str, Any]]]:
-    """The whole answer as messages within Slack's limits (50 blocks, TEXT_LIMIT characters
-    of text each): the first message, then its continuations, the feedback tail on the last."""
-    tail = tail_blocks(a)
-    room_blocks, room_text = MAX_BLOCKS - len(tail), TEXT_LIMIT - sum(map(text_size, tail))
+def pack(body: list[dict[str, Any]], tail: list[dict[str, Any]], text_limit: int = TEXT_LIMIT,
+         max_blocks: int = MAX_BLOCKS) -> list[list[dict[str, Any]]]:
+    """``body`` then ``tail`` as messages of at most ``max_blocks`` blocks and ``text_limit``
+    characters of text each, in order, ``tail`` whole on the last."""
+    room_blocks, room_text = max_blocks - len(tail), text_limit - sum(map(text_size, tail))
     messages: list[list[dict[str, Any]]] = [[]]
     size = 0
-    for block in _body(a):
+    for block in body:
         n = text_size(block)
         if messages[-1] and (len(messages[-1]) >= room_blocks or size + n > room_text):
             messages.append([])
@@ -138,6 +139,35 @@ def answer_messages(a: Answer) -> list[list[dict[str, Any]]]:
         size += n
     messages[-1] += tail
     return messages
+
+
+def repack(messages: list[list[dict[str, Any]]], text_limit: int) -> list[list[dict[str, Any]]]:
+    """The same blocks as ``messages`` split again within ``text_limit`` (after Slack refused
+    one as too big), the feedback tail still last."""
+    blocks = [b for m in messages for b in m]
+    end = next((i for i, b in enumerate(blocks) if b.get("block_id") == FEEDBACK_BLOCK), len(blocks))
+    return pack(blocks[:end], blocks[end:], text_limit)
+
+
+def answer_messages(a: Answer, text_limit: int = TEXT_LIMIT,
+                    lead: list[dict[str, Any]] | None = None) -> list[list[dict[str, Any]]]:  # fmt: skip
+    """The whole answer as messages within Slack's limits (50 blocks, ``text_limit`` characters
+    of text each): the first message (``lead`` blocks first), then its continuations, the
+    feedback tail on the last."""
+    return pack([*(lead or ()), *_body(a)], tail_blocks(a), text_limit)
+
+
+def stream_ending(a: Answer, used: int, text_limit: int = TEXT_LIMIT
+                  ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:  # fmt: skip
+    """The blocks a streamed answer stops with (its sources, then the feedback tail, within
+    what ``used`` characters of streamed text leave of ``text_limit``), and the messages that
+    carry the sources that did not fit. The tail is never what gets cut."""
+    tail = tail_blocks(a)
+    room = text_limit - used - sum(map(text_size, tail))
+    first, *rest = pack(source_blocks(a), [], max(room, 0), MAX_BLOCKS - len(tail))
+    if first and sum(map(text_size, first)) > room:  # not even one source fits: all follow
+        first, rest = [], [first, *rest]
+    return first + tail, repack(rest, text_limit) if rest else []
 
 
 def fallback_text(a: Answer) -> str:

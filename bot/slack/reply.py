@@ -8,19 +8,28 @@ is streamed (chat.startStream / appendStream / stopStream) a grounded sentence a
 otherwise the answer is posted whole, split across messages within Slack's limits
 (bot/slack/blocks.py). ``/paper`` where the bot may not post answers through the
 command's response_url instead. Web API calls retry 429 and connection errors
-(bot/slack/client.py)."""
+(bot/slack/client.py).
+
+Slack's own failures never lose an answer: a stream Slack closed (``message_not_in_streaming_state``,
+after about 5 minutes or sooner) or that failed is finished with chat.update on the stream's
+message (or, if that fails too, the checked answer is posted); a stream the asker stopped
+(``stopped_by_user``) is a cancel, not an error. A message Slack refuses as too big
+(``msg_blocks_too_long``/``invalid_blocks``) is split again with a smaller budget and sent
+once more. Through response_url the whole answer goes (at most 5 posts, Slack's limit); past
+the URL's 30 minutes the asker gets a direct message saying so, with what was to be sent."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 import uuid
 from typing import Any, Callable
 
 from bot.answer.answerer import Answerer
 from bot.slack.adding import add_papers, adding
 from bot.slack.requests_log import Request, RequestLog
-from bot.slack.blocks import MAX_BLOCKS, TEXT_LIMIT, answer_messages, fallback_text, source_blocks, tail_blocks
+from bot.slack.blocks import TEXT_LIMIT, answer_messages, fallback_text, repack, stream_ending, tail_blocks
 from bot.slack.client import webhook_client
 from bot.slack.stream import GroundedStream, streaming_answerer
 from index.settings import SlackSettings
@@ -32,6 +41,24 @@ NOT_A_MEMBER = ("not_in_channel", "channel_not_found")
 INVITE_HINT = ":information_source: I can't post in this channel, so only you see this answer. " \
     "Invite me with `/invite @paperbot` to get answers in threads."
 CHECKING = "Checking citations…"
+CLOSED = "message_not_in_streaming_state"  # Slack ended the stream (about 5 minutes, or sooner)
+STOPPED = "stopped_by_user"  # the asker pressed stop: a cancel
+TOO_BIG = ("msg_blocks_too_long", "invalid_blocks")
+# After a size rejection, one more try with this budget (section-heavy messages have been
+# refused from about 11.3k characters, under the documented 12k).
+RETRY_TEXT_LIMIT = TEXT_LIMIT * 2 // 3
+RESPONSE_URL_TTL_S = 30 * 60  # Slack's life of a slash command's response_url...
+RESPONSE_URL_POSTS = 5  # ...and how many messages it takes
+EXPIRED_URL = ("expired_url", "used_url")
+EXPIRED = ":hourglass: Your `/paper` question “{question}” waited longer than Slack keeps its reply link " \
+    "(30 minutes), so I'm answering here. Invite me with `/invite @paperbot` to get answers in threads."
+
+
+def slack_error(e: BaseException) -> str | None:
+    """Slack's error string of a failed Web API call (None for any other exception)."""
+    from slack_sdk.errors import SlackApiError
+
+    return e.response.get("error") if isinstance(e, SlackApiError) else None
 
 
 class Replier:
@@ -107,29 +134,76 @@ class Replier:
         self.unreact(r)
 
     # -- posting -----------------------------------------------------------------------------
-    def post_answer(self, r: Request, a: Answer) -> None:
-        for i, blocks in enumerate(answer_messages(a)):  # a long answer continues in the thread
+    def post_answer(self, r: Request, a: Answer, skip: int = 0) -> None:
+        """The whole answer in the thread, a long one continued in further messages (those
+        after the first ``skip``)."""
+        def post(i: int, blocks: list) -> None:
             self.client.chat_postMessage(
                 channel=r.channel, thread_ts=r.thread_ts, text=fallback_text(a) if i == 0 else "(continued)",
                 blocks=blocks, unfurl_links=False,
             )  # fmt: skip
 
+        self.send_all(answer_messages(a), post, start=skip)
+
+    @staticmethod
+    def send_all(messages: list[list[dict]], send: Callable[[int, list], None], start: int = 0) -> None:
+        """``send(i, blocks)`` each message from ``start`` on. The first size rejection splits
+        the unsent rest again with a smaller budget and goes on; a second one is raised."""
+        i, retried = start, False
+        while i < len(messages):
+            try:
+                send(i, messages[i])
+            except Exception as e:
+                if retried or slack_error(e) not in TOO_BIG:
+                    raise
+                log.warning("Slack refused message %d as too big (%s); splitting smaller", i, slack_error(e))
+                retried = True
+                messages = messages[:i] + repack(messages[i:], RETRY_TEXT_LIMIT)
+                continue
+            i += 1
+
     def respond_privately(self, r: Request) -> None:
-        """``/paper`` where the bot may not post (not a member): the answer goes to the asker
-        alone through the command's response_url, with how to get threaded answers."""
+        """``/paper`` where the bot may not post (not a member): the whole answer goes to the
+        asker alone through the command's response_url (at most 5 posts), with how to get
+        threaded answers."""
         a = self.answerer(r.text)
         hint = {"type": "context", "elements": [{"type": "mrkdwn", "text": INVITE_HINT}]}
-        self.respond(r, text=fallback_text(a), blocks=[hint, *answer_messages(a)[0]][:MAX_BLOCKS])
+        messages = answer_messages(a, lead=[hint])
+        if len(messages) > RESPONSE_URL_POSTS:  # over 50k characters: the last post says what is missing
+            cut = {"type": "context", "elements": [{"type": "mrkdwn", "text": "_(the rest of this answer did not "
+                   "fit; invite me with `/invite @paperbot` for the whole answer in a thread)_"}]}  # fmt: skip
+            messages = messages[: RESPONSE_URL_POSTS - 1] + [[cut, *tail_blocks(a)]]
+        self.respond(r, *[{"text": fallback_text(a) if i == 0 else "(continued)", "blocks": blocks}
+                          for i, blocks in enumerate(messages)])  # fmt: skip
 
-    def respond(self, r: Request, **message: Any) -> None:
-        """A message to the asker alone through a slash command's response_url (no membership
-        needed); without one (never from Slack), an ephemeral message in the channel."""
+    def respond(self, r: Request, *messages: dict[str, Any], **message: Any) -> None:
+        """Messages to the asker alone through a slash command's response_url (no membership
+        needed); without one (never from Slack), ephemeral messages in the channel. Past the
+        URL's life (30 minutes, or Slack says it expired) they go to the asker's direct
+        messages, after a line that says why."""
+        messages = (*messages, message) if message else messages
         if not r.response_url:
-            self.client.chat_postEphemeral(channel=r.channel, user=r.user, **message)
+            for m in messages:
+                self.client.chat_postEphemeral(channel=r.channel, user=r.user, **m)
             return
-        sent = webhook_client(r.response_url, self.s).send(response_type="ephemeral", **message)
-        if sent.status_code != 200:
-            raise RuntimeError(f"response_url answered HTTP {sent.status_code}: {sent.body[:200]}")
+        known = self.requests.get(r.event_id)
+        created = r.created or (known.created if known else 0.0)
+        sent = 0
+        if not created or time.time() - created <= RESPONSE_URL_TTL_S:
+            hook = webhook_client(r.response_url, self.s)
+            for m in messages:
+                answered = hook.send(response_type="ephemeral", **m)
+                if answered.status_code != 200 and answered.body.strip() in EXPIRED_URL:
+                    break
+                if answered.status_code != 200:
+                    raise RuntimeError(f"response_url answered HTTP {answered.status_code}: {answered.body[:200]}")
+                sent += 1
+        if sent == len(messages):
+            return
+        log.info("response_url of %s expired; answering in a direct message", r.event_id)
+        self.client.chat_postMessage(channel=r.user, text=EXPIRED.format(question=r.text))
+        for m in messages[sent:]:
+            self.client.chat_postMessage(channel=r.user, unfurl_links=False, **m)
 
     def post(self, channel: str, thread_ts: str | None, text: str) -> None:
         self.safe(self.client.chat_postMessage, channel=channel, thread_ts=thread_ts, text=text)
@@ -160,38 +234,123 @@ class Replier:
 
     def _stream(self, r: Request, question: str) -> None:
         recipients = {} if r.channel.startswith("D") else {"recipient_user_id": r.user, "recipient_team_id": r.team}
-        stream = self.client.chat_stream(channel=r.channel, thread_ts=r.thread_ts, buffer_size=1, **recipients)
+        stream = _Stream(self.client.chat_stream(channel=r.channel, thread_ts=r.thread_ts, buffer_size=1, **recipients))
         settings = self.answerer.settings
         sentences = GroundedStream(
             self.answerer.index.embed_cached, settings.llm.support_threshold,
-            emit=lambda text: stream.append(markdown_text=text),
+            emit=stream.append,  # never raises: a stream Slack ended takes no more text
             on_first_token=lambda: self.status(r, CHECKING),
             limit=TEXT_LIMIT // 2,  # the rest of the message holds the sources
         )  # fmt: skip
         try:
             a = self._streamer(question, on_token=sentences)
         except Exception:
-            if sentences.streamed:
+            if sentences.streamed and not stream.ended:
                 self.safe(stream.stop, markdown_text="\n\n_(interrupted)_")
             raise
+        if stream.ended == STOPPED:
+            log.info("the asker stopped the answer (run %s): not sent", a.run_id)
+            return
         if not sentences.streamed:  # a refusal, or the extractive fallback: nothing was streamed
             self.post_answer(r, a)
             return
         text, citations = sentences.finish()
+        shown = dataclasses.replace(a, text=text, citations=citations)
         if a.raw_output != sentences.raw or a.refused:
             # The backend was retried after part of an answer streamed (or failed and the
             # extractive answer replaced it): the checked answer follows in full.
-            stream.stop(markdown_text="\n\n_(the model was interrupted; the checked answer follows)_")
-            self.post_answer(r, a)
-            return
-        shown = dataclasses.replace(a, text=text, citations=citations)
-        ending = source_blocks(shown) + tail_blocks(shown)
-        if sentences.held:  # past the stream's share of the message: the rest comes next
-            stream.stop(markdown_text=" _(continued below)_")
+            self._end(r, stream, a, markdown_text="\n\n_(the model was interrupted; the checked answer follows)_")
+        elif sentences.held:  # past the stream's share of the message: the rest comes next
             rest = dataclasses.replace(shown, text=" ".join(sentences.held), caveat="")  # said above already
-            self.post_answer(r, rest)
+            self._end(r, stream, shown, markdown_text=" _(continued below)_", then=rest)
+        else:
+            self._end_with_sources(r, stream, shown)
+
+    def _end(self, r: Request, stream: _Stream, a: Answer, then: Answer | None = None, **stop: Any) -> None:
+        """Stop ``stream`` with ``stop`` and post ``then`` (default ``a``, the whole answer) in the
+        thread; if Slack ended the stream first, ``a`` replaces it instead."""
+        error = stream.ended or stream.stop_error(**stop)
+        if error == STOPPED:
+            log.info("the asker stopped the answer (run %s)", a.run_id)
+        elif error:
+            self._replace(r, stream, a)
+        else:
+            self.post_answer(r, then or a)
+
+    def _end_with_sources(self, r: Request, stream: _Stream, a: Answer) -> None:
+        """Stop ``stream`` with the sources and the feedback buttons (sources that do not fit
+        follow in the thread; the buttons are never what gets cut); too big for Slack: once
+        more with a smaller budget."""
+        for budget in (TEXT_LIMIT, RETRY_TEXT_LIMIT):
+            blocks, rest = stream_ending(a, stream.sent, budget)
+            error = stream.ended or stream.stop_error(blocks=blocks)
+            if error in TOO_BIG and budget != RETRY_TEXT_LIMIT:
+                log.warning("Slack refused the stream's end as too big (%s); splitting smaller", error)
+                continue
+            if error == STOPPED:
+                log.info("the asker stopped the answer (run %s)", a.run_id)
+            elif error in TOO_BIG:
+                raise RuntimeError(f"Slack refused the stream's end twice ({error})")
+            elif error:
+                self._replace(r, stream, a)
+            else:
+                for blocks in rest:
+                    self.client.chat_postMessage(channel=r.channel, thread_ts=r.thread_ts, text="(continued)",
+                                                 blocks=blocks, unfurl_links=False)  # fmt: skip
             return
-        stream.stop(blocks=ending[:MAX_BLOCKS])
+
+    def _replace(self, r: Request, stream: _Stream, a: Answer) -> None:
+        """A stream Slack ended (or that failed): its message becomes the whole checked answer
+        (chat.update on the stream's ts, as slack-sdk's maintainers advise), continued in the
+        thread; with no message to update, or the update refused, the answer is posted."""
+        log.warning("answer stream ended by Slack (%s); finishing with chat.update", stream.ended or "stop failed")
+        messages = answer_messages(a)
+        if stream.ts is not None:
+            try:
+                self.send_all(messages[:1], lambda i, blocks: self.client.chat_update(
+                    channel=r.channel, ts=stream.ts, text=fallback_text(a), blocks=blocks))  # fmt: skip
+            except Exception as e:  # noqa: BLE001 - the answer is posted instead
+                log.warning("chat.update of the stream's message failed: %s", e)
+            else:
+                self.post_answer(r, a, skip=1)
+                return
+        self.post_answer(r, a)
+
+
+class _Stream:
+    """slack-sdk's ChatStream, for a stream Slack may end on its side: ``append`` never raises
+    (a failed append ends the stream: ``ended`` says why, and later text is dropped), and
+    ``sent`` counts the characters that reached the message."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream, self.ended, self.sent = stream, None, 0
+
+    @property
+    def ts(self) -> str | None:
+        return self._stream.ts
+
+    def append(self, text: str) -> None:
+        if self.ended:
+            return
+        try:
+            self._stream.append(markdown_text=text)
+        except Exception as e:  # noqa: BLE001 - the answer is finished another way (Replier._replace)
+            self.ended = slack_error(e) or type(e).__name__
+            log.warning("appending to the answer stream failed: %s", e)
+        else:
+            self.sent += len(text)
+
+    def stop(self, **kwargs: Any) -> None:
+        self._stream.stop(**kwargs)
+
+    def stop_error(self, **kwargs: Any) -> str | None:
+        """Stop the stream; None when it stopped, else why not (Slack's error, or the exception's type)."""
+        try:
+            self._stream.stop(**kwargs)
+        except Exception as e:  # noqa: BLE001 - the caller finishes the answer another way
+            log.warning("stopping the answer stream failed: %s", e)
+            return slack_error(e) or type(e).__name__
+        return None
 
 
 def searching(n: int) -> str:

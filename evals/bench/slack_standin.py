@@ -10,14 +10,27 @@ returned in ``params["_ts"]``. It fails the way Slack does when asked to:
 - a message whose text (top-level plus its blocks') passes ``text_limit`` characters is
   refused with ``msg_blocks_too_long``, and one with more than 50 blocks with ``invalid_blocks``,
   as Slack refuses them;
-- ``delays[method]``: seconds a method takes (a slow Slack, or a bot kept mid-answer).
+- ``delays[method]``: seconds a method takes (a slow Slack, or a bot kept mid-answer);
+- 429s carry ``Retry-After`` in whole seconds, as Slack sends it.
+
+Streams (chat.startStream / appendStream / stopStream) are checked as Slack checks them:
+startStream needs ``channel`` and ``thread_ts``, and outside a DM ``recipient_user_id`` and
+``recipient_team_id`` (else ``invalid_arguments``); appendStream/stopStream need ``channel``
+and the ``ts`` of a stream still open (else ``message_not_in_streaming_state``); a stream's
+streamed text and its final blocks count towards the message limits. ``end_streams(error,
+after)`` makes Slack end every stream after ``after`` appends: with
+``message_not_in_streaming_state`` (Slack closed it) or ``stopped_by_user`` (the user
+stopped it), which later appends and the stop then get. chat.update needs ``channel`` and
+``ts``.
 
 Posts to ``response_url`` (a slash command's reply URL) are recorded as method
-"response" (inject faults into them the same way)."""
+"response" (inject faults into them the same way); a URL takes 5 messages, then answers
+404 ``used_url``, and ``expire_response_urls()`` makes them answer 404 ``expired_url``."""
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import urllib.parse
@@ -57,6 +70,10 @@ class WebAPIStandIn:
         self.errors: dict[str, str] = {}
         self.text_limit = text_limit
         self._faults: dict[str, list[tuple[str, float]]] = {}
+        self._streams: dict[str, dict] = {}  # ts -> {"open", "appends", "text", "error"}
+        self._stream_end: tuple[str, int] | None = None
+        self._responses: dict[str, int] = {}  # response_url path -> messages it took
+        self._urls_expired = False
         self._lock = threading.Lock()
         self._ts = 0
         stand_in = self
@@ -79,6 +96,8 @@ class WebAPIStandIn:
                 if isinstance(params.get("blocks"), str):
                     params["blocks"] = json.loads(params["blocks"])
                 method = self.path.rsplit("/", 1)[-1]
+                if method.startswith("response"):  # response_url (one stand-in can hand out several)
+                    method, params["_url"] = "response", self.path
                 status, headers, body = stand_in._answer(method, params)
                 if status is None:  # DROP: close the connection without a word
                     self.close_connection = True
@@ -105,6 +124,57 @@ class WebAPIStandIn:
         with self._lock:
             self._faults.setdefault(method, []).extend([(error, retry_after)] * times)
 
+    def end_streams(self, error: str = "message_not_in_streaming_state", after: int = 0) -> None:
+        """Slack ends every stream after ``after`` appends, with ``error`` (module docstring)."""
+        with self._lock:
+            self._stream_end = (error, after)
+
+    def expire_response_urls(self) -> None:
+        with self._lock:
+            self._urls_expired = True
+
+    def _checked(self, method: str, params: dict, ts: str) -> str | None:
+        """Slack's refusal of a stream, chat.update or response_url call, if any (under the lock)."""
+        if method == "chat.startStream":
+            needed = ["channel", "thread_ts"]
+            if not str(params.get("channel", "")).startswith("D"):
+                needed += ["recipient_user_id", "recipient_team_id"]
+            if not all(params.get(k) for k in needed):
+                return "invalid_arguments"
+            self._streams[ts] = {"open": True, "appends": 0, "text": "", "error": None}
+            self._streams[ts]["text"] += _chunk_text(params)
+            return None
+        if method in ("chat.appendStream", "chat.stopStream"):
+            if not params.get("channel") or not params.get("ts"):
+                return "invalid_arguments"
+            stream = self._streams.get(params["ts"])
+            if stream is None:
+                return "message_not_found"
+            if stream["open"] and self._stream_end:  # Slack ends it between calls: the next one hears
+                if stream["appends"] >= self._stream_end[1]:
+                    stream["open"], stream["error"] = False, self._stream_end[0]
+            if not stream["open"]:
+                return stream["error"] or "message_not_in_streaming_state"
+            text = stream["text"] + _chunk_text(params)
+            if method == "chat.stopStream":
+                if len(text) + message_text_size({"blocks": params.get("blocks")}) > self.text_limit:
+                    return "msg_blocks_too_long"
+                if len(params.get("blocks") or []) > 50:
+                    return "invalid_blocks"
+                stream["open"], stream["error"] = False, "message_not_in_streaming_state"
+            else:
+                stream["appends"] += 1
+            stream["text"] = text
+            return None
+        if method == "chat.update" and (not params.get("channel") or not params.get("ts")):
+            return "invalid_arguments"
+        if method == "response":
+            if self._urls_expired:
+                return "expired_url"
+            if self._responses.get(params["_url"], 0) >= 5:
+                return "used_url"
+        return None
+
     def _answer(self, method: str, params: dict) -> tuple[int | None, dict, dict | str]:
         with self._lock:
             self._ts += 1
@@ -117,8 +187,12 @@ class WebAPIStandIn:
         if fault and fault[0] == DROP:
             return None, {}, {}
         if fault and fault[0] == RATE_LIMITED:
-            return 429, {"Retry-After": f"{fault[1]:g}"}, {"ok": False, "error": "ratelimited"}
+            # Slack's Retry-After is whole seconds
+            return 429, {"Retry-After": str(math.ceil(fault[1]))}, {"ok": False, "error": "ratelimited"}
         error = fault[0] if fault else self.errors.get(method)
+        if error is None:
+            with self._lock:
+                error = self._checked(method, params, ts)
         if error is None and method in MESSAGE_METHODS:
             if message_text_size(params) > self.text_limit:
                 error = "msg_blocks_too_long"
@@ -126,12 +200,19 @@ class WebAPIStandIn:
                 error = "invalid_blocks"
         params["_ok"] = error is None
         if method == "response":  # a response_url answers in plain text, like Slack's
+            if error is None:
+                with self._lock:
+                    self._responses[params["_url"]] = self._responses.get(params["_url"], 0) + 1
             return (200, {}, "ok") if error is None else (404, {}, error)
         if error is not None:
             return 200, {}, {"ok": False, "error": error}
         extra = {"messages": self.thread} if method == "conversations.replies" else {}
         return 200, {}, {"ok": True, **extra, "ts": ts, "channel": params.get("channel"),
                          "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}  # fmt: skip
+
+    def new_response_url(self) -> str:
+        """Another slash command's response_url (each takes 5 messages)."""
+        return f"{self.response_url}-{uuid.uuid4().hex[:8]}"
 
     # -- what was received -------------------------------------------------------------------
     def posts(self) -> list[dict]:
@@ -184,3 +265,12 @@ class WebAPIStandIn:
 
     def __exit__(self, *exc) -> None:
         self.shutdown()
+
+
+def _chunk_text(params: dict) -> str:
+    """The markdown a stream call carries (its chunks, or markdown_text)."""
+    chunks = params.get("chunks") or []
+    if isinstance(chunks, str):
+        chunks = json.loads(chunks)
+    text = "".join(c.get("text", "") for c in chunks if c.get("type") == "markdown_text")
+    return text + (params.get("markdown_text") or "")
