@@ -78,12 +78,13 @@ class Answer:
     removed_sentences: int = 0  # dropped by the grounding check
     kept_sentences: int = 0  # kept by the grounding check (0 for extractive answers: never checked)
     generation: str = ""  # the index generation the answer was read from
-    tentative: bool = False  # the closest evidence, not a statement of the answer (see ``caveat``)
-    caveat: str = ""  # said before a tentative answer: what the abstracts do not state
+    # Said before a tentative answer (the closest evidence, not a statement of the answer): what
+    # the abstracts do not state. An answer with a caveat is tentative.
+    caveat: str = ""
 
     @property
     def confidence(self) -> Confidence:
-        return "refused" if self.refused else "tentative" if self.tentative else "answer"
+        return "refused" if self.refused else "tentative" if self.caveat else "answer"
 
     def to_dict(self) -> dict[str, Any]:
         return {

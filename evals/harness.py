@@ -76,9 +76,14 @@ class ConfigRun:
     settings: Settings
     rows: list[dict[str, Any]]
     seconds: float
+    _summary: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
-        return summarize(self.rows)
+        """``summarize(rows)``, worked out once: the report, the printed table, the floors check
+        and --json all read it, and its intervals bootstrap every metric."""
+        if self._summary is None:
+            self._summary = summarize(self.rows)
+        return self._summary
 
 
 @dataclass

@@ -8,13 +8,12 @@ that holds any held-out question (however it is named, copied or renamed), is re
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from evals.questions import BUNDLED_TEST, BUNDLED_TEST_TYPOS, Question
+from evals.questions import BUNDLED_TEST, BUNDLED_TEST_TYPOS, Question, load_questions
 
 HELD_OUT = (BUNDLED_TEST, BUNDLED_TEST_TYPOS)
 
@@ -36,9 +35,7 @@ def _held_out() -> tuple[frozenset[str], frozenset[str]]:
         if not path.is_file():
             continue
         files.add(file_hash(path))
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                questions.add(question_hash(json.loads(line)["question"]))
+        questions.update(question_hash(q.question) for q in load_questions(path))
     return frozenset(files), frozenset(questions)
 
 

@@ -156,9 +156,15 @@ class Answerer:
         if said == NO_EVIDENCE:
             return refusal(question, hits, backend=name, raw_output=raw)
         not_stated = said == NOT_STATED
+
+        def closest(removed: int = 0) -> Answer:
+            """The extractive closest evidence, tentatively: nothing the model wrote stands."""
+            extractive = extractive_answer(question, hits, evidence, self.settings)
+            return tentative(replace(extractive, backend=name, raw_output=raw, removed_sentences=removed))
+
         if not has_markers(body):
             if not_stated:
-                return tentative(replace(extractive_answer(question, hits, evidence, self.settings), backend=name, raw_output=raw))
+                return closest()
             raise BackendUnavailable(f"{name} answered without any [n] citation")
         context = [h.paper for h in hits]
         checked = check_sentences(body, context, self.index.embed_cached, self.settings.llm.support_threshold)
@@ -166,10 +172,7 @@ class Answerer:
         removed = sum(1 for c in checked if not c.kept)
         if not citations:
             if not_stated or band == "tentative":
-                return tentative(replace(
-                    extractive_answer(question, hits, evidence, self.settings), backend=name, raw_output=raw,
-                    removed_sentences=removed,
-                ))  # fmt: skip
+                return closest(removed)
             return refusal(question, hits, backend=name, raw_output=raw, removed_sentences=removed)
         result = Answer(
             question=question, text=text, citations=citations, hits=tuple(hits), refused=False,

@@ -43,7 +43,7 @@ def extractive_answer(question: str, hits: list[Hit], evidence: list[Evidence], 
 
 def tentative(answer: Answer, caveat: str = CAVEAT) -> Answer:
     """``answer`` as the closest evidence, with a caveat: the abstracts do not state it directly."""
-    return replace(answer, tentative=True, caveat=caveat)
+    return replace(answer, caveat=caveat)
 
 
 def refusal(question: str, hits: list[Hit], **extra) -> Answer:

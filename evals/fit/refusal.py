@@ -42,7 +42,7 @@ from bot.answer.evidence import evidence_score, gather_evidence, judged_evidence
 from bot.answer.refusal import FEATURES, signals
 from bot.retrieval.search import search
 from bot.query.query import Query, understand
-from evals.datasets import load_dataset
+from evals.datasets import Dataset, load_dataset
 from evals.splits import refuse_held_out
 from evals.fit.logistic import fit_logistic
 from evals.fit.provenance import data_files, fitted_file, write
@@ -85,11 +85,13 @@ class DevFeatures:
         return self.groups[i] if self.groups is not None else self.ids[i]
 
 
-def dev_features(settings: Settings, dataset: str | list[str]) -> DevFeatures:
-    """The signals of each question of ``dataset`` (or of several: dev and its misspelt copies)."""
+def dev_features(settings: Settings, dataset: str | list[Dataset]) -> DevFeatures:
+    """The signals of each question of ``dataset`` (a name, or datasets loaded: dev and its
+    misspelt copies)."""
     index = open_index(settings)
     rows, labels, ids, old, hidden, top_gold, groups = [], [], [], [], {}, [], []
-    questions = [q for name in ([dataset] if isinstance(dataset, str) else dataset) for q in load_dataset(name).questions]
+    datasets = [load_dataset(dataset)] if isinstance(dataset, str) else dataset
+    questions = [q for d in datasets for q in d.questions]
     s = settings.retrieval
     with index.use() as idx:
         vocab = idx.vocabulary
@@ -161,15 +163,15 @@ def target_threshold(p: np.ndarray, y: np.ndarray, top_gold: np.ndarray) -> tupl
     """The answer threshold with the most room under both ``TARGETS``: the largest smaller margin
     of (target - confident answers to unanswerable questions) and (confident answers whose first
     paper is gold - target); ties to the lower threshold. Returns it with both rates."""
-    best: tuple[float, float] | None = None
+    best: tuple[float, float, dict[str, float]] | None = None
     for t in sorted(set(np.round(p, 4).tolist()) | {0.0}):
         rates = _target_rates(p, y, top_gold, t)
         margin = min(TARGETS["confident_unanswerable"] - rates["confident_unanswerable"],
                      rates["confident_gold"] - TARGETS["confident_gold"])  # fmt: skip
         if best is None or margin > best[0]:
-            best = (margin, t)
+            best = (margin, t, rates)
     assert best is not None
-    return best[1], _target_rates(p, y, top_gold, best[1])
+    return best[1], best[2]
 
 
 def _target_rates(p: np.ndarray, y: np.ndarray, top_gold: np.ndarray, t: float) -> dict[str, float]:
@@ -241,12 +243,11 @@ def main() -> None:
     ap.add_argument("--balanced", action="store_true",
                     help="the threshold of the best balanced accuracy instead")  # fmt: skip
     args = ap.parse_args()
-    names = [args.dataset, *([] if args.typos == "none" else [args.typos])]
-    for name in names:
-        dataset = load_dataset(name)
+    datasets = [load_dataset(n) for n in (args.dataset, *([] if args.typos == "none" else [args.typos]))]
+    for dataset in datasets:
         refuse_held_out(dataset.source, dataset.questions)
     settings = Settings()
-    data = dev_features(settings, names)
+    data = dev_features(settings, datasets)
     y, old = data.y, data.old
     floor = None if args.balanced else args.min_refusal_accuracy  # None: each model at its best balanced accuracy
     print(f"{len(y)} questions ({int(y.sum())} answerable, {len(data.hidden)} asked again with their gold "
@@ -262,7 +263,7 @@ def main() -> None:
             auc = roc_auc(p, y)
             t, m = best_threshold(p, y, floor)
             results.append((auc, -len(chosen), l2, name, t))
-            measured[name, l2] = auc, m
+            measured[name, l2] = auc, p
             print(f"{name:<28} l2 {l2:<4} leave-one-out: AUC {auc:.3f}; threshold {t:.3f}: balanced {m[0]:.3f}, "
                   f"refusal acc {m[1]:.3f}, false refusals {m[2]:.3f}")  # fmt: skip
     # Within AUC_TOLERANCE of the best AUC, the fewest features, then the strongest regularisation.
@@ -274,13 +275,13 @@ def main() -> None:
     w_chosen, b = fit_logistic(((x - mean) / scale)[:, cols], y_all, l2)
     w = np.zeros(len(FEATURES))
     w[cols] = w_chosen
-    p_chosen = leave_one_out(data, cols, l2)
+    auc, p_chosen = measured[name, l2]  # its leave-one-out predictions, from the loop above
     by_targets = not args.balanced and args.min_refusal_accuracy is None
     if by_targets:
-        threshold, _ = target_threshold(p_chosen, y, data.top_gold)
+        threshold, rates = target_threshold(p_chosen, y, data.top_gold)
+    else:
+        rates = _target_rates(p_chosen, y, data.top_gold, threshold)
     m = balanced(p_chosen, y, threshold)
-    measured[name, l2] = measured[name, l2][0], m
-    rates = _target_rates(p_chosen, y, data.top_gold, threshold)
     print(f"answer threshold {threshold}: confident answers to unanswerable questions "
           f"{rates['confident_unanswerable']:.3f}, confident with a gold first paper {rates['confident_gold']:.3f} "
           f"(leave-one-out; targets {TARGETS})")
@@ -299,7 +300,6 @@ def main() -> None:
         "tentative_threshold": round(float(tentative), 4),
     }
     pprint.pprint(params, sort_dicts=False)
-    auc, m = measured[name, l2]
     metrics = {
         "questions": len(y), "answerable": int(y.sum()), "hidden_gold_negatives": len(data.hidden),
         "chosen": {"features": name, "l2": l2, "threshold_by": f"most room under both of {TARGETS}" if by_targets
@@ -311,7 +311,7 @@ def main() -> None:
     }  # fmt: skip
     if not args.dry_run:
         # The index is expected to hold the corpus the settings name (the bundled one by default).
-        read = data_files([*(load_dataset(n).source for n in names), *settings.index.corpus])
+        read = data_files([*(d.source for d in datasets), *settings.index.corpus])
         print(f"Wrote {write(fitted_file('refusal', params, read, metrics))}")
 
 
