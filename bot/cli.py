@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.edge import print_json, progress_enabled, settings_from_env
+from bot.digest.cli import add_digest_commands
 from bot.feed_cli import add_feed_commands
 from index.errors import BadInput, PaperbotError
 
@@ -295,6 +296,7 @@ def build_parser(extensions: Iterable[Extension] = ()) -> argparse.ArgumentParse
     ex.set_defaults(func=cmd_export)
 
     add_feed_commands(sub)
+    add_digest_commands(sub)
     for extend in extensions:
         extend(sub)
     return p

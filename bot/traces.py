@@ -79,6 +79,26 @@ class TraceStore:
     def feedback(self, run_id: str) -> list[tuple[str, int]]:
         return self._db.execute("SELECT user, vote FROM feedback WHERE run_id = ?", (run_id,)).fetchall()
 
+    def cited(self, run_ids: list[str]) -> dict[str, list[str]]:
+        """The papers each recorded run's answer cited (none for a refusal), by run id."""
+        out: dict[str, list[str]] = {}
+        for chunk in _chunks(run_ids):
+            marks = ", ".join("?" * len(chunk))
+            for run_id, answer in self._db.execute(f"SELECT run_id, answer FROM runs WHERE run_id IN ({marks})", chunk):
+                out[run_id] = [c["paper_id"] for c in json.loads(answer).get("citations", [])]
+        return out
+
+    def net_votes(self, run_ids: list[str]) -> dict[str, int]:
+        """Thumbs up minus thumbs down on each run that has any, by run id."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(run_ids):
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT run_id, SUM(vote) FROM feedback WHERE run_id IN ({marks}) GROUP BY run_id", chunk
+            )
+            out.update({run_id: int(total) for run_id, total in rows})
+        return out
+
     def downvoted(self) -> list[dict[str, Any]]:
         """Runs with a net thumbs-down, oldest first, with their recorded answers."""
         rows = self._db.execute(
@@ -99,3 +119,8 @@ class TraceStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    """SQLite takes at most 999 parameters in a statement (older builds)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from bot.answer.answerer import Answerer
 from bot.slack.adding import add_refs, adding
-from bot.slack.requests_log import AnswerPool, PoolClosed, PoolFull, Request, RequestLog
+from bot.slack.requests_log import REQUESTS_FILE, AnswerPool, PoolClosed, PoolFull, Request, RequestLog
 from bot.slack.blocks import FEEDBACK_ACTION, feedback_vote
 from bot.slack.client import web_client
 from bot.slack.reply import INVITE_HINT, NOT_A_MEMBER, Replier  # noqa: F401 - re-exported for callers
@@ -38,7 +38,6 @@ from index.settings import Settings
 
 log = logging.getLogger("paperbot.slack")
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
-REQUESTS_FILE = "slack_requests.sqlite"
 # Each app's answering pool and drain timeout, for the SIGTERM handlers.
 _POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

@@ -115,7 +115,12 @@ class Replier:
         if self.streaming and self._can_stream(r):
             self._stream(r, question or r.text)
         else:
-            self.post_answer(r, self.answerer(question or r.text))
+            self.post_answer(r, self._answered(r, self.answerer(question or r.text)))
+
+    def _answered(self, r: Request, a: Answer) -> Answer:
+        """``a``, its run noted with the request: the channel's digest learns from it."""
+        self.requests.set_run(r.event_id, a.run_id)
+        return a
 
     def _add(self, r: Request, refs: list[str]) -> None:
         self.status(r, adding(refs))
@@ -166,7 +171,7 @@ class Replier:
         """``/paper`` where the bot may not post (not a member): the whole answer goes to the
         asker alone through the command's response_url (at most 5 posts), with how to get
         threaded answers."""
-        a = self.answerer(r.text)
+        a = self._answered(r, self.answerer(r.text))
         hint = {"type": "context", "elements": [{"type": "mrkdwn", "text": INVITE_HINT}]}
         messages = answer_messages(a, lead=[hint])
         if len(messages) > RESPONSE_URL_POSTS:  # over 50k characters: the last post says what is missing
@@ -243,7 +248,7 @@ class Replier:
             limit=TEXT_LIMIT // 2,  # the rest of the message holds the sources
         )  # fmt: skip
         try:
-            a = self._streamer(question, on_token=sentences)
+            a = self._answered(r, self._streamer(question, on_token=sentences))
         except Exception:
             if sentences.streamed and not stream.ended:
                 self.safe(stream.stop, markdown_text="\n\n_(interrupted)_")

@@ -25,6 +25,7 @@ from typing import Callable
 from index.db import open_shared
 
 OPEN_STATES = ("pending", "answering")
+REQUESTS_FILE = "slack_requests.sqlite"  # in the data dir
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS requests (
     event_id TEXT PRIMARY KEY,  -- Slack's event id; for a slash command its trigger id
@@ -39,10 +40,13 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS requests (
     created REAL NOT NULL,
     updated REAL NOT NULL,
     response_url TEXT,          -- a slash command's reply URL: works where the bot is not a member
-    team TEXT                   -- the asker's team: streaming a reply into a channel names its recipient
+    team TEXT,                  -- the asker's team: streaming a reply into a channel names its recipient
+    run_id TEXT                 -- the answer's run (its trace: cited papers, votes), once answered
 )"""
 # Columns added after the first release: (name, declaration), appended to older files on open.
-_ADDED = (("team", "TEXT"),)
+_ADDED = (("team", "TEXT"), ("run_id", "TEXT"))
+# Kinds of request that are questions a channel asked (a digest's "Ask about this" included).
+QUESTION_KINDS = ("event", "command", "ask")
 
 
 def this_process() -> str:
@@ -64,6 +68,7 @@ class Request:
     updated: float = 0.0
     response_url: str | None = None
     team: str = ""
+    run_id: str | None = None
 
 
 class RequestLog:
@@ -86,7 +91,7 @@ class RequestLog:
         now = time.time()
         with self._lock, self._db:
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, NULL)",
                 (r.event_id, r.kind, r.channel, r.thread_ts, r.react_ts, r.user, r.text, self.owner, now, now,
                  r.response_url, r.team),  # fmt: skip
             )
@@ -102,6 +107,31 @@ class RequestLog:
                 "UPDATE requests SET state = ?, thread_ts = COALESCE(?, thread_ts), updated = ? WHERE event_id = ?",
                 (state, thread_ts, time.time(), event_id),
             )
+
+    def set_run(self, event_id: str, run_id: str) -> None:
+        """The answer's run id: what the channel's digest learns from (its cited papers, votes)."""
+        with self._lock, self._db:
+            self._db.execute("UPDATE requests SET run_id = ? WHERE event_id = ?", (run_id, event_id))
+
+    def asked_in(self, channel: str) -> list[Request]:
+        """The questions answered in ``channel``, oldest first."""
+        marks = ", ".join("?" * len(QUESTION_KINDS))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM requests WHERE channel = ? AND state = 'done' AND kind IN ({marks}) ORDER BY created",
+                (channel, *QUESTION_KINDS),
+            ).fetchall()
+        return [Request(*row) for row in rows]
+
+    def thread_asks(self, channel: str, thread_ts: str) -> list[str]:
+        """The "Ask about this" questions of a digest's thread, oldest first: a follow-up there is
+        about those papers, though Slack shows the asks as the bot's messages."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT text FROM requests WHERE channel = ? AND thread_ts = ? AND kind = 'ask' ORDER BY created",
+                (channel, thread_ts),
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def get(self, event_id: str) -> Request | None:
         with self._lock:

@@ -16,6 +16,7 @@ One module per section:
 - llm.py: ``LLMSettings`` (``PAPERBOT_LLM__*``)
 - slack.py: ``SlackSettings`` (``PAPERBOT_SLACK__*``)
 - feed.py: ``FeedSettings`` (``PAPERBOT_FEED__*``)
+- digest.py: ``DigestSettings`` (``PAPERBOT_DIGEST__*``)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.settings.answer import AnswerSettings
+from index.settings.digest import DigestSettings
 from index.settings.feed import FeedSettings
 from index.settings.llm import LLMSettings
 from index.settings.retrieval import RetrievalSettings
@@ -33,7 +35,7 @@ from index.settings.slack import SlackSettings
 from index.settings.storage import BUNDLED_CORPUS, IndexSettings
 
 __all__ = [
-    "AnswerSettings", "BUNDLED_CORPUS", "FeedSettings", "IndexSettings", "LLMSettings", "RECORDED_STORES", "RetrievalSettings",
+    "AnswerSettings", "BUNDLED_CORPUS", "DigestSettings", "FeedSettings", "IndexSettings", "LLMSettings", "RECORDED_STORES", "RetrievalSettings",
     "Settings", "SlackSettings", "index_fingerprint",
 ]  # fmt: skip
 
@@ -59,6 +61,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Answer generation backend.")
     slack: SlackSettings = Field(default_factory=SlackSettings, description="The Slack bot.")
     feed: FeedSettings = Field(default_factory=FeedSettings, description="Following arXiv.")
+    digest: DigestSettings = Field(default_factory=DigestSettings, description="The channel digest.")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"), exclude=True,
         description="Slack's conventional SLACK_BOT_TOKEN, copied into slack.bot_token.",
@@ -105,6 +108,12 @@ class Settings(BaseSettings):
         """The arXiv feed's state: the request pacer (shared by every index of the data dir, as
         arXiv's limit is per client) and each index's harvest cursors."""
         return self.index.data_dir / "feed"
+
+    @property
+    def digest_path(self) -> Path:
+        """Channels' digest settings, what each was sent and its votes, and when each paper of an
+        index was first seen (bot/digest/store.py)."""
+        return self.index.data_dir / "digests.sqlite"
 
 
 INDEX_FORMAT = 3  # 2: chunk vectors in each generation (vectors.npy), searched by readers;

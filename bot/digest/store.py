@@ -1,0 +1,167 @@
+"""The digest's durable state, one SQLite file in the data dir shared by every bot process
+(``digests.sqlite``): each channel's subscription, every paper each channel was sent (a channel
+never gets a paper twice), the votes and "Ask about this" clicks on digest items, and when each
+paper of an index was first seen, which is what "new since the last digest" is measured by."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from index.db import open_shared
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS channels (
+    channel TEXT PRIMARY KEY,
+    enabled INTEGER NOT NULL,
+    cadence TEXT NOT NULL,       -- daily or weekly
+    at TEXT NOT NULL,            -- HH:MM in tz
+    tz TEXT NOT NULL,            -- an IANA timezone name
+    keywords TEXT NOT NULL,      -- what the channel says it follows (stands in for a thin history)
+    since REAL NOT NULL,         -- papers first seen after this are candidates: the last digest, or opting in
+    last_period TEXT,            -- the period of the last digest posted (or found empty)
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sent (
+    channel TEXT NOT NULL,
+    paper_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    ts TEXT,                     -- the digest message
+    sent REAL NOT NULL,
+    PRIMARY KEY (channel, paper_id)
+);
+CREATE TABLE IF NOT EXISTS reactions (
+    channel TEXT NOT NULL,
+    paper_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    kind TEXT NOT NULL,          -- vote or ask
+    value INTEGER NOT NULL,      -- +1 / -1 (an ask is +1)
+    created REAL NOT NULL,
+    PRIMARY KEY (channel, paper_id, user, kind)
+);
+CREATE TABLE IF NOT EXISTS seen (
+    index_name TEXT NOT NULL,
+    paper_id TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    PRIMARY KEY (index_name, paper_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    channel: str
+    enabled: bool = False
+    cadence: str = "daily"
+    at: str = "09:00"
+    tz: str = "UTC"
+    keywords: str = ""
+    since: float = 0.0
+    last_period: str | None = None
+    updated: float = 0.0
+
+
+@dataclass(frozen=True)
+class Reaction:
+    paper_id: str
+    kind: str
+    value: int
+    created: float
+
+
+class DigestStore:
+    def __init__(self, path: Path) -> None:
+        self._db = open_shared(path, threads=True)
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    # -- subscriptions ------------------------------------------------------------------------
+    def subscription(self, channel: str) -> Subscription | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM channels WHERE channel = ?", (channel,)).fetchone()
+        return _subscription(row) if row else None
+
+    def enabled(self) -> list[Subscription]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM channels WHERE enabled = 1 ORDER BY channel").fetchall()
+        return [_subscription(r) for r in rows]
+
+    def save(self, sub: Subscription) -> Subscription:
+        sub = replace(sub, updated=time.time())
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO channels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sub.channel, int(sub.enabled), sub.cadence, sub.at, sub.tz, sub.keywords, sub.since,
+                 sub.last_period, sub.updated),  # fmt: skip
+            )
+        return sub
+
+    # -- what was sent ------------------------------------------------------------------------
+    def sent_ids(self, channel: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT paper_id FROM sent WHERE channel = ?", (channel,)).fetchall()
+        return {r[0] for r in rows}
+
+    def record_sent(self, channel: str, period: str, paper_ids: list[str], ts: str | None, until: float) -> None:
+        """The digest of ``period`` was posted (or found empty): its papers are never sent again,
+        and the next one starts from papers first seen after ``until``."""
+        now = time.time()
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO sent VALUES (?, ?, ?, ?, ?)", [(channel, p, period, ts, now) for p in paper_ids]
+            )
+            self._db.execute(
+                "UPDATE channels SET last_period = ?, since = MAX(since, ?), updated = ? WHERE channel = ?",
+                (period, until, now, channel),
+            )
+
+    def digest_papers(self, channel: str, ts: str) -> list[str]:
+        """The papers of the digest posted as message ``ts``, in the order sent."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT paper_id FROM sent WHERE channel = ? AND ts = ? ORDER BY rowid", (channel, ts)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    # -- reactions to digest items -----------------------------------------------------------
+    def react(self, channel: str, paper_id: str, user: str, kind: str, value: int) -> None:
+        """A vote (+1/-1; a user's later vote replaces the earlier) or an "Ask about this" (+1)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO reactions VALUES (?, ?, ?, ?, ?, ?)",
+                (channel, paper_id, user, kind, 1 if value > 0 else -1, time.time()),
+            )
+
+    def reactions(self, channel: str) -> list[Reaction]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT paper_id, kind, value, created FROM reactions WHERE channel = ? ORDER BY created", (channel,)
+            ).fetchall()
+        return [Reaction(*r) for r in rows]
+
+    # -- when papers arrived -----------------------------------------------------------------
+    def observe(self, index_name: str, paper_ids: list[str], at: float) -> None:
+        """Papers of the index's current generation: those not seen before were added at ``at``
+        (the generation's creation). Any ingest counts: the feed, `paperbot add`, a file."""
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [(index_name, p, at) for p in paper_ids]
+            )
+
+    def first_seen(self, index_name: str, after: float) -> dict[str, float]:
+        """Papers first seen after ``after``, with when."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT paper_id, first_seen FROM seen WHERE index_name = ? AND first_seen > ?", (index_name, after)
+            ).fetchall()
+        return dict(rows)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _subscription(row: tuple) -> Subscription:
+    channel, enabled, cadence, at, tz, keywords, since, last_period, updated = row
+    return Subscription(channel, bool(enabled), cadence, at, tz, keywords, since, last_period, updated)

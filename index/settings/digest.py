@@ -1,0 +1,66 @@
+"""The channel digest (PAPERBOT_DIGEST__*): what a channel that opted in (``/paper digest on``)
+gets when its digest falls due, and how its papers are ranked (bot/digest/)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from index.settings.section import Section
+
+
+class DigestSettings(Section):
+    max_papers: int = Field(
+        5, ge=1, le=20,
+        description="Papers in one digest (at most 20: each takes two of a Slack message's 50 blocks). "
+        "`paperbot digest --limit` overrides it for a dry run.",
+    )
+    min_score: float = Field(
+        0.30, ge=-1, le=1,
+        description="A candidate scoring under this (its attention-weighted cosine similarity to the "
+        "channel's history, minus the penalty of papers voted down) is left out, so a quiet week gives a "
+        "short digest instead of filler; a digest with nothing over it is not posted. Chosen on the dev "
+        "channels of `python -m evals.digest`.",
+    )
+    half_life_days: float = Field(
+        60.0, gt=0,
+        description="A channel's question, cited paper or vote counts half as much after this many days: "
+        "interests drift.",
+    )
+    temperature: float = Field(
+        0.05, gt=0,
+        description="How sharply a candidate's score follows its closest history items rather than all of "
+        "them (a softmax temperature over cosine similarities): a channel with several topics is not "
+        "averaged into none. Chosen on the dev channels.",
+    )
+    cited_weight: float = Field(
+        0.5, ge=0, description="Weight of a paper cited in an answer in the channel, against 1 for a question."
+    )
+    voted_weight: float = Field(
+        1.5, ge=0,
+        description="Weight of a paper voted up (or asked about) in an earlier digest, or of an answer voted up.",
+    )
+    down_penalty: float = Field(
+        0.5, ge=0,
+        description="How much a candidate's similarity to a paper voted down in a digest is taken off its score.",
+    )
+    thin_history: int = Field(
+        5, ge=1,
+        description="The channel's keywords (`/paper digest keywords`) weigh as much as this many questions: "
+        "they lead while the channel has asked little, and fade as its history grows.",
+    )
+    max_candidates: int = Field(
+        5000, ge=1,
+        description="At most this many new papers are ranked for one digest (the most recently added), so "
+        "a first digest after a large backfill stays quick.",
+    )
+    default_time: str = Field(
+        "09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Time of day a digest is posted when `/paper digest on` names none.",
+    )
+    default_timezone: str = Field("UTC", description="Timezone used when `/paper digest on` names none.")
+    weekly_day: int = Field(
+        0, ge=0, le=6, description="Day a weekly digest is posted: 0 is Monday, 6 is Sunday."
+    )
+    check_every_s: float = Field(
+        60.0, gt=0, description="How often the running bot looks for digests that fell due."
+    )
