@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import numpy as np
+
 from bot.digest.history import Signal, channel_history
 from bot.digest.rank import Pick, rank
 from bot.digest.store import DigestStore
@@ -71,7 +73,8 @@ def build_digest(
     if keywords is None:
         sub = store.subscription(channel)
         keywords = sub.keywords if sub else ""
-    picks = rank(candidates, history, keywords, index.papers, index.embed_cached, index.chunk_similarities, s, now)
+    picks = rank(candidates, history, keywords, index.papers, index.embed_cached, index.chunk_similarities, s, now,
+                 lexical=lambda text, ids: lexical_scores(index, text, ids))
     picks = [p for p in picks if p.closeness >= s.min_score][: limit or s.max_papers]
     counts: dict[str, int] = {}
     for sig in history:
@@ -79,6 +82,13 @@ def build_digest(
     if keywords.strip():
         counts["keywords"] = 1
     return Digest(channel, since, max(until, since), picks, len(candidates), counts)
+
+
+def lexical_scores(index: LoadedIndex, text: str, paper_ids: list[str]) -> np.ndarray:
+    """BM25 of ``text`` for each of ``paper_ids`` (0 for a paper it shares no term with)."""
+    scores = index.lexical.match(text).scores
+    rows = index.lexical_rows
+    return np.array([float(scores[rows[p]]) if p in rows else 0.0 for p in paper_ids])
 
 
 def _iso(at: float) -> str:

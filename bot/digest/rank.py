@@ -28,9 +28,12 @@ from index.settings import DigestSettings
 from index.types import Paper
 
 DAY_S = 86_400.0
+LEXICAL_KINDS = ("question", "keywords")  # items written by people, whose words are meant
 Embed = Callable[[list[str]], np.ndarray]
 # (vector, paper ids) -> each paper's chunk similarities (index/reader.py LoadedIndex.chunk_similarities)
 ChunkSimilarities = Callable[[np.ndarray, list[str]], list[np.ndarray]]
+# (text, paper ids) -> each paper's BM25 score for the text
+Lexical = Callable[[str, list[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class _Item:
 
 def rank(
     candidates: list[Paper], history: list[Signal], keywords: str, papers: dict[str, Paper], embed: Embed,
-    similarities: ChunkSimilarities, s: DigestSettings, now: float | None = None,
+    similarities: ChunkSimilarities, s: DigestSettings, now: float | None = None, lexical: Lexical | None = None,
 ) -> list[Pick]:  # fmt: skip
     """``candidates`` best first (all of them; the caller applies ``min_score`` and the limit).
     ``papers`` resolves the history's paper ids (a paper no longer in the index is left out). A
@@ -65,6 +68,16 @@ def rank(
         return []
     ids = [p.id for p in candidates]
     pos = _similarity(embed([i.text for i in positive]), ids, similarities)  # candidates x items
+    closeness_of = pos.copy()
+    if lexical is not None and s.lexical_weight > 0:
+        # Words as well as meaning: a question's or the keywords' own terms in a paper (BM25,
+        # scaled by the best candidate's score for that item).
+        for j, item in enumerate(positive):
+            if item.signal.kind in LEXICAL_KINDS:
+                bm25 = lexical(item.text, ids)
+                top = float(bm25.max()) if len(bm25) else 0.0
+                if top > 0:
+                    pos[:, j] += s.lexical_weight * bm25 / top
     weights = np.array([i.weight for i in positive])
     tau = s.temperature
     # log Σ w exp(sim/τ), computed stably.
@@ -72,7 +85,7 @@ def rank(
     top = z.max(axis=1, keepdims=True)
     score = tau * (top[:, 0] + np.log(np.exp(z - top).sum(axis=1)))
     best = z.argmax(axis=1)
-    closeness = pos[np.arange(len(candidates)), best]
+    closeness = closeness_of[np.arange(len(candidates)), best]
     if negative:
         neg = _similarity(embed([i.text for i in negative]), ids, similarities)
         penalty = s.down_penalty * np.clip(neg * np.array([i.weight for i in negative]), 0, None).max(axis=1)

@@ -104,17 +104,20 @@ class DigestStore:
             rows = self._db.execute("SELECT paper_id FROM sent WHERE channel = ?", (channel,)).fetchall()
         return {r[0] for r in rows}
 
-    def record_sent(self, channel: str, period: str, paper_ids: list[str], ts: str | None, until: float) -> None:
+    def record_sent(self, channel: str, period: str, paper_ids: list[str], ts: str | None, until: float,
+                    scheduled: bool = True) -> None:  # fmt: skip
         """The digest of ``period`` was posted (or found empty): its papers are never sent again,
-        and the next one starts from papers first seen after ``until``."""
+        and the next one starts from papers first seen after ``until``. A ``scheduled`` one is the
+        channel's last period (one asked for with ``now`` is not)."""
         now = time.time()
         with self._lock, self._db:
             self._db.executemany(
                 "INSERT OR IGNORE INTO sent VALUES (?, ?, ?, ?, ?)", [(channel, p, period, ts, now) for p in paper_ids]
             )
             self._db.execute(
-                "UPDATE channels SET last_period = ?, since = MAX(since, ?), updated = ? WHERE channel = ?",
-                (period, until, now, channel),
+                "UPDATE channels SET last_period = CASE WHEN ? THEN ? ELSE last_period END, since = MAX(since, ?), "
+                "updated = ? WHERE channel = ?",
+                (scheduled, period, until, now, channel),
             )
 
     def digest_papers(self, channel: str, ts: str) -> list[str]:

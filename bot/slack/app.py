@@ -31,6 +31,8 @@ from bot.answer.answerer import Answerer
 from bot.slack.adding import add_refs, adding
 from bot.slack.requests_log import REQUESTS_FILE, AnswerPool, PoolClosed, PoolFull, Request, RequestLog
 from bot.slack.blocks import FEEDBACK_ACTION, feedback_vote
+from bot.slack.digest import Digests, attach, digest_words
+from bot.slack.digest_blocks import ASK_ACTION, VOTE_ACTION
 from bot.slack.client import web_client
 from bot.slack.reply import INVITE_HINT, NOT_A_MEMBER, Replier  # noqa: F401 - re-exported for callers
 from bot.traces import TraceStore
@@ -40,6 +42,8 @@ log = logging.getLogger("paperbot.slack")
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 # Each app's answering pool and drain timeout, for the SIGTERM handlers.
 _POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Each app's digest schedule (its stop event): stopped when the app drains.
+_SCHEDULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class RateLimiter:
@@ -122,7 +126,14 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": RESTARTING})
         return next()  # button clicks are quick and still recorded
 
+    digests = Digests(settings, client, answerer.index, requests, pool)
+    attach(app, digests)
+
     def answer_job(r: Request) -> Callable[[], None]:
+        if r.kind == "digest":
+            return lambda: digests.job(r)
+        if r.kind == "ask":  # "Ask about this" on a digest: the thread says who asked what
+            return lambda: (replier.post(r.channel, r.thread_ts, f"<@{r.user}> asked: {r.text}"), replier.answer(r))
         refs = add_refs(r.text)  # "add 2401.01234": the text in the log says which job it is
         if refs is not None:
             return lambda: replier.add(r, refs)
@@ -161,7 +172,9 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         earlier = [
             question_of(m) for m in replies.get("messages", [])
             if not m.get("bot_id") and m.get("ts") != r.react_ts and float(m.get("ts", 0)) < float(r.react_ts)
-        ][-s.history_turns :]  # fmt: skip
+        ]  # fmt: skip
+        # In a digest's thread, "Ask about this" questions come first: Slack shows them as the bot's.
+        earlier = [*requests.thread_asks(r.channel, r.thread_ts), *earlier][-s.history_turns :]
         return standalone_question(r.text, earlier)
 
     def on_event(ack, event: dict, body: dict) -> None:
@@ -185,6 +198,12 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
 
     def on_command(ack, command: dict) -> None:
         question = command.get("text", "").strip()
+        words = digest_words(question)
+        if words is not None:  # /paper digest ...: settings answered in the ack
+            text = digests.command(words, command["channel_id"], command.get("user_id", ""),
+                                   command.get("trigger_id") or uuid.uuid4().hex, command.get("team_id", ""))  # fmt: skip
+            ack(response_type="ephemeral", text=text or "A digest is already on its way.")
+            return
         r = Request(f"command-{command.get('trigger_id') or uuid.uuid4().hex}", "command", command["channel_id"],
                     None, None, command.get("user_id", ""), question,
                     response_url=command.get("response_url"), team=command.get("team_id", ""))  # fmt: skip
@@ -207,6 +226,18 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         else:
             run_id, v = action["value"], 1 if action["action_id"] == "feedback_up" else -1
         feedback_store.add_feedback(run_id, body.get("user", {}).get("id", ""), v)
+
+    def on_digest_vote(ack, body: dict, action: dict) -> None:
+        ack()
+        digests.vote(body, action)
+
+    def on_digest_ask(ack, body: dict, action: dict) -> None:
+        ack()
+        r = digests.ask(body, action)
+        notice = accept(r) if r is not None else None
+        if r is not None and notice:
+            notices.submit(replier.safe, client.chat_postEphemeral, channel=r.channel, user=r.user,
+                           thread_ts=r.thread_ts, text=notice[1])  # fmt: skip
 
     # The assistant view in DMs: suggested prompts when a thread opens; its messages are
     # questions like any DM. The channel the user is looking at (thread context) is not used.
@@ -233,6 +264,8 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
     app.action(FEEDBACK_ACTION)(on_feedback)
     app.action("feedback_up")(on_feedback)
     app.action("feedback_down")(on_feedback)
+    app.action(VOTE_ACTION)(on_digest_vote)
+    app.action(ASK_ACTION)(on_digest_ask)
 
     # Questions a stopped bot left unanswered: answer them, or apologise when they are old.
     for r in requests.orphans(s.recover_after_s):
@@ -244,6 +277,8 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
                 pool.submit(job)
             except PoolFull:
                 notices.submit(replier.apologise, r)
+    # Digests due now (one that fell due while the bot was down) and then every check_every_s.
+    _SCHEDULES[app] = digests.start()
     return app
 
 
@@ -260,6 +295,8 @@ def drain(app, server=None, timeout: float | None = None) -> bool:
     """Stop taking questions, finish the queued and running ones (up to the drain timeout),
     then stop ``server``. Unfinished ones stay pending in the log; the next start takes them."""
     pool, default_timeout = _POOLS[app]
+    if app in _SCHEDULES:
+        _SCHEDULES[app].set()
     pool.close()
     log.info("draining: no new questions; finishing the ones in hand")
     finished = pool.drain(default_timeout if timeout is None else timeout)

@@ -87,12 +87,14 @@ class RequestLog:
         self._lock = threading.Lock()  # acks and workers write from several threads
 
     def claim(self, r: Request) -> bool:
-        """Record ``r`` as pending and owned by us; False when the event id is known already."""
+        """Record ``r`` as pending and owned by us (created at ``r.created`` when given, else now);
+        False when the event id is known already."""
         now = time.time()
+        created = r.created or now
         with self._lock, self._db:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, NULL)",
-                (r.event_id, r.kind, r.channel, r.thread_ts, r.react_ts, r.user, r.text, self.owner, now, now,
+                (r.event_id, r.kind, r.channel, r.thread_ts, r.react_ts, r.user, r.text, self.owner, created, now,
                  r.response_url, r.team),  # fmt: skip
             )
         return cur.rowcount == 1

@@ -27,10 +27,16 @@ class DigestSettings(Section):
         "interests drift.",
     )
     temperature: float = Field(
-        0.05, gt=0,
+        0.2, gt=0,
         description="How sharply a candidate's score follows its closest history items rather than all of "
         "them (a softmax temperature over cosine similarities): a channel with several topics is not "
         "averaged into none. Chosen on the dev channels.",
+    )
+    lexical_weight: float = Field(
+        0.8, ge=0,
+        description="How much a question's or the keywords' own words in a paper add to its cosine similarity "
+        "(BM25, scaled to 1 for the best new paper): names of methods and datasets are matched as written. "
+        "Chosen on the dev channels.",
     )
     cited_weight: float = Field(
         0.5, ge=0, description="Weight of a paper cited in an answer in the channel, against 1 for a question."
@@ -40,11 +46,11 @@ class DigestSettings(Section):
         description="Weight of a paper voted up (or asked about) in an earlier digest, or of an answer voted up.",
     )
     down_penalty: float = Field(
-        0.5, ge=0,
+        1.0, ge=0,
         description="How much a candidate's similarity to a paper voted down in a digest is taken off its score.",
     )
     thin_history: int = Field(
-        5, ge=1,
+        50, ge=1,
         description="The channel's keywords (`/paper digest keywords`) weigh as much as this many questions: "
         "they lead while the channel has asked little, and fade as its history grows.",
     )

@@ -1,0 +1,255 @@
+"""The channel digest in Slack: ``/paper digest`` (on, off, now, keywords, and the settings),
+the scheduled post, the digest's buttons, and answering "Ask about this" in the digest's thread.
+
+Settings commands are answered in the command's ack (a SQLite write, no Web API call). A digest
+is a request like a question (bot/slack/requests_log.py): a scheduled one is claimed as
+"digest:<channel>:<period>" before it is built, so of two bot processes sharing the data dir, or a
+bot restarted within the period, exactly one posts it; one a killed bot left half done is taken
+over on the next start like any question. ``/paper digest now`` is claimed by its trigger id."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.digest.build import Digest, build_digest, observe
+from bot.digest.history import channel_history
+from bot.digest.schedule import CADENCES, check_time, check_timezone, due_period, next_due
+from bot.digest.store import DigestStore, Subscription
+from bot.slack.blocks import feedback_vote
+from bot.slack.digest_blocks import digest_blocks, digest_text, shown_papers
+from bot.slack.requests_log import AnswerPool, PoolClosed, PoolFull, Request, RequestLog
+from index.reader import LiveIndex
+from index.settings import Settings
+
+log = logging.getLogger("paperbot.slack")
+WORD = "digest"
+SCHEDULED = "digest:"  # event id prefix of a scheduled digest: digest:<channel>:<period>
+NOW = "digest-now:"  # ...of /paper digest now: digest-now:<trigger id>
+USAGE = (
+    "*Channel digest* — the new papers this channel cares about, picked by what it asks:\n"
+    "• `/paper digest on [daily|weekly] [HH:MM] [timezone]` (e.g. `/paper digest on weekly 09:30 Europe/Paris`)\n"
+    "• `/paper digest off`\n• `/paper digest now` (post one now)\n"
+    "• `/paper digest keywords quantization, KV cache, speculative decoding` (what it follows while it has asked "
+    "little)\n• `/paper digest` shows this channel's settings."
+)
+_DIGESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def digest_words(text: str) -> list[str] | None:
+    """The words after "digest" when ``text`` is a digest command; None for a question
+    ("digest" followed by anything but a subcommand is asked like any question)."""
+    word, *rest = text.split() or [""]
+    if word.lower() != WORD:
+        return None
+    if rest and rest[0].lower() not in ("on", "off", "now", "keywords", "keyword", "help", "settings", "status"):
+        return None
+    return rest
+
+
+def ask_question(title: str) -> str:
+    """What "Ask about this" asks about a digest paper."""
+    return f"What does the paper “{title}” propose, and what does it find?"
+
+
+class Digests:
+    """The digest side of one Bolt app."""
+
+    def __init__(
+        self, settings: Settings, client: Any, index: LiveIndex, requests: RequestLog, pool: AnswerPool,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:  # fmt: skip
+        self.settings, self.s = settings, settings.digest
+        self.client, self.index, self.requests, self.pool, self.now = client, index, requests, pool, now
+        self.store = DigestStore(settings.digest_path)
+        self._observed = ""  # the last generation whose papers were noted as seen
+
+    # -- /paper digest -----------------------------------------------------------------------
+    def command(self, words: list[str], channel: str, user: str, trigger_id: str, team: str = "") -> str:
+        """What ``/paper digest <words>`` does, answered in its ack."""
+        sub = self.store.subscription(channel) or Subscription(
+            channel, at=self.s.default_time, tz=self.s.default_timezone
+        )
+        verb, rest = (words[0].lower(), words[1:]) if words else ("settings", [])
+        if verb == "on":
+            try:
+                sub = self._schedule(sub, rest)
+            except ValueError as e:
+                return f":warning: {e}\n{USAGE}"
+            self.store.save(sub)
+            return f":white_check_mark: Digest on: {self._describe(sub)}"
+        if verb == "off":
+            if not sub.enabled:
+                return "The digest is already off here. `/paper digest on` starts it."
+            self.store.save(dataclasses.replace(sub, enabled=False))
+            return ":no_bell: Digest off. Its settings and what it learned are kept: `/paper digest on` resumes it."
+        if verb in ("keywords", "keyword"):
+            keywords = " ".join(rest).strip()
+            self.store.save(dataclasses.replace(sub, keywords=keywords))
+            if not keywords:
+                return "Keywords cleared: the digest follows what this channel asks."
+            return f":label: Keywords set: “{keywords}”. They lead while this channel has asked little, and fade as it asks more."
+        if verb == "now":
+            r = Request(f"{NOW}{trigger_id}", "digest", channel, None, None, user, "now", team=team)
+            if not self.requests.claim(r):
+                return ""
+            try:
+                self.pool.submit(lambda: self.job(r))
+            except (PoolFull, PoolClosed):
+                self.requests.set_state(r.event_id, "failed")
+                return ":warning: I'm busy right now; please ask for the digest again in a few minutes."
+            return ":newspaper: Putting a digest together for this channel…"
+        if verb == "help":
+            return USAGE
+        return self._settings_text(sub)
+
+    def _schedule(self, sub: Subscription, words: list[str]) -> Subscription:
+        """``sub`` turned on with the cadence, time and timezone ``words`` name (any order);
+        turning it on starts from now: what was added before is not news."""
+        cadence, at, tz = sub.cadence, sub.at, sub.tz
+        for w in words:
+            if w.lower() in CADENCES:
+                cadence = w.lower()
+            elif any(c.isdigit() for c in w) and ":" in w:
+                at = check_time(w)
+            else:
+                tz = check_timezone(w)
+        since = sub.since if sub.enabled else time.time()
+        return dataclasses.replace(sub, enabled=True, cadence=cadence, at=at, tz=tz, since=since)
+
+    def _describe(self, sub: Subscription) -> str:
+        when = next_due(sub, self.now(), self.s.weekly_day)
+        day = f"{when:%A}s" if sub.cadence == "weekly" else "every day"
+        return (f"{day} at {sub.at} ({sub.tz}); the next one {when:%a %d %b %H:%M}. "
+                "Make sure I'm in this channel (`/invite @paperbot`) so I can post it.")  # fmt: skip
+
+    def _settings_text(self, sub: Subscription) -> str:
+        state = f"on, {self._describe(sub)}" if sub.enabled else "off (`/paper digest on` starts it)"
+        counts: dict[str, int] = {}
+        for sig in channel_history(self.settings, sub.channel, self.store):
+            counts[sig.kind] = counts.get(sig.kind, 0) + 1
+        learned = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing yet"
+        keywords = f"“{sub.keywords}”" if sub.keywords else "none (`/paper digest keywords ...`)"
+        return f"*Digest:* {state}\n*Keywords:* {keywords}\n*Learned from:* {learned}\n\n{USAGE}"
+
+    # -- the schedule ------------------------------------------------------------------------
+    def tick(self) -> list[str]:
+        """Claim and queue every digest due now that no process has claimed; the claimed ids."""
+        claimed = []
+        now = self.now()
+        with self.index.use() as idx:  # note each generation's new papers as it appears
+            if idx.generation.name != self._observed:
+                observe(idx, self.store)
+                self._observed = idx.generation.name
+        for sub in self.store.enabled():
+            period = due_period(sub, now, self.s.weekly_day)
+            if period is None:
+                continue
+            r = Request(f"{SCHEDULED}{sub.channel}:{period}", "digest", sub.channel, None, None, "", period)
+            if not self.requests.claim(r):
+                continue  # posted, or being posted, by this or another process
+            try:
+                self.pool.submit(lambda r=r: self.job(r))
+            except (PoolFull, PoolClosed):
+                # Left pending for the next start to take over; this process is going away.
+                log.warning("digest %s could not be queued", r.event_id)
+                continue
+            claimed.append(r.event_id)
+        return claimed
+
+    def start(self) -> threading.Event:
+        """Look for due digests now (one that fell due while the bot was down is posted on start)
+        and every ``check_every_s``; set the returned event to stop."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.is_set():
+                try:
+                    self.tick()
+                except Exception:  # noqa: BLE001 - a broken tick must not end the schedule
+                    log.exception("digest schedule check failed")
+                stop.wait(self.s.check_every_s)
+
+        threading.Thread(target=loop, name="paperbot-digest", daemon=True).start()
+        return stop
+
+    # -- posting -----------------------------------------------------------------------------
+    def job(self, r: Request) -> None:
+        """Build and post the digest ``r`` claimed (scheduled, or ``now``), then record it done."""
+        self.requests.set_state(r.event_id, "answering")
+        try:
+            self._post(r)
+            self.requests.set_state(r.event_id, "done")
+        except Exception:
+            log.exception("digest %s failed", r.event_id)
+            self.requests.set_state(r.event_id, "failed")
+            if r.kind == "digest" and r.event_id.startswith(NOW):
+                self._tell(r, ":warning: Sorry, the digest could not be posted here; is paperbot in this channel?")
+
+    def _post(self, r: Request) -> None:
+        sub = self.store.subscription(r.channel) or Subscription(r.channel, since=time.time() - 7 * 86_400)
+        scheduled = r.event_id.startswith(SCHEDULED)
+        period = r.text if scheduled else f"now:{r.event_id[len(NOW):]}"
+        with self.index.use() as idx:
+            d = build_digest(self.settings, idx, self.store, r.channel, sub.since)
+        if not d.picks:
+            log.info("digest %s: nothing new close enough to %s's interests (%d candidates)", r.event_id,
+                     r.channel, d.candidates)  # fmt: skip
+            self.store.record_sent(r.channel, period, [], None, d.until, scheduled)
+            if not scheduled:
+                self._tell(r, f"No new papers close to what this channel asks about since the last digest "
+                              f"({d.candidates} added). I'll keep looking.")  # fmt: skip
+            return
+        blocks = digest_blocks(d, self.now())
+        posted = self.client.chat_postMessage(channel=r.channel, text=digest_text(d), blocks=blocks,
+                                              unfurl_links=False, unfurl_media=False)  # fmt: skip
+        self.store.record_sent(r.channel, period, shown_papers(blocks), posted["ts"], d.until, scheduled)
+        log.info("digest %s posted: %d papers", r.event_id, len(shown_papers(blocks)))
+
+    def _tell(self, r: Request, text: str) -> None:
+        try:
+            self.client.chat_postEphemeral(channel=r.channel, user=r.user, text=text)
+        except Exception as e:  # noqa: BLE001
+            log.warning("chat.postEphemeral failed: %s", e)
+
+    # -- the digest's buttons ----------------------------------------------------------------
+    def vote(self, body: dict, action: dict) -> None:
+        vote = feedback_vote(action.get("value", ""))
+        channel = (body.get("channel") or {}).get("id")
+        if vote is None or not channel:
+            return
+        paper_id, value = vote
+        self.store.react(channel, paper_id, body.get("user", {}).get("id", ""), "vote", value)
+
+    def ask(self, body: dict, action: dict) -> Request | None:
+        """The request "Ask about this" makes: a question about the paper, answered in the
+        digest's thread (None when the click is not one: no channel, or a paper since removed)."""
+        channel = (body.get("channel") or {}).get("id")
+        message = body.get("message") or {}
+        ts = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
+        paper = self.index.papers.get(action.get("value", ""))
+        if not channel or not ts or paper is None:
+            return None
+        user = body.get("user", {}).get("id", "")
+        self.store.react(channel, paper.id, user, "ask", 1)
+        click = action.get("action_ts") or body.get("trigger_id") or f"{time.time():.6f}"
+        return Request(f"ask-{channel}-{paper.id}-{user}-{click}", "ask", channel, ts, None, user,
+                       ask_question(paper.display_title), team=(body.get("team") or {}).get("id", ""))  # fmt: skip
+
+
+def attach(app: Any, digests: Digests) -> None:
+    _DIGESTS[app] = digests
+
+
+def digests_of(app: Any) -> Digests:
+    """The Digests of an app made by create_app (tests drive its schedule with a fake clock)."""
+    return _DIGESTS[app]
+
+
+__all__ = ["Digests", "Digest", "ask_question", "attach", "digest_words", "digests_of"]
