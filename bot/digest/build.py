@@ -27,6 +27,18 @@ class Digest:
     candidates: int  # new papers ranked
     history: dict[str, int] = field(default_factory=dict)  # signals of each kind it learned from
 
+    def learned_from(self) -> str:
+        """What it was picked by, for people: "8 questions, 11 cited papers and its keywords"."""
+        h = self.history
+        names = (("question", "question"), ("cited", "cited paper"), ("liked", "liked paper"),
+                 ("disliked", "disliked paper"))  # fmt: skip
+        parts = [f"{h[k]} {name}{'s' if h[k] != 1 else ''}" for k, name in names if h.get(k)]
+        if h.get("keywords"):
+            parts.append("its keywords")
+        if not parts:
+            return "nothing yet"
+        return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+
     def to_json(self) -> dict:
         return {
             "channel": self.channel,
@@ -76,12 +88,17 @@ def build_digest(
     picks = rank(candidates, history, keywords, index.papers, index.embed_cached, index.chunk_similarities, s, now,
                  lexical=lambda text, ids: lexical_scores(index, text, ids))
     picks = [p for p in picks if p.closeness >= s.min_score][: limit or s.max_papers]
+    return Digest(channel, since, max(until, since), picks, len(candidates), history_counts(history, keywords))
+
+
+def history_counts(history: list[Signal], keywords: str) -> dict[str, int]:
+    """How many signals of each kind (``keywords``: 1 when there are some)."""
     counts: dict[str, int] = {}
     for sig in history:
         counts[sig.kind] = counts.get(sig.kind, 0) + 1
     if keywords.strip():
         counts["keywords"] = 1
-    return Digest(channel, since, max(until, since), picks, len(candidates), counts)
+    return counts
 
 
 def lexical_scores(index: LoadedIndex, text: str, paper_ids: list[str]) -> np.ndarray:

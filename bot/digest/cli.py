@@ -45,9 +45,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
         print_json(digest.to_json())
         return 0
     data = digest.to_json()
-    learned = ", ".join(f"{n} {kind}" for kind, n in sorted(digest.history.items())) or "no history and no keywords"
     print(f"Digest for {args.channel}: {len(digest.picks)} of {digest.candidates} papers added since "
-          f"{data['since']} (learned from {learned}).")  # fmt: skip
+          f"{data['since']} (picked by {digest.learned_from()}).")  # fmt: skip
     for i, p in enumerate(data["papers"], 1):
         print(f"{i}. {p['title']}  [{p['score']:.3f}]\n   {p['reason']}")
     return 0

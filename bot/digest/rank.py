@@ -91,9 +91,19 @@ def rank(
         penalty = s.down_penalty * np.clip(neg * np.array([i.weight for i in negative]), 0, None).max(axis=1)
         score, closeness = score - penalty, closeness - penalty
     order = sorted(range(len(candidates)), key=lambda k: (-score[k], candidates[k].id))
-    return [
-        Pick(candidates[k], float(score[k]), float(closeness[k]), positive[best[k]].label) for k in order
-    ]  # fmt: skip
+    return [Pick(candidates[k], float(score[k]), float(closeness[k]), _reason(positive, z[k])) for k in order]
+
+
+def _reason(items: list[_Item], z: np.ndarray) -> str:
+    """The item that contributes most to a candidate's score; when that is the keywords, the
+    history item closest after them is named too: what the channel asked says more than the
+    keywords it typed once."""
+    order = np.argsort(-z)
+    top = items[order[0]]
+    if top.signal.kind != "keywords":
+        return top.label
+    asked = next((items[j] for j in order[1:] if items[j].signal.kind != "keywords"), None)
+    return f"{asked.label} (and this channel's keywords)" if asked is not None else top.label
 
 
 def _similarity(items: np.ndarray, ids: list[str], similarities: ChunkSimilarities) -> np.ndarray:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.digest.build import Digest, build_digest, observe
+from bot.digest.build import Digest, build_digest, history_counts, observe
 from bot.digest.history import channel_history
 from bot.digest.schedule import CADENCES, check_time, check_timezone, due_period, next_due
 from bot.digest.store import DigestStore, Subscription
@@ -131,10 +131,8 @@ class Digests:
 
     def _settings_text(self, sub: Subscription) -> str:
         state = f"on, {self._describe(sub)}" if sub.enabled else "off (`/paper digest on` starts it)"
-        counts: dict[str, int] = {}
-        for sig in channel_history(self.settings, sub.channel, self.store):
-            counts[sig.kind] = counts.get(sig.kind, 0) + 1
-        learned = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing yet"
+        counts = history_counts(channel_history(self.settings, sub.channel, self.store), sub.keywords)
+        learned = Digest(sub.channel, 0.0, 0.0, [], 0, counts).learned_from()
         keywords = f"“{sub.keywords}”" if sub.keywords else "none (`/paper digest keywords ...`)"
         return f"*Digest:* {state}\n*Keywords:* {keywords}\n*Learned from:* {learned}\n\n{USAGE}"
 

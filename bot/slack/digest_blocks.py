@@ -63,13 +63,5 @@ def digest_text(d: Digest) -> str:
 
 
 def _picked_from(d: Digest) -> str:
-    h = d.history
-    learned = [f"{h[k]} {name}{'s' if h[k] != 1 else ''}" for k, name in
-               (("question", "question"), ("cited", "cited paper"), ("liked", "liked paper"), ("disliked", "disliked paper"))
-               if h.get(k)]  # fmt: skip
-    basis = ", ".join(learned) if learned else "no questions yet"
-    if h.get("keywords"):
-        basis += " and its keywords"
     return (f"{len(d.picks)} of {d.candidates} papers added since the last digest, picked by what this channel "
-            f"asked ({basis}). Vote to teach it; *Ask about this* answers in this thread.")  # fmt: skip
-
+            f"asked ({d.learned_from()}). Vote to teach it; *Ask about this* answers in this thread.")  # fmt: skip
