@@ -34,8 +34,9 @@ def digest_bot(fake_settings, make_bot):
     return make_bot
 
 
-def command(url: str, text: str, channel: str = "C1", trigger: str = "t1") -> str:
-    status, body = send_signed(url, command_body(text, channel=channel, trigger_id=trigger), content_type=FORM)
+def command(url: str, text: str, channel: str = "C1", trigger: str = "t1", response_url: str | None = None) -> str:
+    body = command_body(text, channel=channel, trigger_id=trigger, **({"response_url": response_url} if response_url else {}))
+    status, body = send_signed(url, body, content_type=FORM)
     assert status == 200
     return json.loads(body)["text"] if body.startswith("{") else body
 
@@ -98,8 +99,8 @@ def test_digest_now_posts_one_message_in_slack_conventions_and_never_repeats_a_p
     assert len(votes) == len(shown) and votes[0]["elements"][0]["type"] == "feedback_buttons"
     assert votes[0]["elements"][0]["positive_button"]["value"] == f"up:{shown[0]}"
     # Asked again with nothing new: no second message, the asker is told.
-    command(url, "digest now", trigger="now2")
-    assert wait_for(lambda: any("No new papers" in p.get("text", "") for p in api.succeeded("chat.postEphemeral")))
+    command(url, "digest now", trigger="now2", response_url=api.new_response_url())
+    assert wait_for(lambda: any("No new papers" in p.get("text", "") for p in api.succeeded("response")))
     assert len(digests(api)) == 1
     # A new paper later: only it (and never a paper sent before).
     time.sleep(1.1)
@@ -138,6 +139,25 @@ def test_scheduled_digest_is_posted_once_per_period_on_a_fake_clock(digest_bot, 
     assert len(sent) == len(set(sent))  # never the same paper twice
     time.sleep(0.5)
     assert len(digests(api)) <= 2
+
+
+def test_digest_where_the_bot_cannot_post_tells_the_asker_and_a_scheduled_one_turns_itself_off(digest_bot, api,
+                                                                                                fake_settings):  # fmt: skip
+    url, _, app = digest_bot()
+    command(url, "digest on daily 09:00 UTC")
+    ask_history(fake_settings, "C1", "How do gardeners route tomatoes?")
+    time.sleep(1.1)
+    ingest_papers(fake_settings, NEW)
+    api.errors["chat.postMessage"] = "not_in_channel"
+    command(url, "digest now", trigger="nm", response_url=api.new_response_url())
+    assert wait_for(lambda: any("/invite @paperbot" in p.get("text", "") for p in api.succeeded("response")))
+    d = digests_of(app)
+    tomorrow = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    d.now = lambda: tomorrow + timedelta(minutes=1)
+    assert len(d.tick()) == 1
+    store = DigestStore(fake_settings.digest_path)
+    assert wait_for(lambda: not store.subscription("C1").enabled)  # no failing post every day from now on
+    assert "off" in command(url, "digest")
 
 
 def _due_now(settings) -> None:

@@ -126,7 +126,7 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": RESTARTING})
         return next()  # button clicks are quick and still recorded
 
-    digests = Digests(settings, client, answerer.index, requests, pool)
+    digests = Digests(settings, client, answerer.index, requests, pool, tell=lambda r, text: replier.respond(r, text=text))
     attach(app, digests)
 
     def answer_job(r: Request) -> Callable[[], None]:
@@ -201,7 +201,8 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
         words = digest_words(question)
         if words is not None:  # /paper digest ...: settings answered in the ack
             text = digests.command(words, command["channel_id"], command.get("user_id", ""),
-                                   command.get("trigger_id") or uuid.uuid4().hex, command.get("team_id", ""))  # fmt: skip
+                                   command.get("trigger_id") or uuid.uuid4().hex, command.get("team_id", ""),
+                                   command.get("response_url"))  # fmt: skip
             ack(response_type="ephemeral", text=text or "A digest is already on its way.")
             return
         r = Request(f"command-{command.get('trigger_id') or uuid.uuid4().hex}", "command", command["channel_id"],

@@ -24,12 +24,15 @@ from bot.digest.schedule import CADENCES, check_time, check_timezone, due_period
 from bot.digest.store import DigestStore, Subscription
 from bot.slack.blocks import feedback_vote
 from bot.slack.digest_blocks import digest_blocks, digest_text, shown_papers
+from bot.slack.reply import slack_error
 from bot.slack.requests_log import AnswerPool, PoolClosed, PoolFull, Request, RequestLog
 from index.reader import LiveIndex
 from index.settings import Settings
 
 log = logging.getLogger("paperbot.slack")
 WORD = "digest"
+# Slack errors that mean the bot cannot post in the channel until someone acts.
+GONE = ("not_in_channel", "channel_not_found", "is_archived")
 SCHEDULED = "digest:"  # event id prefix of a scheduled digest: digest:<channel>:<period>
 NOW = "digest-now:"  # ...of /paper digest now: digest-now:<trigger id>
 USAGE = (
@@ -63,15 +66,19 @@ class Digests:
 
     def __init__(
         self, settings: Settings, client: Any, index: LiveIndex, requests: RequestLog, pool: AnswerPool,
-        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        tell: Callable[[Request, str], None], now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:  # fmt: skip
+        """``tell(r, text)`` says something to the one who asked ``r`` alone (Replier.respond: through
+        the command's response_url, which works where the bot is not a member)."""
         self.settings, self.s = settings, settings.digest
         self.client, self.index, self.requests, self.pool, self.now = client, index, requests, pool, now
+        self._tell_asker = tell
         self.store = DigestStore(settings.digest_path)
         self._observed = ""  # the last generation whose papers were noted as seen
 
     # -- /paper digest -----------------------------------------------------------------------
-    def command(self, words: list[str], channel: str, user: str, trigger_id: str, team: str = "") -> str:
+    def command(self, words: list[str], channel: str, user: str, trigger_id: str, team: str = "",
+                response_url: str | None = None) -> str:  # fmt: skip
         """What ``/paper digest <words>`` does, answered in its ack."""
         sub = self.store.subscription(channel) or Subscription(
             channel, at=self.s.default_time, tz=self.s.default_timezone
@@ -96,7 +103,8 @@ class Digests:
                 return "Keywords cleared: the digest follows what this channel asks."
             return f":label: Keywords set: “{keywords}”. They lead while this channel has asked little, and fade as it asks more."
         if verb == "now":
-            r = Request(f"{NOW}{trigger_id}", "digest", channel, None, None, user, "now", team=team)
+            r = Request(f"{NOW}{trigger_id}", "digest", channel, None, None, user, "now", response_url=response_url,
+                        team=team)  # fmt: skip
             if not self.requests.claim(r):
                 return ""
             try:
@@ -184,11 +192,18 @@ class Digests:
         try:
             self._post(r)
             self.requests.set_state(r.event_id, "done")
-        except Exception:
+        except Exception as e:
             log.exception("digest %s failed", r.event_id)
             self.requests.set_state(r.event_id, "failed")
-            if r.kind == "digest" and r.event_id.startswith(NOW):
-                self._tell(r, ":warning: Sorry, the digest could not be posted here; is paperbot in this channel?")
+            gone = slack_error(e) in GONE
+            if r.event_id.startswith(NOW):
+                self._tell(r, f":warning: Sorry, I could not post the digest here"
+                              f"{' (invite me with `/invite @paperbot`)' if gone else ''}.")  # fmt: skip
+            elif gone:  # the bot was removed, or the channel archived: stop trying every period
+                sub = self.store.subscription(r.channel)
+                if sub is not None:
+                    self.store.save(dataclasses.replace(sub, enabled=False))
+                log.warning("digest for %s turned off: Slack says %s", r.channel, slack_error(e))
 
     def _post(self, r: Request) -> None:
         sub = self.store.subscription(r.channel) or Subscription(r.channel, since=time.time() - 7 * 86_400)
@@ -212,9 +227,9 @@ class Digests:
 
     def _tell(self, r: Request, text: str) -> None:
         try:
-            self.client.chat_postEphemeral(channel=r.channel, user=r.user, text=text)
-        except Exception as e:  # noqa: BLE001
-            log.warning("chat.postEphemeral failed: %s", e)
+            self._tell_asker(r, text)
+        except Exception as e:  # noqa: BLE001 - a notice must not fail the job
+            log.warning("telling %s about digest %s failed: %s", r.user, r.event_id, e)
 
     # -- the digest's buttons ----------------------------------------------------------------
     def vote(self, body: dict, action: dict) -> None:
