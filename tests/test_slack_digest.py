@@ -48,7 +48,8 @@ def digests(api, channel: str = "C1") -> list[dict]:
 
 
 def papers_in(post: dict) -> list[str]:
-    return [b["accessory"]["value"] for b in post["blocks"] if b.get("accessory", {}).get("action_id") == "digest_ask"]
+    return [json.loads(b["accessory"]["value"])["paper_id"] for b in post["blocks"]
+            if b.get("accessory", {}).get("action_id") == "digest_ask"]  # fmt: skip
 
 
 def ask_history(settings, channel: str, text: str, created: float | None = None) -> None:
@@ -278,7 +279,9 @@ def test_votes_and_ask_about_this_answer_in_the_digests_thread(digest_bot, api, 
     click(url, "digest_feedback", "down:n3", ts, kind="feedback_buttons")
     store = DigestStore(fake_settings.digest_path)
     assert wait_for(lambda: {(r.paper_id, r.value) for r in store.reactions("C1")} == {("n1", 1), ("n3", -1)})
-    click(url, "digest_ask", "n2", ts)
+    button = next(b["accessory"] for b in digests(api)[0]["blocks"]
+                  if b.get("accessory") and json.loads(b["accessory"]["value"])["paper_id"] == "n2")  # fmt: skip
+    click(url, "digest_ask", button["value"], ts)  # the value the posted button carries
     assert wait_for(lambda: len(api.answers(ts)) == 1)
     asked = [p for p in api.succeeded("chat.postMessage") if p.get("thread_ts") == ts and not p.get("blocks")]
     assert asked and "Gardeners as Experts for Tomato Harvests" in asked[0]["text"] and "<@U2>" in asked[0]["text"]

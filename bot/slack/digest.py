@@ -23,7 +23,7 @@ from bot.digest.history import channel_history
 from bot.digest.schedule import CADENCES, check_time, check_timezone, due_period, next_due
 from bot.digest.store import DigestStore, Subscription
 from bot.slack.blocks import feedback_vote
-from bot.slack.digest_blocks import digest_blocks, digest_text, shown_papers
+from bot.slack.digest_blocks import asked_paper, digest_blocks, digest_text, shown_papers
 from bot.slack.reply import slack_error
 from bot.slack.requests_log import AnswerPool, PoolClosed, PoolFull, Request, RequestLog
 from index.reader import LiveIndex
@@ -242,18 +242,20 @@ class Digests:
 
     def ask(self, body: dict, action: dict) -> Request | None:
         """The request "Ask about this" makes: a question about the paper, answered in the
-        digest's thread (None when the click is not one: no channel, or a paper since removed)."""
+        digest's thread (None when the click is not one). On the ack's thread: the button carries
+        the title, so the index is not read here."""
         channel = (body.get("channel") or {}).get("id")
         message = body.get("message") or {}
         ts = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
-        paper = self.index.papers.get(action.get("value", ""))
-        if not channel or not ts or paper is None:
+        asked = asked_paper(action.get("value", ""))
+        if not channel or not ts or asked is None:
             return None
+        paper_id, title = asked
         user = body.get("user", {}).get("id", "")
-        self.store.react(channel, paper.id, user, "ask", 1)
+        self.store.react(channel, paper_id, user, "ask", 1)
         click = action.get("action_ts") or body.get("trigger_id") or f"{time.time():.6f}"
-        return Request(f"ask-{channel}-{paper.id}-{user}-{click}", "ask", channel, ts, None, user,
-                       ask_question(paper.display_title), team=(body.get("team") or {}).get("id", ""))  # fmt: skip
+        return Request(f"ask-{channel}-{paper_id}-{user}-{click}", "ask", channel, ts, None, user,
+                       ask_question(title), team=(body.get("team") or {}).get("id", ""))  # fmt: skip
 
 
 def attach(app: Any, digests: Digests) -> None:

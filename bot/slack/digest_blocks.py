@@ -6,6 +6,7 @@ button, and Slack's feedback buttons under it; at most 50 blocks and inside the 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,7 +32,7 @@ def digest_blocks(d: Digest, when: datetime | None = None) -> list[dict[str, Any
         section = {
             "type": "section",
             "text": {"type": "mrkdwn", "text": f"*{paper_link(paper)}*{byline}\n:bulb: {_escape(pick.reason)}"[:2900]},
-            "accessory": {"type": "button", "action_id": ASK_ACTION, "value": paper.id,
+            "accessory": {"type": "button", "action_id": ASK_ACTION, "value": ask_value(paper.id, paper.display_title),
                           "text": {"type": "plain_text", "text": "Ask about this"},
                           "accessibility_label": f"Ask paperbot about {paper.display_title[:60]}"},
         }  # fmt: skip
@@ -51,9 +52,25 @@ def digest_blocks(d: Digest, when: datetime | None = None) -> list[dict[str, Any
     return blocks
 
 
+def ask_value(paper_id: str, title: str) -> str:
+    """An "Ask about this" button's value: the paper and its title, so that the click is handled
+    without reading the index on the ack's thread (Slack allows 2,000 characters)."""
+    return json.dumps({"paper_id": paper_id, "title": title[:300]})
+
+
+def asked_paper(value: str) -> tuple[str, str] | None:
+    """(paper id, title) of an "Ask about this" value; None if it is not one."""
+    try:
+        d = json.loads(value)
+        return str(d["paper_id"]), str(d["title"])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 def shown_papers(blocks: list[dict[str, Any]]) -> list[str]:
     """The ids of the papers ``blocks`` carry, in order (all of the digest's unless they did not fit)."""
-    return [b["accessory"]["value"] for b in blocks if b.get("accessory", {}).get("action_id") == ASK_ACTION]
+    values = [b["accessory"]["value"] for b in blocks if b.get("accessory", {}).get("action_id") == ASK_ACTION]
+    return [asked[0] for asked in map(asked_paper, values) if asked]
 
 
 def digest_text(d: Digest) -> str:
