@@ -1,8 +1,10 @@
 """How good is a channel's digest? ``python -m evals.digest [--split dev|test]``
 
 Simulated channels from the question sets. Every bundled paper carries a research topic
-(``evals/questions/paper_topics.jsonl``, labelled by a person from the abstracts alone, before
-the digest existed; ``topics.json`` holds each topic's keywords as a channel would type them). A
+(``evals/questions/paper_topics.jsonl``, labelled from the abstracts alone by a helper who never
+saw the ranking code or its output; ``topics.json`` holds each topic's keywords as a channel
+would type them, written by the same helper: they describe the very topics that decide relevance,
+which makes BM25 over them a strong baseline). A
 channel follows one to three topics: its history is questions of the split on papers of those
 topics (asked over the past 90 days, each answered by the real answerer, whose citations are
 recorded as the bot records them), and its keywords are its topics'. The new papers are held
@@ -34,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from bot.digest.rank import DAY_S
+
 HERE = Path(__file__).parent / "questions"
 SPLITS = {"dev": "bundled_dev.jsonl", "test": "bundled_test.jsonl"}
-DAY_S = 86_400.0
 SHOWN = 5  # what the simulated channel votes on
 
 
@@ -161,13 +164,16 @@ class Simulation:
         log(f"{split}: {len(self.channels)} channels asked {sum(len(c.questions) for c in self.channels)} questions "
             f"({len(answered)} distinct), answered by the real answerer")  # fmt: skip
         self.index = index
+        # Round b's digest sees the papers first seen in its own ingest only: since[b] < that
+        # generation's time (stamped to the second, so a second passes first) <= until[b].
         self.since: list[float] = []
         for batch in self.batches:
             self.since.append(time.time())
-            time.sleep(1.1)  # generations are stamped to the second
+            time.sleep(1.1)
             ingest_papers(self.settings, [by_id[p] for p in batch], source="digest simulation", wait=True)
             with index.use() as idx:
                 observe(idx, store)
+        self.until = [*self.since[1:], time.time()]
         self.now = time.time()
 
     def relevant(self, ch: Channel, batch: int) -> set[str]:
@@ -180,8 +186,11 @@ class Simulation:
         s = self.settings.model_copy(update={"digest": digest_settings.model_copy(update={"min_score": -1.0})})
         with self.index.use() as idx:
             d = build_digest(s, idx, self.store, ch.id, self.since[batch], limit=len(self.batches[batch]),
-                             keywords=ch.keywords if keywords is None else keywords, history=history, now=self.now)  # fmt: skip
-        return [p.paper.id for p in d.picks if p.paper.id in set(self.batches[batch])]
+                             keywords=ch.keywords if keywords is None else keywords, history=history, now=self.now,
+                             until=self.until[batch])  # fmt: skip
+        ranked = [p.paper.id for p in d.picks]
+        assert set(ranked) <= set(self.batches[batch]), "a digest saw papers of another round"
+        return ranked
 
     def kept(self, ch: Channel, batch: int, digest_settings, history: list) -> list[str]:
         """What the digest would post: at most max_papers, only those over min_score."""
@@ -189,7 +198,8 @@ class Simulation:
 
         with self.index.use() as idx:
             d = build_digest(self.settings.model_copy(update={"digest": digest_settings}), idx, self.store, ch.id,
-                             self.since[batch], keywords=ch.keywords, history=history, now=self.now)  # fmt: skip
+                             self.since[batch], keywords=ch.keywords, history=history, now=self.now,
+                             until=self.until[batch])  # fmt: skip
         return [p.paper.id for p in d.picks]
 
     def baselines(self, ch: Channel, batch: int, seed: int) -> dict[str, list[str]]:
@@ -215,8 +225,9 @@ EXTRA = ("history",)  # the digest without the channel's keywords: what it learn
 
 
 def run(sim: Simulation, digest_settings, seed: int, full: bool = True) -> dict[str, Any]:
-    """Per channel and round: precision@5 and nDCG@10 of the digest and the baselines; ``full``
-    adds the digest without keywords and what the digest would post (its score floor applied)."""
+    """Per channel and round: precision@5 and nDCG@10 of the digest, of the digest without the
+    channel's keywords (a channel that never typed any), and of the baselines; ``full`` adds what
+    the digest would post (its score floor applied)."""
     rows = []
     for ch in sim.channels:
         history = list(ch.history)
@@ -224,8 +235,8 @@ def run(sim: Simulation, digest_settings, seed: int, full: bool = True) -> dict[
             rel = sim.relevant(ch, batch)
             ranked = sim.digest(ch, batch, digest_settings, history)
             rankings = {"digest": ranked, **sim.baselines(ch, batch, seed)}
+            rankings["history"] = sim.digest(ch, batch, digest_settings, history, keywords="")
             if full:
-                rankings["history"] = sim.digest(ch, batch, digest_settings, history, keywords="")
                 posted = sim.kept(ch, batch, digest_settings, history)
             if batch == 0:
                 history = history + votes_on(sim, ch, ranked)
@@ -243,57 +254,77 @@ def run(sim: Simulation, digest_settings, seed: int, full: bool = True) -> dict[
     return {"rows": rows, "summary": summarise(rows, seed)}
 
 
-def summarise(rows: list[dict], seed: int) -> dict[str, Any]:
-    from evals.metrics import bootstrap_ci, wilson_interval
+def _by_channel(rows: list[dict], seed: int, resamples: int = 2000) -> np.ndarray:
+    """Bootstrap resamples of ``rows`` by channel (a channel's two rounds, on the same topics and
+    questions, are not independent): for each resample, each row's weight (how often its channel
+    was drawn)."""
+    channels = sorted({r["channel"] for r in rows})
+    index = {c: i for i, c in enumerate(channels)}
+    of_row = np.array([index[r["channel"]] for r in rows])
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(channels), (resamples, len(channels)))
+    counts = np.stack([np.bincount(d, minlength=len(channels)) for d in draws])  # resamples x channels
+    return counts[:, of_row].astype(float)  # resamples x rows
 
+
+def _mean_ci(values: list[float], weights: np.ndarray) -> list[float]:
+    v = np.asarray(values, dtype=float)
+    means = (weights @ v) / weights.sum(axis=1)
+    return [float(v.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))]
+
+
+def summarise(rows: list[dict], seed: int) -> dict[str, Any]:
+    """Means over channel rounds with 95% bootstrap intervals that resample channels."""
     out: dict[str, Any] = {}
     for label, part in (("all", rows), ("round 1", [r for r in rows if r["round"] == 1]),
                         ("round 2", [r for r in rows if r["round"] == 2])):  # fmt: skip
         if not part:
             continue
-        s: dict[str, Any] = {"n": len(part), "ceiling_p5": float(np.mean([min(r["relevant"], 5) / 5 for r in part]))}
+        weights = _by_channel(part, seed)
+        s: dict[str, Any] = {"n": len(part), "channels": len({r["channel"] for r in part}),
+                             "ceiling_p5": float(np.mean([min(r["relevant"], 5) / 5 for r in part]))}  # fmt: skip
         for system in (*SYSTEMS, *EXTRA):
             if f"{system}_p5" not in part[0]:
                 continue
             for metric in ("p5", "ndcg10"):
-                values = [r[f"{system}_{metric}"] for r in part]
-                s[f"{system}_{metric}"] = [float(np.mean(values)), *bootstrap_ci(values, seed=seed)]
-        s["ratio_p5"] = [*_ratio(part, seed)]
+                s[f"{system}_{metric}"] = _mean_ci([r[f"{system}_{metric}"] for r in part], weights)
+        s["ratio_p5"] = [*_ratio(part, weights)]
         if "posted" in part[0]:
-            posted = sum(r["posted"] for r in part)
-            hits = sum(r["posted_relevant"] for r in part)
-            s["posted_per_digest"] = posted / len(part)
-            s["posted_precision"] = [hits / posted if posted else float("nan"), *wilson_interval(hits, posted)]
+            posted = np.array([r["posted"] for r in part], dtype=float)
+            hits = np.array([r["posted_relevant"] for r in part], dtype=float)
+            shares = (weights @ hits) / np.maximum(weights @ posted, 1)
+            s["posted_per_digest"] = float(posted.mean())
+            s["posted_precision"] = [float(hits.sum() / max(posted.sum(), 1)), float(np.percentile(shares, 2.5)),
+                                     float(np.percentile(shares, 97.5))]  # fmt: skip
         out[label] = s
     return out
 
 
-def _ratio(rows: list[dict], seed: int, resamples: int = 2000) -> tuple[float, float, float]:
+def _ratio(rows: list[dict], weights: np.ndarray) -> tuple[float, float, float]:
     """The digest's mean precision@5 over the better baseline's (better on these rows), with a
-    paired bootstrap interval over channel rounds."""
+    paired bootstrap interval that resamples channels."""
     d = np.array([r["digest_p5"] for r in rows])
     b = {k: np.array([r[f"{k}_p5"] for r in rows]) for k in ("newest", "bm25")}
-    best = max(b, key=lambda k: b[k].mean())
-    base = b[best]
+    base = b[max(b, key=lambda k: b[k].mean())]
     point = d.mean() / base.mean() if base.mean() else float("inf")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(rows), (resamples, len(rows)))
-    den = base[idx].mean(axis=1)
-    ratios = np.where(den > 0, d[idx].mean(axis=1) / np.where(den > 0, den, 1), np.inf)
+    den = weights @ base
+    ratios = np.where(den > 0, (weights @ d) / np.where(den > 0, den, 1), np.inf)
     return float(point), float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
 
 
 GRID = {
-    "temperature": [0.05, 0.2],
-    "thin_history": [5, 20, 50],
-    "lexical_weight": [0.0, 0.2, 0.4, 0.8],
+    "temperature": [0.05, 0.2, 0.5],
+    "thin_history": [5, 20, 50, 200],
+    "lexical_weight": [0.0, 0.4, 0.8, 1.6],
     "cited_weight": [0.5, 1.0],
     "down_penalty": [0.5, 1.0],
 }
 
 
 def grid(sim: Simulation, seed: int, log=print) -> tuple[dict[str, Any], list[dict]]:
-    """Every combination of GRID on the dev channels; the best by mean precision@5 (then nDCG@10)."""
+    """Every combination of GRID on the dev channels; the best by mean precision@5 over channels
+    with keywords and the same channels without (most channels will never type keywords: they are
+    for a thin history), then nDCG@10."""
     import itertools
 
     base = sim.settings.digest
@@ -301,11 +332,24 @@ def grid(sim: Simulation, seed: int, log=print) -> tuple[dict[str, Any], list[di
     for values in itertools.product(*GRID.values()):
         params = dict(zip(GRID, values))
         summary = run(sim, base.model_copy(update=params), seed, full=False)["summary"]["all"]
-        results.append({**params, "p5": summary["digest_p5"][0], "ndcg10": summary["digest_ndcg10"][0]})
-    results.sort(key=lambda r: (-r["p5"], -r["ndcg10"]))
+        results.append({**params, "p5": summary["digest_p5"][0], "p5_no_keywords": summary["history_p5"][0],
+                        "ndcg10": (summary["digest_ndcg10"][0] + summary["history_ndcg10"][0]) / 2})  # fmt: skip
+    results.sort(key=lambda r: (-(r["p5"] + r["p5_no_keywords"]), -r["ndcg10"]))
     for r in results[:5]:
         log(json.dumps(r))
     return {k: results[0][k] for k in GRID}, results
+
+
+def ask_check(sim: Simulation) -> tuple[int, int]:
+    """"Ask about this" asks by the paper's title (bot/slack/digest.py ask_question): how many of
+    the index's titled papers the answer cites first, answering as the bot does."""
+    from bot.answer.answerer import Answerer
+    from bot.slack.digest import ask_question
+
+    answerer = Answerer(sim.settings, sim.index)
+    titled = [p for p in sim.index.papers.values() if p.title]
+    first = sum(1 for p in titled if (a := answerer(ask_question(p.title))).citations and a.citations[0].paper.id == p.id)
+    return first, len(titled)
 
 
 def table(summary: dict[str, Any], split: str) -> str:
@@ -341,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grid", action="store_true", help="choose the ranking settings on dev (refuses --split test)")
     p.add_argument("--work", type=Path, help="data dir for the simulation (default: a temporary one)")
     p.add_argument("--json", type=Path, help="also write the per-channel rows and the summary here")
+    p.add_argument("--ask-check", action="store_true",
+                   help="also ask about every titled paper as 'Ask about this' does: how often the answer cites it first")  # fmt: skip
     args = p.parse_args(argv)
     if args.grid and args.split != "dev":
         p.error("--grid chooses settings and runs on dev only; the test split is run once, with the defaults.")
@@ -353,6 +399,13 @@ def main(argv: list[str] | None = None) -> int:
         digest_settings = digest_settings.model_copy(update=best)
     result = run(sim, digest_settings, args.seed)
     print(table(result["summary"], args.split))
+    if args.ask_check:
+        from evals.metrics import wilson_interval
+
+        first, n = ask_check(sim)
+        low, high = wilson_interval(first, n)
+        print(f"Ask about this: the answer cites the paper asked about first for {first}/{n} titled papers "
+              f"({first / n:.3f} [{low:.3f}, {high:.3f}]).")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps({"split": args.split, "settings": digest_settings.model_dump(), **result}, indent=1))
     return 0

@@ -45,8 +45,13 @@ def test_store_keeps_subscriptions_sent_papers_reactions_and_arrivals(tmp_path):
     path = tmp_path / "digests.sqlite"
     store = DigestStore(path)
     store.save(Subscription("C1", True, "weekly", "09:30", "Europe/Paris", "tomatoes", since=100.0))
-    store.record_sent("C1", "2026-W50", ["p1", "p2"], "111.1", until=200.0)
-    store.record_sent("C1", "2026-W51", ["p2", "p3"], "222.2", until=150.0)  # p2 again: ignored
+    assert store.reserve("C1", "2026-W50", ["p1", "p2"]) == ["p1", "p2"]
+    store.record_sent("C1", "2026-W50", "111.1", until=200.0)
+    assert store.reserve("C1", "2026-W51", ["p2", "p3"]) == ["p3"]  # p2 was sent: never twice
+    assert store.started("C1", "2026-W51") and not store.started("C1", "2026-W52")
+    store.record_sent("C1", "2026-W51", "222.2", until=150.0)
+    assert store.reserve("C1", "2026-W52", ["p4"]) == ["p4"]
+    store.release("C1", "2026-W52")  # Slack refused that digest: p4 may go in a later one
     store.react("C1", "p1", "U1", "vote", 1)
     store.react("C1", "p1", "U1", "vote", -1)  # a later vote replaces the earlier
     store.react("C1", "p3", "U2", "ask", 1)
@@ -59,16 +64,17 @@ def test_store_keeps_subscriptions_sent_papers_reactions_and_arrivals(tmp_path):
     assert (sub.enabled, sub.cadence, sub.at, sub.tz, sub.keywords) == (True, "weekly", "09:30", "Europe/Paris", "tomatoes")
     assert sub.last_period == "2026-W51" and sub.since == 200.0  # since never moves back
     assert again.sent_ids("C1") == {"p1", "p2", "p3"}
-    assert again.digest_papers("C1", "222.2") == ["p3"]
     assert [(r.paper_id, r.kind, r.value) for r in again.reactions("C1")] == [("p1", "vote", -1), ("p3", "ask", 1)]
     assert again.first_seen("default", 15.0) == {"p4": 20.0}
+    assert again.first_seen("default", 5.0, until=15.0) == {"p1": 10.0, "p2": 10.0}
     assert again.subscription("C2") is None and [s.channel for s in again.enabled()] == ["C1"]
 
 
 def test_a_digest_asked_for_now_does_not_count_as_the_scheduled_one(tmp_path):
     store = DigestStore(tmp_path / "d.sqlite")
     store.save(Subscription("C1", True, since=1.0, last_period="2026-12-06"))
-    store.record_sent("C1", "now:t1", ["p1"], "1.1", until=5.0, scheduled=False)
+    store.reserve("C1", "now:t1", ["p1"])
+    store.record_sent("C1", "now:t1", "1.1", until=5.0, scheduled=False)
     assert store.subscription("C1").last_period == "2026-12-06" and store.subscription("C1").since == 5.0
 
 
@@ -96,6 +102,9 @@ def test_a_day_across_a_clock_change_keeps_its_local_time():
     sub = Subscription("C1", True, "daily", "09:00", "Europe/Paris")
     # 29 March 2026: clocks go forward; 09:00 in Paris is 08:00 UTC before, 07:00 UTC after.
     assert next_due(sub, at(2026, 3, 28, 9, 0)) == at(2026, 3, 29, 7, 0)
+    assert due_period(sub, at(2026, 3, 29, 6, 59)) == "2026-03-28"
+    assert due_period(sub, at(2026, 3, 29, 7, 0)) == "2026-03-29"
+    assert due_period(Subscription("C1", True, "daily", "09:00", "Europe/Paris"), at(2026, 10, 25, 8, 0)) == "2026-10-25"
 
 
 def test_due_once_per_period_and_never_for_a_time_before_opting_in():
@@ -159,17 +168,27 @@ def test_a_paper_voted_down_pulls_similar_papers_down_and_one_voted_up_lifts_the
     disliked = asked + [Signal("disliked", now, paper_id="old_violin")]
     after = [p.paper.id for p in rank(NEW, disliked, "", papers, _bow, _sims(papers), s, now)]
     assert after.index("n4") > neutral.index("n4") or after.index("n4") == len(after) - 1
-    liked = [Signal("liked", now, paper_id="old_bread")]
-    assert rank(NEW, liked, "", papers, _bow, _sims(papers), s, now)[0].paper.id == "n3"
+    # Voted up: a paper like the liked one rises above where the question alone put it.
+    def position(history: list[Signal]) -> int:
+        return [p.paper.id for p in rank(NEW, history, "", papers, _bow, _sims(papers), s, now)].index("n3")
+
+    plain = [Signal("question", now, text="violins bows tone, and something on sourdough")]
+    assert position(plain) > 0
+    assert position(plain + [Signal("liked", now, paper_id="old_bread")]) == 0
 
 
 def test_older_history_counts_less():
     papers = {p.id: p for p in NEW}
     now = time.time()
-    history = [Signal("question", now - 365 * 86_400, text="sourdough starters yeast"),
-               Signal("question", now, text="violin bows carbon fibre")]  # fmt: skip
-    s = DigestSettings(lexical_weight=0.0)
-    assert rank(NEW, history, "", papers, _bow, _sims(papers), s, now)[0].paper.id == "n4"
+    # The old question matches n3 closely, the recent one matches n4 only loosely.
+    history = [Signal("question", now - 300 * 86_400, text="Cold sourdough starters keep yeast alive for weeks"),
+               Signal("question", now, text="violin bows")]  # fmt: skip
+    timeless = DigestSettings(lexical_weight=0.0, half_life_days=1e9)
+    assert rank(NEW, history, "", papers, _bow, _sims(papers), timeless, now)[0].paper.id == "n3"
+    decaying = DigestSettings(lexical_weight=0.0, half_life_days=30)
+    assert rank(NEW, history, "", papers, _bow, _sims(papers), decaying, now)[0].paper.id == "n4"
+    forgotten = [Signal("question", now - 9 * 30 * 86_400, text="sourdough starters yeast")]  # past 8 half-lives
+    assert rank(NEW, forgotten, "", papers, _bow, _sims(papers), decaying, now) == []
 
 
 # -- history, as the bot writes it -------------------------------------------------------------

@@ -12,10 +12,13 @@ from datetime import datetime, timezone
 import numpy as np
 
 from bot.digest.history import Signal, channel_history
-from bot.digest.rank import Pick, rank
+from bot.digest.rank import DAY_S, Pick, rank
 from bot.digest.store import DigestStore
 from index.reader import LoadedIndex
 from index.settings import Settings
+
+
+FIRST_DIGEST_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -28,16 +31,7 @@ class Digest:
     history: dict[str, int] = field(default_factory=dict)  # signals of each kind it learned from
 
     def learned_from(self) -> str:
-        """What it was picked by, for people: "8 questions, 11 cited papers and its keywords"."""
-        h = self.history
-        names = (("question", "question"), ("cited", "cited paper"), ("liked", "liked paper"),
-                 ("disliked", "disliked paper"))  # fmt: skip
-        parts = [f"{h[k]} {name}{'s' if h[k] != 1 else ''}" for k, name in names if h.get(k)]
-        if h.get("keywords"):
-            parts.append("its keywords")
-        if not parts:
-            return "nothing yet"
-        return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+        return learned_from(self.history)
 
     def to_json(self) -> dict:
         return {
@@ -52,6 +46,23 @@ class Digest:
             "candidates": self.candidates,
             "history": self.history,
         }
+
+
+def learned_from(counts: dict[str, int]) -> str:
+    """What a digest is picked by, for people: "8 questions, 11 cited papers and its keywords"."""
+    names = (("question", "question"), ("cited", "cited paper"), ("liked", "liked paper"),
+             ("disliked", "disliked paper"))  # fmt: skip
+    parts = [f"{counts[k]} {name}{'s' if counts[k] != 1 else ''}" for k, name in names if counts.get(k)]
+    if counts.get("keywords"):
+        parts.append("its keywords")
+    if not parts:
+        return "nothing yet"
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+
+
+def first_digest_since(now: float) -> float:
+    """Where a channel's first digest starts when it has no last one: what a weekly digest covers."""
+    return now - FIRST_DIGEST_DAYS * DAY_S
 
 
 def generation_time(index: LoadedIndex) -> float:
@@ -70,16 +81,18 @@ def observe(index: LoadedIndex, store: DigestStore) -> float:
 def build_digest(
     settings: Settings, index: LoadedIndex, store: DigestStore, channel: str, since: float,
     limit: int | None = None, keywords: str | None = None, history: list[Signal] | None = None,
-    now: float | None = None,
+    now: float | None = None, until: float | None = None,
 ) -> Digest:  # fmt: skip
-    """The digest ``channel`` would get now. ``keywords`` default to its subscription's;
-    ``history`` to what the data dir holds (bot/digest/history.py)."""
+    """The digest ``channel`` would get now, of the papers first seen after ``since`` (and, with
+    ``until``, at or before it). ``keywords`` default to its subscription's; ``history`` to what
+    the data dir holds (bot/digest/history.py)."""
     s = settings.digest
-    until = observe(index, store)
+    created = observe(index, store)
+    until = created if until is None else min(until, created)
     sent = store.sent_ids(channel)
     history = channel_history(settings, channel, store) if history is None else history
     known = {sig.paper_id for sig in history if sig.paper_id}  # cited or voted on here: not news to it
-    fresh = store.first_seen(settings.index.name, since)
+    fresh = store.first_seen(settings.index.name, since, until)
     ids = [p for p in sorted(fresh, key=lambda p: (-fresh[p], p)) if p in index.papers and p not in sent and p not in known]
     candidates = [index.papers[p] for p in ids[: s.max_candidates]]
     if keywords is None:

@@ -9,9 +9,6 @@ from datetime import date, datetime, timezone
 from bot.edge import print_json, settings_from_env
 from index.errors import BadInput
 
-DAY_S = 86_400.0
-PERIOD_S = {"daily": DAY_S, "weekly": 7 * DAY_S}
-UNSUBSCRIBED_DAYS = 7  # a channel that never opted in: what a first weekly digest would cover
 
 
 def _since(value: str | None, subscribed_since: float | None, now: float) -> float:
@@ -23,7 +20,9 @@ def _since(value: str | None, subscribed_since: float | None, now: float) -> flo
         return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
     if subscribed_since:
         return subscribed_since
-    return now - UNSUBSCRIBED_DAYS * DAY_S
+    from bot.digest.build import first_digest_since
+
+    return first_digest_since(now)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:

@@ -29,6 +29,8 @@ from index.types import Paper
 
 DAY_S = 86_400.0
 LEXICAL_KINDS = ("question", "keywords")  # items written by people, whose words are meant
+MAX_ITEMS = 500
+FORGET_HALF_LIVES = 8
 Embed = Callable[[list[str]], np.ndarray]
 # (vector, paper ids) -> each paper's chunk similarities (index/reader.py LoadedIndex.chunk_similarities)
 ChunkSimilarities = Callable[[np.ndarray, list[str]], list[np.ndarray]]
@@ -40,7 +42,7 @@ Lexical = Callable[[str, list[str]], np.ndarray]
 class Pick:
     paper: Paper
     score: float  # the ranking score (see the module docstring)
-    closeness: float  # cosine similarity to the item it is closest to, less the dislike penalty
+    closeness: float  # cosine similarity to the history item it is closest to (what min_score reads)
     reason: str
 
 
@@ -89,30 +91,34 @@ def rank(
     if negative:
         neg = _similarity(embed([i.text for i in negative]), ids, similarities)
         penalty = s.down_penalty * np.clip(neg * np.array([i.weight for i in negative]), 0, None).max(axis=1)
-        score, closeness = score - penalty, closeness - penalty
+        # Only the ranking: a paper voted down once must not keep every later paper under min_score.
+        score = score - penalty
     order = sorted(range(len(candidates)), key=lambda k: (-score[k], candidates[k].id))
     return [Pick(candidates[k], float(score[k]), float(closeness[k]), _reason(positive, z[k])) for k in order]
 
 
 def _reason(items: list[_Item], z: np.ndarray) -> str:
     """The item that contributes most to a candidate's score; when that is the keywords, the
-    history item closest after them is named too: what the channel asked says more than the
-    keywords it typed once."""
+    history item that contributes most after them is named too."""
     order = np.argsort(-z)
     top = items[order[0]]
     if top.signal.kind != "keywords":
         return top.label
     asked = next((items[j] for j in order[1:] if items[j].signal.kind != "keywords"), None)
-    return f"{asked.label} (and this channel's keywords)" if asked is not None else top.label
+    return f"{top.label}; also {asked.label[0].lower()}{asked.label[1:]}" if asked is not None else top.label
 
 
 def _similarity(items: np.ndarray, ids: list[str], similarities: ChunkSimilarities) -> np.ndarray:
     """Cosine of each candidate's closest chunk to each item (candidates x items)."""
     out = np.full((len(ids), len(items)), -1.0)
     for j, vector in enumerate(items):
-        for i, sims in enumerate(similarities(vector, ids)):
-            if len(sims):
-                out[i, j] = float(sims.max())
+        per_paper = similarities(vector, ids)
+        lengths = np.array([len(x) for x in per_paper])
+        has = lengths > 0
+        if has.any():  # each paper's best chunk, in one pass over all of them
+            flat = np.concatenate([x for x in per_paper if len(x)])
+            starts = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
+            out[has, j] = np.maximum.reduceat(flat, starts)
     return out
 
 
@@ -121,6 +127,10 @@ def _items(history: list[Signal], keywords: str, papers: dict[str, Paper], s: Di
     positive: list[_Item] = []
     negative: list[_Item] = []
     kind_weight = {"question": 1.0, "cited": s.cited_weight, "liked": s.voted_weight, "disliked": 1.0}
+    # A year of questions: the newest MAX_ITEMS count, and nothing older than FORGET_HALF_LIVES
+    # half-lives (weighing under 0.4% of a new one), so a digest's cost stays bounded.
+    horizon = now - FORGET_HALF_LIVES * s.half_life_days * DAY_S
+    history = [sig for sig in history if sig.at >= horizon][-MAX_ITEMS:]
     for sig in history:
         decay = 0.5 ** (max(0.0, now - sig.at) / DAY_S / s.half_life_days)
         weight = kind_weight[sig.kind] * decay
@@ -145,7 +155,7 @@ def _items(history: list[Signal], keywords: str, papers: dict[str, Paper], s: Di
         if share > 0:
             kw = Signal("keywords", now, text=keywords)
             positive.append(_Item(keywords, max(s.thin_history, 1) * share, kw,
-                                  f"Matches this channel's keywords: {_short(keywords, 60)}"))  # fmt: skip
+                                  f"Matches this channel's keywords ({_short(keywords, 40)})"))  # fmt: skip
     return positive, negative
 
 

@@ -55,10 +55,9 @@ def period_at(sub: Subscription, now: datetime, weekly_day: int = 0) -> tuple[st
 def next_due(sub: Subscription, now: datetime, weekly_day: int = 0) -> datetime:
     """When ``sub``'s next digest falls due after ``now``."""
     _, due = period_at(sub, now, weekly_day)
-    step = timedelta(days=7 if sub.cadence == "weekly" else 1)
-    # Add in local wall time: a day is 23 or 25 hours when the clocks change.
-    later = (due.replace(tzinfo=None) + step).replace(tzinfo=due.tzinfo)
-    return later
+    # Aware datetimes in one zone add in wall time: the next 09:00 across a clock change is 23 or
+    # 25 hours later.
+    return due + timedelta(days=7 if sub.cadence == "weekly" else 1)
 
 
 def due_period(sub: Subscription, now: datetime, weekly_day: int = 0) -> str | None:

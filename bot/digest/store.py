@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS sent (
     channel TEXT NOT NULL,
     paper_id TEXT NOT NULL,
     period TEXT NOT NULL,
-    ts TEXT,                     -- the digest message
+    ts TEXT,                     -- the digest message (NULL while reserved, before it is posted)
     sent REAL NOT NULL,
     PRIMARY KEY (channel, paper_id)
 );
@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS seen (
     first_seen REAL NOT NULL,
     PRIMARY KEY (index_name, paper_id)
 );
+CREATE INDEX IF NOT EXISTS seen_by_time ON seen (index_name, first_seen);
+CREATE INDEX IF NOT EXISTS sent_by_period ON sent (channel, period);
 """
 
 
@@ -104,29 +106,44 @@ class DigestStore:
             rows = self._db.execute("SELECT paper_id FROM sent WHERE channel = ?", (channel,)).fetchall()
         return {r[0] for r in rows}
 
-    def record_sent(self, channel: str, period: str, paper_ids: list[str], ts: str | None, until: float,
-                    scheduled: bool = True) -> None:  # fmt: skip
-        """The digest of ``period`` was posted (or found empty): its papers are never sent again,
-        and the next one starts from papers first seen after ``until``. A ``scheduled`` one is the
-        channel's last period (one asked for with ``now`` is not)."""
+    def reserve(self, channel: str, period: str, paper_ids: list[str]) -> list[str]:
+        """Claim ``paper_ids`` for the digest of ``period`` before it is posted; returns those no
+        other digest of the channel has (in order). Two digests built at once (a scheduled one and
+        ``now``, or two processes) never post the same paper: the second finds it taken."""
+        now = time.time()
+        mine = []
+        with self._lock, self._db:
+            for p in paper_ids:
+                cur = self._db.execute("INSERT OR IGNORE INTO sent VALUES (?, ?, ?, NULL, ?)", (channel, p, period, now))
+                if cur.rowcount == 1:
+                    mine.append(p)
+        return mine
+
+    def release(self, channel: str, period: str) -> None:
+        """Give back what ``reserve`` took for a digest that was not posted (Slack refused it)."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM sent WHERE channel = ? AND period = ? AND ts IS NULL", (channel, period))
+
+    def started(self, channel: str, period: str) -> bool:
+        """Whether a digest of ``period`` reserved papers: a process that died after that may have
+        posted it, so it is not built again (a paper is never sent twice)."""
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM sent WHERE channel = ? AND period = ? LIMIT 1", (channel, period))
+            return row.fetchone() is not None
+
+    def record_sent(self, channel: str, period: str, ts: str | None, until: float, scheduled: bool = True) -> None:
+        """The digest of ``period`` was posted as message ``ts`` (or found empty): its reserved
+        papers are sent, and the next digest starts from papers first seen after ``until``. A
+        ``scheduled`` one is the channel's last period (one asked for with ``now`` is not)."""
         now = time.time()
         with self._lock, self._db:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO sent VALUES (?, ?, ?, ?, ?)", [(channel, p, period, ts, now) for p in paper_ids]
-            )
+            self._db.execute("UPDATE sent SET ts = ?, sent = ? WHERE channel = ? AND period = ?",
+                             (ts, now, channel, period))  # fmt: skip
             self._db.execute(
                 "UPDATE channels SET last_period = CASE WHEN ? THEN ? ELSE last_period END, since = MAX(since, ?), "
                 "updated = ? WHERE channel = ?",
                 (scheduled, period, until, now, channel),
             )
-
-    def digest_papers(self, channel: str, ts: str) -> list[str]:
-        """The papers of the digest posted as message ``ts``, in the order sent."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT paper_id FROM sent WHERE channel = ? AND ts = ? ORDER BY rowid", (channel, ts)
-            ).fetchall()
-        return [r[0] for r in rows]
 
     # -- reactions to digest items -----------------------------------------------------------
     def react(self, channel: str, paper_id: str, user: str, kind: str, value: int) -> None:
@@ -153,11 +170,12 @@ class DigestStore:
                 "INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [(index_name, p, at) for p in paper_ids]
             )
 
-    def first_seen(self, index_name: str, after: float) -> dict[str, float]:
-        """Papers first seen after ``after``, with when."""
+    def first_seen(self, index_name: str, after: float, until: float | None = None) -> dict[str, float]:
+        """Papers first seen after ``after`` (and at or before ``until``), with when."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT paper_id, first_seen FROM seen WHERE index_name = ? AND first_seen > ?", (index_name, after)
+                "SELECT paper_id, first_seen FROM seen WHERE index_name = ? AND first_seen > ? AND first_seen <= ?",
+                (index_name, after, float("inf") if until is None else until),
             ).fetchall()
         return dict(rows)
 

@@ -126,12 +126,10 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": RESTARTING})
         return next()  # button clicks are quick and still recorded
 
-    digests = Digests(settings, client, answerer.index, requests, pool, tell=lambda r, text: replier.respond(r, text=text))
+    digests = Digests(settings, client, answerer.index, requests, tell=lambda r, text: replier.respond(r, text=text))
     attach(app, digests)
 
     def answer_job(r: Request) -> Callable[[], None]:
-        if r.kind == "digest":
-            return lambda: digests.job(r)
         if r.kind == "ask":  # "Ask about this" on a digest: the thread says who asked what
             return lambda: (replier.post(r.channel, r.thread_ts, f"<@{r.user}> asked: {r.text}"), replier.answer(r))
         refs = add_refs(r.text)  # "add 2401.01234": the text in the log says which job it is
@@ -270,6 +268,13 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
 
     # Questions a stopped bot left unanswered: answer them, or apologise when they are old.
     for r in requests.orphans(s.recover_after_s):
+        if r.kind == "digest":  # posted on the digest's thread, or quietly dropped when its time is past
+            if requests.take_over(r):
+                if digests.still_due(r, s.recover_max_age_s):
+                    digests.submit(r)
+                else:
+                    requests.set_state(r.event_id, "failed")
+            continue
         if requests.take_over(r):
             fresh = time.time() - r.created < s.recover_max_age_s
             log.info("taking over question %s left %s by %s", r.event_id, r.state, r.owner)

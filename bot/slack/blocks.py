@@ -21,7 +21,7 @@ MAX_BLOCKS = 50
 TEXT_LIMIT = 11_000
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -45,22 +45,22 @@ def _markdown(text: str) -> list[dict[str, Any]]:
 
 def paper_link(paper) -> str:
     """The paper's title (mrkdwn) linked to its page where it has one."""
-    title = _escape(paper.display_title)
+    title = escape(paper.display_title)
     return f"<{paper.url}|{title}>" if paper.url else f"*{title}*"
 
 
 def _body(a: Answer) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if a.notice:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {_escape(a.notice)}"}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {escape(a.notice)}"}]})
     if a.refused:
-        blocks += _sections(":mag: " + _escape(a.text))
+        blocks += _sections(":mag: " + escape(a.text))
         nearest = "\n".join(f"• {paper_link(h.paper)}" for h in a.hits)
         if nearest:
             blocks += _sections("*Nearest papers (not close enough to cite):*\n" + nearest)
     else:
         if a.caveat:
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":grey_question: *Tentative:* {_escape(a.caveat)}"}]})
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":grey_question: *Tentative:* {escape(a.caveat)}"}]})
         blocks += _markdown(a.text)
         blocks += source_blocks(a)
     return blocks
@@ -70,8 +70,8 @@ def source_blocks(a: Answer) -> list[dict[str, Any]]:
     """The sources list under an answer (also what a streamed answer ends with)."""
     blocks: list[dict[str, Any]] = [{"type": "divider"}]
     for c in a.citations:
-        byline = f"\n_{_escape(c.paper.byline)}_" if c.paper.byline else ""
-        blocks += _sections(f"*[{c.n}]* {paper_link(c.paper)}{byline}\n> {_escape(c.evidence)}")
+        byline = f"\n_{escape(c.paper.byline)}_" if c.paper.byline else ""
+        blocks += _sections(f"*[{c.n}]* {paper_link(c.paper)}{byline}\n> {escape(c.evidence)}")
     return blocks
 
 

@@ -15,24 +15,25 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.digest.build import Digest, build_digest, history_counts, observe
-from bot.digest.history import channel_history
-from bot.digest.schedule import CADENCES, check_time, check_timezone, due_period, next_due
+from bot.digest.build import Digest, build_digest, first_digest_since, learned_from, observe
+from bot.digest.schedule import CADENCES, check_time, check_timezone, due_period, next_due, period_at
 from bot.digest.store import DigestStore, Subscription
 from bot.slack.blocks import feedback_vote
 from bot.slack.digest_blocks import asked_paper, digest_blocks, digest_text, shown_papers
 from bot.slack.reply import slack_error
-from bot.slack.requests_log import AnswerPool, PoolClosed, PoolFull, Request, RequestLog
+from bot.slack.requests_log import Request, RequestLog
 from index.reader import LiveIndex
 from index.settings import Settings
 
 log = logging.getLogger("paperbot.slack")
 WORD = "digest"
 # Slack errors that mean the bot cannot post in the channel until someone acts.
-GONE = ("not_in_channel", "channel_not_found", "is_archived")
+GONE = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
+MAX_TRIES = 3  # a scheduled digest Slack refused for another reason is tried this often in its period
 SCHEDULED = "digest:"  # event id prefix of a scheduled digest: digest:<channel>:<period>
 NOW = "digest-now:"  # ...of /paper digest now: digest-now:<trigger id>
 USAGE = (
@@ -65,23 +66,25 @@ class Digests:
     """The digest side of one Bolt app."""
 
     def __init__(
-        self, settings: Settings, client: Any, index: LiveIndex, requests: RequestLog, pool: AnswerPool,
+        self, settings: Settings, client: Any, index: LiveIndex, requests: RequestLog,
         tell: Callable[[Request, str], None], now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:  # fmt: skip
         """``tell(r, text)`` says something to the one who asked ``r`` alone (Replier.respond: through
         the command's response_url, which works where the bot is not a member)."""
         self.settings, self.s = settings, settings.digest
-        self.client, self.index, self.requests, self.pool, self.now = client, index, requests, pool, now
+        self.client, self.index, self.requests, self.now = client, index, requests, now
         self._tell_asker = tell
         self.store = DigestStore(settings.digest_path)
         self._observed = ""  # the last generation whose papers were noted as seen
+        self._jobs = ThreadPoolExecutor(1, thread_name_prefix="paperbot-digest-post")
+        self._failures: dict[str, int] = {}  # scheduled digests Slack refused, by event id
 
     # -- /paper digest -----------------------------------------------------------------------
     def command(self, words: list[str], channel: str, user: str, trigger_id: str, team: str = "",
                 response_url: str | None = None) -> str:  # fmt: skip
         """What ``/paper digest <words>`` does, answered in its ack."""
         sub = self.store.subscription(channel) or Subscription(
-            channel, at=self.s.default_time, tz=self.s.default_timezone
+            channel, at=self.s.default_time, tz=self.s.default_timezone, since=first_digest_since(time.time())
         )
         verb, rest = (words[0].lower(), words[1:]) if words else ("settings", [])
         if verb == "on":
@@ -107,11 +110,7 @@ class Digests:
                         team=team)  # fmt: skip
             if not self.requests.claim(r):
                 return ""
-            try:
-                self.pool.submit(lambda: self.job(r))
-            except (PoolFull, PoolClosed):
-                self.requests.set_state(r.event_id, "failed")
-                return ":warning: I'm busy right now; please ask for the digest again in a few minutes."
+            self.submit(r)
             return ":newspaper: Putting a digest together for this channel…"
         if verb == "help":
             return USAGE
@@ -138,11 +137,15 @@ class Digests:
                 "Make sure I'm in this channel (`/invite @paperbot`) so I can post it.")  # fmt: skip
 
     def _settings_text(self, sub: Subscription) -> str:
+        """The settings and, cheaply (this is an ack), what the digest has to learn from."""
         state = f"on, {self._describe(sub)}" if sub.enabled else "off (`/paper digest on` starts it)"
-        counts = history_counts(channel_history(self.settings, sub.channel, self.store), sub.keywords)
-        learned = Digest(sub.channel, 0.0, 0.0, [], 0, counts).learned_from()
+        counts = {"question": self.requests.count_asked(sub.channel)}
+        for reaction in self.store.reactions(sub.channel):
+            kind = "liked" if reaction.value > 0 else "disliked"
+            counts[kind] = counts.get(kind, 0) + 1
+        counts["keywords"] = 1 if sub.keywords else 0
         keywords = f"“{sub.keywords}”" if sub.keywords else "none (`/paper digest keywords ...`)"
-        return f"*Digest:* {state}\n*Keywords:* {keywords}\n*Learned from:* {learned}\n\n{USAGE}"
+        return f"*Digest:* {state}\n*Keywords:* {keywords}\n*Learns from:* {learned_from(counts)}\n\n{USAGE}"
 
     # -- the schedule ------------------------------------------------------------------------
     def tick(self) -> list[str]:
@@ -154,20 +157,36 @@ class Digests:
                 observe(idx, self.store)
                 self._observed = idx.generation.name
         for sub in self.store.enabled():
-            period = due_period(sub, now, self.s.weekly_day)
+            try:  # one channel's broken settings must not stop the others'
+                period = due_period(sub, now, self.s.weekly_day)
+            except Exception:  # noqa: BLE001
+                log.exception("digest schedule of %s is broken; skipped", sub.channel)
+                continue
             if period is None:
                 continue
             r = Request(f"{SCHEDULED}{sub.channel}:{period}", "digest", sub.channel, None, None, "", period)
             if not self.requests.claim(r):
                 continue  # posted, or being posted, by this or another process
-            try:
-                self.pool.submit(lambda r=r: self.job(r))
-            except (PoolFull, PoolClosed):
-                # Left pending for the next start to take over; this process is going away.
-                log.warning("digest %s could not be queued", r.event_id)
-                continue
+            self.submit(r)
             claimed.append(r.event_id)
         return claimed
+
+    def submit(self, r: Request) -> None:
+        """Post the digest ``r`` claimed, on the digest's own thread: digests never wait behind
+        questions, nor take their workers."""
+        self._jobs.submit(self.job, r)
+
+    def still_due(self, r: Request, max_age_s: float) -> bool:
+        """Whether a digest a stopped bot left should still be posted: a scheduled one while its
+        period lasts (never late, in the next one), one asked for ``now`` while younger than
+        ``max_age_s``."""
+        if r.event_id.startswith(NOW):
+            return time.time() - r.created < max_age_s
+        sub = self.store.subscription(r.channel)
+        try:
+            return sub is not None and sub.enabled and period_at(sub, self.now(), self.s.weekly_day)[0] == r.text
+        except Exception:  # noqa: BLE001 - broken settings: not due
+            return False
 
     def start(self) -> threading.Event:
         """Look for due digests now (one that fell due while the bot was down is posted on start)
@@ -187,43 +206,65 @@ class Digests:
 
     # -- posting -----------------------------------------------------------------------------
     def job(self, r: Request) -> None:
-        """Build and post the digest ``r`` claimed (scheduled, or ``now``), then record it done."""
+        """Build and post the digest ``r`` claimed (scheduled, or ``now``), then record it done.
+        A scheduled one Slack refused for a passing reason is tried again at the next checks
+        (``MAX_TRIES`` in all); one it refused because the bot cannot post there turns the
+        channel's digest off."""
         self.requests.set_state(r.event_id, "answering")
         try:
             self._post(r)
             self.requests.set_state(r.event_id, "done")
         except Exception as e:
-            log.exception("digest %s failed", r.event_id)
+            error = slack_error(e)
+            log.exception("digest %s failed (%s)", r.event_id, error or type(e).__name__)
             self.requests.set_state(r.event_id, "failed")
-            gone = slack_error(e) in GONE
             if r.event_id.startswith(NOW):
-                self._tell(r, f":warning: Sorry, I could not post the digest here"
-                              f"{' (invite me with `/invite @paperbot`)' if gone else ''}.")  # fmt: skip
-            elif gone:  # the bot was removed, or the channel archived: stop trying every period
+                gone = " (invite me with `/invite @paperbot`)" if error in GONE else ""
+                self._tell(r, f":warning: Sorry, I could not post the digest here{gone}.")
+            elif error in GONE:  # the bot was removed, or the channel archived: stop trying every period
                 sub = self.store.subscription(r.channel)
                 if sub is not None:
                     self.store.save(dataclasses.replace(sub, enabled=False))
-                log.warning("digest for %s turned off: Slack says %s", r.channel, slack_error(e))
+                log.warning("digest for %s turned off: Slack says %s", r.channel, error)
+            else:
+                self._failures[r.event_id] = tries = self._failures.get(r.event_id, 0) + 1
+                if tries < MAX_TRIES:
+                    self.requests.release(r.event_id)  # claimed again at the next check
 
     def _post(self, r: Request) -> None:
-        sub = self.store.subscription(r.channel) or Subscription(r.channel, since=time.time() - 7 * 86_400)
         scheduled = r.event_id.startswith(SCHEDULED)
         period = r.text if scheduled else f"now:{r.event_id[len(NOW):]}"
+        if self.store.started(r.channel, period):
+            # A process died after reserving this digest's papers, perhaps after posting it:
+            # not posted again (a paper is never sent twice).
+            log.warning("digest %s was started by a process that stopped; not posted again", r.event_id)
+            self.store.record_sent(r.channel, period, None, 0.0, scheduled)
+            return
+        sub = self.store.subscription(r.channel)
+        since = sub.since if sub is not None else first_digest_since(time.time())
         with self.index.use() as idx:
-            d = build_digest(self.settings, idx, self.store, r.channel, sub.since)
-        if not d.picks:
+            d = build_digest(self.settings, idx, self.store, r.channel, since)
+        blocks = digest_blocks(d, self.now())
+        mine = self.store.reserve(r.channel, period, shown_papers(blocks))
+        if not mine:
             log.info("digest %s: nothing new close enough to %s's interests (%d candidates)", r.event_id,
                      r.channel, d.candidates)  # fmt: skip
-            self.store.record_sent(r.channel, period, [], None, d.until, scheduled)
+            self.store.record_sent(r.channel, period, None, d.until, scheduled)
             if not scheduled:
                 self._tell(r, f"No new papers close to what this channel asks about since the last digest "
                               f"({d.candidates} added). I'll keep looking.")  # fmt: skip
             return
-        blocks = digest_blocks(d, self.now())
-        posted = self.client.chat_postMessage(channel=r.channel, text=digest_text(d), blocks=blocks,
-                                              unfurl_links=False, unfurl_media=False)  # fmt: skip
-        self.store.record_sent(r.channel, period, shown_papers(blocks), posted["ts"], d.until, scheduled)
-        log.info("digest %s posted: %d papers", r.event_id, len(shown_papers(blocks)))
+        if len(mine) < len(shown_papers(blocks)):  # another digest took some of them meanwhile
+            d = dataclasses.replace(d, picks=[p for p in d.picks if p.paper.id in set(mine)])
+            blocks = digest_blocks(d, self.now())
+        try:
+            posted = self.client.chat_postMessage(channel=r.channel, text=digest_text(d), blocks=blocks,
+                                                  unfurl_links=False, unfurl_media=False)  # fmt: skip
+        except Exception:
+            self.store.release(r.channel, period)  # not sent: they may go in a later digest
+            raise
+        self.store.record_sent(r.channel, period, posted["ts"], d.until, scheduled)
+        log.info("digest %s posted: %d papers", r.event_id, len(mine))
 
     def _tell(self, r: Request, text: str) -> None:
         try:

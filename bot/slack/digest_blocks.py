@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.digest.build import Digest
-from bot.slack.blocks import DOWN, MAX_BLOCKS, TEXT_LIMIT, UP, _escape, paper_link, text_size
+from bot.slack.blocks import DOWN, MAX_BLOCKS, TEXT_LIMIT, UP, escape, paper_link, text_size
 
 ASK_ACTION = "digest_ask"
 VOTE_ACTION = "digest_feedback"
@@ -28,10 +28,10 @@ def digest_blocks(d: Digest, when: datetime | None = None) -> list[dict[str, Any
     ]  # fmt: skip
     for i, pick in enumerate(d.picks):
         paper = pick.paper
-        byline = f"\n_{_escape(paper.byline)}_" if paper.byline else ""
+        byline = f"\n_{escape(paper.byline)}_" if paper.byline else ""
         section = {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{paper_link(paper)}*{byline}\n:bulb: {_escape(pick.reason)}"[:2900]},
+            "text": {"type": "mrkdwn", "text": f"*{paper_link(paper)}*{byline}\n:bulb: {escape(pick.reason)}"[:2900]},
             "accessory": {"type": "button", "action_id": ASK_ACTION, "value": ask_value(paper.id, paper.display_title),
                           "text": {"type": "plain_text", "text": "Ask about this"},
                           "accessibility_label": f"Ask paperbot about {paper.display_title[:60]}"},

@@ -76,6 +76,8 @@ class RequestLog:
         self.owner = owner or this_process()
         self._db = open_shared(path, threads=True)  # two bot processes may share the file
         self._db.execute(_SCHEMA)
+        # A channel's history (the digest) and a digest thread's asks are read by channel.
+        self._db.execute("CREATE INDEX IF NOT EXISTS requests_by_channel ON requests (channel, thread_ts)")
         have = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
         for name, decl in _ADDED:
             if name not in have:
@@ -98,6 +100,15 @@ class RequestLog:
                  r.response_url, r.team),  # fmt: skip
             )
         return cur.rowcount == 1
+
+    def release(self, event_id: str) -> None:
+        """Drop our claim on a request not yet started, so that it can be claimed again (a
+        digest that could not be posted now is tried again at the next check)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "DELETE FROM requests WHERE event_id = ? AND owner = ? AND state IN ('pending', 'failed')",
+                (event_id, self.owner),
+            )
 
     def seen(self, event_id: str) -> bool:
         with self._lock:
@@ -124,6 +135,16 @@ class RequestLog:
                 (channel, *QUESTION_KINDS),
             ).fetchall()
         return [Request(*row) for row in rows]
+
+    def count_asked(self, channel: str) -> int:
+        """How many questions were answered in ``channel``."""
+        marks = ", ".join("?" * len(QUESTION_KINDS))
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT COUNT(*) FROM requests WHERE channel = ? AND state = 'done' AND kind IN ({marks})",
+                (channel, *QUESTION_KINDS),
+            ).fetchone()
+        return int(row[0])
 
     def thread_asks(self, channel: str, thread_ts: str) -> list[str]:
         """The "Ask about this" questions of a digest's thread, oldest first: a follow-up there is
