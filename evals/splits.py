@@ -15,7 +15,9 @@ from pathlib import Path
 
 from evals.questions import BUNDLED_TEST, BUNDLED_TEST_TYPOS, Question, load_questions
 
-HELD_OUT = (BUNDLED_TEST, BUNDLED_TEST_TYPOS)
+# The next held-out set, sealed until the next piece of work on answer quality ends (its README).
+SEALED = BUNDLED_TEST.parent / "sealed" / "bundled_test_next.jsonl"
+HELD_OUT = (BUNDLED_TEST, BUNDLED_TEST_TYPOS, SEALED)
 
 
 def file_hash(path: Path) -> str:

@@ -26,7 +26,7 @@ class DigestSettings(Section):
         "interests drift.",
     )
     temperature: float = Field(
-        0.2, gt=0,
+        0.5, gt=0,
         description="How sharply a candidate's score follows its closest history items rather than all of "
         "them (a softmax temperature over cosine similarities): a channel with several topics is not "
         "averaged into none. Chosen on the dev channels.",
@@ -45,7 +45,7 @@ class DigestSettings(Section):
         description="Weight of a paper voted up (or asked about) in an earlier digest, or of an answer voted up.",
     )
     down_penalty: float = Field(
-        1.0, ge=0,
+        0.5, ge=0,
         description="How much a candidate's similarity to a paper voted down in a digest is taken off its score.",
     )
     thin_history: int = Field(
