@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from bot.digest.rank import DAY_S
+from evals.metrics import ndcg_at, precision_at
 
 HERE = Path(__file__).parent / "questions"
 SPLITS = {"dev": "bundled_dev.jsonl", "test": "bundled_test.jsonl"}
@@ -100,16 +101,6 @@ def make_channels(split: str, n: int, new: list[str], now: float, seed: int) -> 
         asked = [{**q, "at": now - rng.uniform(1, 90) * DAY_S} for q in asked]
         channels.append(Channel(f"CSIM{split.upper()}{i:02d}", chosen, "; ".join(keywords[t] for t in chosen), asked))
     return channels
-
-
-def precision_at(ranked: list[str], relevant: set[str], k: int) -> float:
-    return sum(1 for p in ranked[:k] if p in relevant) / k
-
-
-def ndcg_at(ranked: list[str], relevant: set[str], k: int) -> float:
-    from evals.metrics import ndcg_at as ndcg
-
-    return ndcg(ranked, {p: 1 for p in relevant}, k)
 
 
 class Simulation:
@@ -244,9 +235,10 @@ def run(sim: Simulation, digest_settings, seed: int, full: bool = True) -> dict[
                 continue  # nothing to find in this batch: not scored
             row: dict[str, Any] = {"channel": ch.id, "round": batch + 1, "relevant": len(rel),
                                    "candidates": len(sim.batches[batch])}  # fmt: skip
+            graded = {p: 1 for p in rel}
             for name, ranking in rankings.items():
-                row[f"{name}_p5"] = precision_at(ranking, rel, 5)
-                row[f"{name}_ndcg10"] = ndcg_at(ranking, rel, 10)
+                row[f"{name}_p5"] = precision_at(ranking, graded, 5)
+                row[f"{name}_ndcg10"] = ndcg_at(ranking, graded, 10)
             if full:
                 row["posted"] = len(posted)
                 row["posted_relevant"] = sum(1 for p in posted if p in rel)

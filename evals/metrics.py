@@ -24,6 +24,11 @@ def recall_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> flo
     return len(rel & set(ranked[:k])) / len(rel) if rel else 0.0
 
 
+def precision_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
+    """Share of the first ``k`` places (not of what was ranked) holding a relevant document."""
+    return sum(1 for d in ranked[:k] if relevant.get(d, 0) > 0) / k
+
+
 def mrr_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
     for i, doc in enumerate(ranked[:k]):
         if relevant.get(doc, 0) > 0:

@@ -61,6 +61,16 @@ def ask_history(settings, channel: str, text: str, created: float | None = None)
     log.set_state(r.event_id, "done")
 
 
+def opted_in(url: str, settings, question: str = "How do gardeners route tomatoes?", papers=NEW,
+             schedule: str = "daily 09:00 UTC") -> None:
+    """C1 turns its digest on and has asked ``question``; then ``papers`` are added (a second
+    later: generations are stamped to the second, and these must arrive after opting in)."""
+    command(url, f"digest on {schedule}".strip())
+    ask_history(settings, "C1", question)
+    time.sleep(1.1)
+    ingest_papers(settings, papers)
+
+
 def test_digest_settings_are_answered_in_the_ack_and_kept_across_a_restart(digest_bot, api):
     url, _, _ = digest_bot()
     assert "off" in command(url, "digest")  # off by default
@@ -82,10 +92,7 @@ def test_digest_settings_are_answered_in_the_ack_and_kept_across_a_restart(diges
 
 def test_digest_now_posts_one_message_in_slack_conventions_and_never_repeats_a_paper(digest_bot, api, fake_settings):
     url, _, _ = digest_bot()
-    command(url, "digest on daily 09:00 UTC")
-    ask_history(fake_settings, "C1", "How do gardeners route tomatoes to expert gardeners?")
-    time.sleep(1.1)  # generations are stamped to the second: these arrive after opting in
-    ingest_papers(fake_settings, NEW)
+    opted_in(url, fake_settings, "How do gardeners route tomatoes to expert gardeners?")
     assert "Putting a digest together" in command(url, "digest now", trigger="now1")
     assert wait_for(lambda: len(digests(api)) == 1)
     (post,) = digests(api)
@@ -116,10 +123,7 @@ def test_digest_now_posts_one_message_in_slack_conventions_and_never_repeats_a_p
 
 def test_scheduled_digest_is_posted_once_per_period_on_a_fake_clock(digest_bot, api, fake_settings):
     url, _, app = digest_bot()
-    command(url, "digest on daily 09:00 UTC")
-    ask_history(fake_settings, "C1", "How do gardeners route tomatoes?")
-    time.sleep(1.1)
-    ingest_papers(fake_settings, NEW[:2])
+    opted_in(url, fake_settings, papers=NEW[:2])
     d = digests_of(app)
     now = datetime.now(UTC)
     tomorrow = now.replace(hour=9, minute=0, second=0, microsecond=0)  # the first 09:00 after opting in
@@ -145,10 +149,7 @@ def test_scheduled_digest_is_posted_once_per_period_on_a_fake_clock(digest_bot, 
 def test_digest_where_the_bot_cannot_post_tells_the_asker_and_a_scheduled_one_turns_itself_off(digest_bot, api,
                                                                                                 fake_settings):  # fmt: skip
     url, _, app = digest_bot()
-    command(url, "digest on daily 09:00 UTC")
-    ask_history(fake_settings, "C1", "How do gardeners route tomatoes?")
-    time.sleep(1.1)
-    ingest_papers(fake_settings, NEW)
+    opted_in(url, fake_settings)
     api.errors["chat.postMessage"] = "not_in_channel"
     command(url, "digest now", trigger="nm", response_url=api.new_response_url())
     assert wait_for(lambda: any("/invite @paperbot" in p.get("text", "") for p in api.succeeded("response")))
@@ -164,10 +165,7 @@ def test_digest_where_the_bot_cannot_post_tells_the_asker_and_a_scheduled_one_tu
 def test_a_scheduled_digest_and_one_asked_for_at_the_same_time_never_send_a_paper_twice(digest_bot, api, fake_settings,
                                                                                         monkeypatch):  # fmt: skip
     url, _, app = digest_bot()
-    command(url, "digest on daily 09:00 UTC")
-    ask_history(fake_settings, "C1", "How do gardeners route tomatoes to expert gardeners?")
-    time.sleep(1.1)
-    ingest_papers(fake_settings, NEW)
+    opted_in(url, fake_settings, "How do gardeners route tomatoes to expert gardeners?")
     import bot.slack.digest as slack_digest
 
     def slow_build(*args, **kwargs):
@@ -312,10 +310,7 @@ def click(url: str, action_id: str, value: str, message_ts: str, user: str = "U2
 
 def test_votes_and_ask_about_this_answer_in_the_digests_thread(digest_bot, api, fake_settings):
     url, _, _ = digest_bot()
-    command(url, "digest on")
-    ask_history(fake_settings, "C1", "How do gardeners route tomatoes?")
-    time.sleep(1.1)
-    ingest_papers(fake_settings, NEW)
+    opted_in(url, fake_settings, schedule="")
     command(url, "digest now", trigger="n1")
     assert wait_for(lambda: len(digests(api)) == 1)
     ts = digests(api)[0]["_ts"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from bot.digest.history import Signal, channel_history
 from bot.digest.rank import DAY_S, Pick, rank
-from bot.digest.store import DigestStore
+from bot.digest.store import DigestStore, Subscription
 from index.reader import LoadedIndex
 from index.settings import Settings
 
@@ -65,6 +65,11 @@ def first_digest_since(now: float) -> float:
     return now - FIRST_DIGEST_DAYS * DAY_S
 
 
+def digest_since(sub: Subscription | None, now: float) -> float:
+    """Where the channel's next digest starts: its last digest (or opting in), else a week back."""
+    return sub.since if sub is not None and sub.since else first_digest_since(now)
+
+
 def generation_time(index: LoadedIndex) -> float:
     """When the generation was published (its manifest's creation), in epoch seconds."""
     created = index.generation.manifest().get("created")
@@ -72,9 +77,10 @@ def generation_time(index: LoadedIndex) -> float:
 
 
 def observe(index: LoadedIndex, store: DigestStore) -> float:
-    """Note the generation's papers not seen before as added when it was created; returns that time."""
+    """Note the generation's papers not seen before as added when it was created (once per
+    generation and store); returns that time."""
     at = generation_time(index)
-    store.observe(index.settings.index.name, list(index.papers), at)
+    store.observe(index.settings.index.name, list(index.papers), at, generation=index.generation.name)
     return at
 
 

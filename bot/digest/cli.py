@@ -4,29 +4,15 @@ people and for evaluation), read from the same data dir the bot uses."""
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from bot.edge import print_json, settings_from_env
 from index.errors import BadInput
-
-
-
-def _since(value: str | None, subscribed_since: float | None, now: float) -> float:
-    if value is not None:
-        try:
-            day = date.fromisoformat(value)
-        except ValueError as e:
-            raise BadInput(f"--since {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01.") from e
-        return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
-    if subscribed_since:
-        return subscribed_since
-    from bot.digest.build import first_digest_since
-
-    return first_digest_since(now)
+from index.settings.feed import parse_day
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from bot.digest.build import build_digest
+    from bot.digest.build import build_digest, digest_since
     from bot.digest.store import DigestStore
     from index.reader import open_index
 
@@ -37,7 +23,11 @@ def cmd_digest(args: argparse.Namespace) -> int:
     sub = store.subscription(args.channel)
     index = open_index(settings)
     now = datetime.now(timezone.utc).timestamp()
-    since = _since(args.since, sub.since if sub else None, now)
+    if args.since is not None:
+        day = parse_day(args.since, "--since")
+        since = datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+    else:
+        since = digest_since(sub, now)
     with index.use() as idx:
         digest = build_digest(settings, idx, store, args.channel, since, limit=args.limit, now=now)
     if args.json:

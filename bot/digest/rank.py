@@ -149,13 +149,11 @@ def _items(history: list[Signal], keywords: str, papers: dict[str, Paper], s: Di
             positive.append(_Item(paper.text, weight, sig, f"Like “{title}”, which this channel liked {_day(sig.at)}"))
         else:
             positive.append(_Item(paper.text, weight, sig, f"Like “{title}”, cited in an answer here {_day(sig.at)}"))
-    if keywords.strip():
+    if keywords.strip():  # worth thin_history questions, shared out over those asked (thin_history >= 1)
         asked = sum(1 for i in positive if i.signal.kind == "question")
-        share = s.thin_history / (s.thin_history + asked) if s.thin_history + asked else 0.0
-        if share > 0:
-            kw = Signal("keywords", now, text=keywords)
-            positive.append(_Item(keywords, max(s.thin_history, 1) * share, kw,
-                                  f"Matches this channel's keywords ({_short(keywords, 40)})"))  # fmt: skip
+        weight = s.thin_history * s.thin_history / (s.thin_history + asked)
+        positive.append(_Item(keywords, weight, Signal("keywords", now, text=keywords),
+                              f"Matches this channel's keywords ({_short(keywords, 40)})"))  # fmt: skip
     return positive, negative
 
 
@@ -165,7 +163,12 @@ def _short(text: str, limit: int = 90) -> str:
 
 
 def _day(at: float) -> str:
-    return time.strftime("on %d %b %Y", time.gmtime(at)).replace(" 0", " ")
+    return f"on {day(at)}"
+
+
+def day(at: float) -> str:
+    """A day for people, "7 Dec 2026" (UTC)."""
+    return time.strftime("%d %b %Y", time.gmtime(at)).lstrip("0")
 
 
 __all__ = ["Pick", "rank"]

@@ -78,6 +78,7 @@ class DigestStore:
         self._db = open_shared(path, threads=True)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        self._observed: set[tuple[str, str]] = set()  # (index, generation) noted by observe
 
     # -- subscriptions ------------------------------------------------------------------------
     def subscription(self, channel: str) -> Subscription | None:
@@ -162,13 +163,18 @@ class DigestStore:
         return [Reaction(*r) for r in rows]
 
     # -- when papers arrived -----------------------------------------------------------------
-    def observe(self, index_name: str, paper_ids: list[str], at: float) -> None:
+    def observe(self, index_name: str, paper_ids: list[str], at: float, generation: str = "") -> None:
         """Papers of the index's current generation: those not seen before were added at ``at``
-        (the generation's creation). Any ingest counts: the feed, `paperbot add`, a file."""
+        (the generation's creation). Any ingest counts: the feed, `paperbot add`, a file. A
+        ``generation`` this store noted already is not read again (100k ids at every digest)."""
+        if generation and (index_name, generation) in self._observed:
+            return
         with self._lock, self._db:
             self._db.executemany(
                 "INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [(index_name, p, at) for p in paper_ids]
             )
+        if generation:
+            self._observed.add((index_name, generation))
 
     def first_seen(self, index_name: str, after: float, until: float | None = None) -> dict[str, float]:
         """Papers first seen after ``after`` (and at or before ``until``), with when."""

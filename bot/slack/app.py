@@ -31,7 +31,7 @@ from bot.answer.answerer import Answerer
 from bot.slack.adding import add_refs, adding
 from bot.slack.requests_log import REQUESTS_FILE, AnswerPool, PoolClosed, PoolFull, Request, RequestLog
 from bot.slack.blocks import FEEDBACK_ACTION, feedback_vote
-from bot.slack.digest import Digests, attach, digest_words
+from bot.slack.digest import Digests, attach, digest_words, digests_of
 from bot.slack.digest_blocks import ASK_ACTION, VOTE_ACTION
 from bot.slack.client import web_client
 from bot.slack.reply import INVITE_HINT, NOT_A_MEMBER, Replier  # noqa: F401 - re-exported for callers
@@ -42,8 +42,6 @@ log = logging.getLogger("paperbot.slack")
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 # Each app's answering pool and drain timeout, for the SIGTERM handlers.
 _POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# Each app's digest schedule (its stop event): stopped when the app drains.
-_SCHEDULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class RateLimiter:
@@ -284,7 +282,7 @@ def create_app(settings: Settings, answerer: Answerer, token_verification: bool 
             except PoolFull:
                 notices.submit(replier.apologise, r)
     # Digests due now (one that fell due while the bot was down) and then every check_every_s.
-    _SCHEDULES[app] = digests.start()
+    digests.start()
     return app
 
 
@@ -301,8 +299,7 @@ def drain(app, server=None, timeout: float | None = None) -> bool:
     """Stop taking questions, finish the queued and running ones (up to the drain timeout),
     then stop ``server``. Unfinished ones stay pending in the log; the next start takes them."""
     pool, default_timeout = _POOLS[app]
-    if app in _SCHEDULES:
-        _SCHEDULES[app].set()
+    digests_of(app).stop()
     pool.close()
     log.info("draining: no new questions; finishing the ones in hand")
     finished = pool.drain(default_timeout if timeout is None else timeout)

@@ -19,12 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.digest.build import Digest, build_digest, first_digest_since, learned_from, observe
+from bot.digest.build import Digest, build_digest, digest_since, first_digest_since, learned_from, observe
 from bot.digest.schedule import CADENCES, check_time, check_timezone, due_period, next_due, period_at
 from bot.digest.store import DigestStore, Subscription
 from bot.slack.blocks import feedback_vote
 from bot.slack.digest_blocks import asked_paper, digest_blocks, digest_text, shown_papers
-from bot.slack.reply import slack_error
+from bot.slack.reply import NOT_A_MEMBER, Replier, slack_error
 from bot.slack.requests_log import Request, RequestLog
 from index.reader import LiveIndex
 from index.settings import Settings
@@ -32,7 +32,7 @@ from index.settings import Settings
 log = logging.getLogger("paperbot.slack")
 WORD = "digest"
 # Slack errors that mean the bot cannot post in the channel until someone acts.
-GONE = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
+GONE = (*NOT_A_MEMBER, "is_archived", "restricted_action")
 MAX_TRIES = 3  # a scheduled digest Slack refused for another reason is tried this often in its period
 SCHEDULED = "digest:"  # event id prefix of a scheduled digest: digest:<channel>:<period>
 NOW = "digest-now:"  # ...of /paper digest now: digest-now:<trigger id>
@@ -75,9 +75,9 @@ class Digests:
         self.client, self.index, self.requests, self.now = client, index, requests, now
         self._tell_asker = tell
         self.store = DigestStore(settings.digest_path)
-        self._observed = ""  # the last generation whose papers were noted as seen
         self._jobs = ThreadPoolExecutor(1, thread_name_prefix="paperbot-digest-post")
         self._failures: dict[str, int] = {}  # scheduled digests Slack refused, by event id
+        self._stop = threading.Event()
 
     # -- /paper digest -----------------------------------------------------------------------
     def command(self, words: list[str], channel: str, user: str, trigger_id: str, team: str = "",
@@ -153,9 +153,7 @@ class Digests:
         claimed = []
         now = self.now()
         with self.index.use() as idx:  # note each generation's new papers as it appears
-            if idx.generation.name != self._observed:
-                observe(idx, self.store)
-                self._observed = idx.generation.name
+            observe(idx, self.store)
         for sub in self.store.enabled():
             try:  # one channel's broken settings must not stop the others'
                 period = due_period(sub, now, self.s.weekly_day)
@@ -188,21 +186,23 @@ class Digests:
         except Exception:  # noqa: BLE001 - broken settings: not due
             return False
 
-    def start(self) -> threading.Event:
+    def start(self) -> None:
         """Look for due digests now (one that fell due while the bot was down is posted on start)
-        and every ``check_every_s``; set the returned event to stop."""
-        stop = threading.Event()
+        and every ``check_every_s``, until ``stop``."""
 
         def loop() -> None:
-            while not stop.is_set():
+            while not self._stop.is_set():
                 try:
                     self.tick()
                 except Exception:  # noqa: BLE001 - a broken tick must not end the schedule
                     log.exception("digest schedule check failed")
-                stop.wait(self.s.check_every_s)
+                self._stop.wait(self.s.check_every_s)
 
         threading.Thread(target=loop, name="paperbot-digest", daemon=True).start()
-        return stop
+
+    def stop(self) -> None:
+        """No more schedule checks (the app drains); a digest being posted finishes."""
+        self._stop.set()
 
     # -- posting -----------------------------------------------------------------------------
     def job(self, r: Request) -> None:
@@ -240,12 +240,12 @@ class Digests:
             log.warning("digest %s was started by a process that stopped; not posted again", r.event_id)
             self.store.record_sent(r.channel, period, None, 0.0, scheduled)
             return
-        sub = self.store.subscription(r.channel)
-        since = sub.since if sub is not None else first_digest_since(time.time())
+        since = digest_since(self.store.subscription(r.channel), time.time())
         with self.index.use() as idx:
             d = build_digest(self.settings, idx, self.store, r.channel, since)
         blocks = digest_blocks(d, self.now())
-        mine = self.store.reserve(r.channel, period, shown_papers(blocks))
+        shown = shown_papers(blocks)
+        mine = self.store.reserve(r.channel, period, shown)
         if not mine:
             log.info("digest %s: nothing new close enough to %s's interests (%d candidates)", r.event_id,
                      r.channel, d.candidates)  # fmt: skip
@@ -254,7 +254,7 @@ class Digests:
                 self._tell(r, f"No new papers close to what this channel asks about since the last digest "
                               f"({d.candidates} added). I'll keep looking.")  # fmt: skip
             return
-        if len(mine) < len(shown_papers(blocks)):  # another digest took some of them meanwhile
+        if len(mine) < len(shown):  # another digest took some of them meanwhile
             d = dataclasses.replace(d, picks=[p for p in d.picks if p.paper.id in set(mine)])
             blocks = digest_blocks(d, self.now())
         try:
@@ -267,10 +267,7 @@ class Digests:
         log.info("digest %s posted: %d papers", r.event_id, len(mine))
 
     def _tell(self, r: Request, text: str) -> None:
-        try:
-            self._tell_asker(r, text)
-        except Exception as e:  # noqa: BLE001 - a notice must not fail the job
-            log.warning("telling %s about digest %s failed: %s", r.user, r.event_id, e)
+        Replier.safe(self._tell_asker, r=r, text=text)  # a notice must not fail the job
 
     # -- the digest's buttons ----------------------------------------------------------------
     def vote(self, body: dict, action: dict) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.digest.build import Digest
+from bot.digest.rank import day
 from bot.slack.blocks import DOWN, MAX_BLOCKS, TEXT_LIMIT, UP, escape, paper_link, text_size
 
 ASK_ACTION = "digest_ask"
@@ -23,7 +24,7 @@ BLOCKS_PER_PAPER = 2  # the paper and its feedback buttons
 def digest_blocks(d: Digest, when: datetime | None = None) -> list[dict[str, Any]]:
     when = when or datetime.now(timezone.utc)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f":newspaper: New papers for this channel, {when:%d %b %Y}".replace(" 0", " ")}},
+        {"type": "header", "text": {"type": "plain_text", "text": f":newspaper: New papers for this channel, {day(when.timestamp())}"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": _picked_from(d)}]},
     ]  # fmt: skip
     for i, pick in enumerate(d.picks):

@@ -45,8 +45,10 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS requests (
 )"""
 # Columns added after the first release: (name, declaration), appended to older files on open.
 _ADDED = (("team", "TEXT"), ("run_id", "TEXT"))
-# Kinds of request that are questions a channel asked (a digest's "Ask about this" included).
+# Kinds of request that are questions a channel asked (a digest's "Ask about this" included),
+# and the rows of a channel's answered questions.
 QUESTION_KINDS = ("event", "command", "ask")
+_ASKED_IN = f"channel = ? AND state = 'done' AND kind IN ({', '.join('?' * len(QUESTION_KINDS))})"
 
 
 def this_process() -> str:
@@ -128,23 +130,17 @@ class RequestLog:
 
     def asked_in(self, channel: str) -> list[Request]:
         """The questions answered in ``channel``, oldest first."""
-        marks = ", ".join("?" * len(QUESTION_KINDS))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT * FROM requests WHERE channel = ? AND state = 'done' AND kind IN ({marks}) ORDER BY created",
-                (channel, *QUESTION_KINDS),
+                f"SELECT * FROM requests WHERE {_ASKED_IN} ORDER BY created", (channel, *QUESTION_KINDS)
             ).fetchall()
         return [Request(*row) for row in rows]
 
     def count_asked(self, channel: str) -> int:
         """How many questions were answered in ``channel``."""
-        marks = ", ".join("?" * len(QUESTION_KINDS))
         with self._lock:
-            row = self._db.execute(
-                f"SELECT COUNT(*) FROM requests WHERE channel = ? AND state = 'done' AND kind IN ({marks})",
-                (channel, *QUESTION_KINDS),
-            ).fetchone()
-        return int(row[0])
+            row = self._db.execute(f"SELECT COUNT(*) FROM requests WHERE {_ASKED_IN}", (channel, *QUESTION_KINDS))
+            return int(row.fetchone()[0])
 
     def thread_asks(self, channel: str, thread_ts: str) -> list[str]:
         """The "Ask about this" questions of a digest's thread, oldest first: a follow-up there is

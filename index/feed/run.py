@@ -24,7 +24,7 @@ from index.feed.ids import parse_refs
 from index.feed.oai import Harvested, harvest_set
 from index.ingest import ingest_papers
 from index.settings import Settings
-from index.settings.feed import check_set
+from index.settings.feed import check_set, parse_day
 from index.sources.records import paper_from_arxiv
 from index.types import Paper
 
@@ -70,13 +70,6 @@ def today_utc() -> date:
     return datetime.now(timezone.utc).date()
 
 
-def _day(value: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as e:
-        raise BadInput(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-01-31.") from e
-
-
 @contextmanager
 def harvest_lock(settings: Settings) -> Iterator[None]:
     """One harvest at a time per index (a second one, from cron or the bot, fails at once)."""
@@ -110,8 +103,8 @@ def feed_arxiv(
         raise BadInput(
             "no sets to harvest; pass --set cs:cs:CL (repeatable) or set PAPERBOT_FEED__SETS='[\"cs:cs:CL\"]'."
         )
-    end = _day(until, "--until") if until else today_utc()
-    first = _day(from_, "--from") if from_ else None
+    end = parse_day(until, "--until") if until else today_utc()
+    first = parse_day(from_, "--from") if from_ else None
     if first and first > end:
         raise BadInput(f"--from {first} is after --until {end}; swap them.")
     with harvest_lock(settings):

@@ -4,9 +4,11 @@ scheduled harvest."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from pydantic import Field, field_validator
 
+from index.errors import BadInput
 from index.settings.section import Section
 
 # arXiv's OAI-PMH set names: an archive ("cs", "math"), a group and archive ("physics:hep-th")
@@ -106,6 +108,14 @@ def interval_seconds(value: str) -> float:
     if not match or float(match.group(1)) <= 0:
         raise ValueError(f"{value!r} is not an interval; write it as a number and a unit, e.g. 24h, 90m, 2d.")
     return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+def parse_day(value: str, flag: str) -> date:
+    """A command's YYYY-MM-DD argument ``flag``; a BadInput saying how to write it otherwise."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise BadInput(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-01-31.") from e
 
 
 def time_of_day(value: str) -> tuple[int, int] | None:
