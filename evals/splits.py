@@ -15,9 +15,7 @@ from pathlib import Path
 
 from evals.questions import BUNDLED_TEST, BUNDLED_TEST_TYPOS, Question, load_questions
 
-# The next held-out set, sealed until the next piece of work on answer quality ends (its README).
-SEALED = BUNDLED_TEST.parent / "sealed" / "bundled_test_next.jsonl"
-HELD_OUT = (BUNDLED_TEST, BUNDLED_TEST_TYPOS, SEALED)
+HELD_OUT = (BUNDLED_TEST, BUNDLED_TEST_TYPOS)
 
 
 def file_hash(path: Path) -> str:

@@ -160,7 +160,7 @@ class _Spy:
 
 def test_the_refusal_model_computes_only_its_features(loaded, fake_settings, monkeypatch):
     model = RefusalModel.fitted()
-    assert model.used == ("sentence_top", "coverage_top", "late_mean", "late_low")
+    assert model.used == ("sentence_top", "coverage_top", "late_mean", "late_low", "late_focus")
     stems = []
     monkeypatch.setattr(refusal, "content_stems", lambda text: stems.append(text) or [])
     monkeypatch.setattr(refusal, "content_sequence", lambda text: pytest.fail("bigram_coverage computed"))

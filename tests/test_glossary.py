@@ -21,6 +21,7 @@ def small_glossary(tmp_path, monkeypatch):
         "de\texperten\texperts\n"
         "de\tmaschinelles lernen\tmachine learning\n"
         "de\tlernen\tlearning\n"
+        "de\tlogisches schließen\tlogical reasoning\n"
         "fr\tréseau\tnetwork\n"
         "zh\t持续学习\tcontinual learning\n"
         "zh\t参数\tparameters\n",
@@ -125,3 +126,39 @@ def test_translated_questions_are_ranked_with_their_own_dense_weight(fake_settin
     hits = retrieval.search(index, understand(index, german, fake_settings.retrieval), fake_settings.retrieval)
     retrieval.search(index, understand(index, "how do gardeners route tomatoes?", fake_settings.retrieval), fake_settings.retrieval)
     assert seen == [0.0, 0.5] and hits[0].paper.title == "Sparse Mixture of Gardeners"
+
+
+@pytest.fixture
+def iberian_glossary(tmp_path, monkeypatch):
+    path = tmp_path / "glossary.tsv"
+    path.write_text(
+        "es\tpreguntas\tquestions\nes\trespuestas\tanswers\n"
+        "pt\tperguntas\tquestions\npt\trespostas\tanswers\npt\tcódigo\tcode\n"
+        "it\tdomande\tquestions\nfr\tréponses\tanswers\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(glossary, "GLOSSARY", path)
+    for cached in (glossary.entries, glossary._pattern):
+        cached.cache_clear()
+    yield path
+    for cached in (glossary.entries, glossary._pattern):
+        cached.cache_clear()
+
+
+def test_the_glossary_that_reads_a_question_names_its_language(iberian_glossary):
+    """Spanish and Portuguese share most function words: a question the detector calls Spanish
+    but whose terms only the Portuguese glossary knows is read as Portuguese; a question whose
+    detected language's glossary knows a term keeps it, and a tie keeps the detector's call."""
+    portuguese = "Existe algum conjunto de perguntas e respostas para modelos de código?"
+    assert glossary.glossary_language(portuguese, "Spanish") == "Portuguese"
+    assert glossary.glossary_language("Hay un conjunto de preguntas para modelos?", "Spanish") == "Spanish"
+    assert glossary.glossary_language("Existe algo nuevo para modelos?", "Spanish") == "Spanish"  # none knows it
+    assert glossary.glossary_language("domande e réponses", "Spanish") == "Spanish"  # one each: a tie
+    assert glossary.matched_terms(portuguese, "Portuguese") == 3
+    assert glossary.glossary_language(portuguese, "Swedish") == "Swedish"  # no glossary: its own name
+
+
+def test_a_term_with_sharp_s_matches_as_written_and_as_ss(small_glossary):
+    """Terms are compared case folded, which writes "ß" as "ss"; a question may use either."""
+    assert glossary.to_english("Logisches Schließen mit Tomaten", "German") == "logical reasoning tomatoes"
+    assert glossary.to_english("logisches schliessen", "German") == "logical reasoning"

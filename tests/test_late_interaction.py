@@ -46,7 +46,7 @@ def test_the_words_a_paper_lacks_lower_its_score_and_only_the_first_paper_is_rea
     partly = late_features(index, "GRPO advantages for pruning heads", [first, other])
     assert partly["late_mean"] < 0.7 and partly["late_low"] < 0.5
     assert [len(texts) for texts in index.asked] == [1, 1, 1, 1]  # the question, the first paper's one chunk
-    assert late_features(index, "anything", []) == {"late_mean": 0.0, "late_low": 0.0}
+    assert late_features(index, "anything", []) == {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0}
 
 
 def test_matches_of_nothing():
@@ -72,3 +72,26 @@ def test_a_paper_without_an_abstract_is_read_by_its_title():
     index = _Index()
     found = late_features(index, "pruning heads", [_hit("Pruning heads", "")])
     assert found["late_mean"] > 0.99
+
+
+def test_the_asked_for_words_are_matched_on_their_own():
+    """``late_focus``: how well what the question asks for (bot/query/focus.py) finds its match,
+    apart from the topic words every neighbouring paper shares; without a focus, ``late_mean``."""
+    index = _Index()
+    paper = [_hit("Pruning heads", "We prune attention heads and report perplexity on held-out text.")]
+    named = late_features(index, "what perplexity did pruning attention heads reach", paper, "perplexity")
+    assert named["late_focus"] > 0.99
+    missing = late_features(index, "what throughput did pruning attention heads reach", paper, "throughput")
+    assert missing["late_focus"] < 0.5 < missing["late_mean"]
+    plain = late_features(index, "pruning attention heads", paper)
+    assert plain["late_focus"] == plain["late_mean"]
+
+
+def test_pieces_of_a_word_belong_to_it():
+    from index.types import TokenVectors
+    from bot.answer.late_interaction import pieces_of
+
+    tv = TokenVectors(tokens=("what", "per", "##plex", "##ity", "did", "wiki", "##text"), vectors=np.zeros((7, 2)))
+    assert pieces_of(tv, {"perplexity"}) == [1, 2, 3]
+    assert pieces_of(tv, {"wikitext", "perplexity"}) == [1, 2, 3, 5, 6]
+    assert pieces_of(tv, {"text"}) == []

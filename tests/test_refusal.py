@@ -44,7 +44,7 @@ def test_the_fit_refuses_the_test_questions(monkeypatch):
 def test_leave_one_out_never_sees_the_held_out_question_nor_its_hidden_gold_negative():
     """The hidden-gold negatives are the same question with its papers removed: a model that
     kept question i's negative while predicting question i would have seen its wording."""
-    from evals.fit.refusal import DevFeatures, leave_one_out, training_set
+    from evals.fit.refusal import DevFeatures, cross_validated, training_set
 
     x = np.array([[0.9, 0.8], [0.8, 0.9], [0.2, 0.1], [0.7, 0.6]])
     data = DevFeatures(x=x, y=np.array([1.0, 1.0, 0.0, 1.0]), ids=["a", "b", "c", "d"], old=x[:, 0],
@@ -57,7 +57,7 @@ def test_leave_one_out_never_sees_the_held_out_question_nor_its_hidden_gold_nega
     assert ty.tolist() == [1.0, 0.0, 1.0, 0.0, 0.0]  # a, c, d, then the negatives of a and d
     full_x, full_y = training_set(data, [0])
     assert full_x.shape == (7, 1) and full_y.sum() == 3
-    p = leave_one_out(data, [0, 1], l2=1.0)
+    p = cross_validated(data, [0, 1], l2=1.0)
     assert p.shape == (4,) and p[0] > p[2] and p[3] > p[2]
 
 
@@ -117,3 +117,23 @@ def test_leave_one_out_leaves_out_a_question_with_its_misspelt_copy():
     tx, ty = training_set(data, [0], without=0)
     assert sorted(tx[:, 0].tolist()) == [0.2, 0.7]  # neither a, its copy, nor the copy's negative
     assert ty.tolist() == [0.0, 1.0]
+
+
+def test_leave_one_set_out_predicts_each_set_with_a_model_that_never_saw_it():
+    """A set of questions by one author goes out whole, with its misspelt copies and their
+    hidden-gold negatives: the model must hold up on a new author's questions."""
+    from evals.fit.refusal import DevFeatures, cross_validated, question_set, training_set
+
+    assert [question_set(i) for i in ("d001", "h012-typo", "s100", "x")] == ["d", "h", "s", "x"]
+    x = np.array([[0.9], [0.85], [0.2], [0.7], [0.1], [0.8]])
+    data = DevFeatures(x=x, y=np.array([1.0, 1.0, 0.0, 1.0, 0.0, 1.0]),
+                       ids=["d1", "d1-typo", "d2", "s1", "s2", "s1-typo"], old=x[:, 0],
+                       hidden={1: np.array([0.3]), 3: np.array([0.35])}, top_gold=np.ones(6),
+                       groups=["d1", "d1", "d2", "s1", "s2", "s1"])  # fmt: skip
+    tx, ty = training_set(data, [0], without=4, fold=data.question_set)
+    assert sorted(tx[:, 0].tolist()) == [0.2, 0.3, 0.85, 0.9]  # the d rows and d1-typo's negative only
+    assert ty.tolist() == [1.0, 1.0, 0.0, 0.0]
+    by_set = cross_validated(data, [0], l2=1.0, fold=data.question_set)
+    by_question = cross_validated(data, [0], l2=1.0)
+    assert by_set.shape == by_question.shape == (6,)
+    assert not np.allclose(by_set, by_question)

@@ -86,3 +86,19 @@ def test_content_words_and_stems():
     assert stem("models") == stem("model") and stem("training") == stem("trained") == "train"
     assert VOCAB.idf("nowhere") > VOCAB.idf("memory")  # a word no paper has weighs most
     assert VOCAB.coverage(["memory", "nowhere"], {"memory"}) < 0.5
+
+
+def test_the_sentence_that_names_what_was_asked_for_is_quoted_first():
+    """"What perplexity did ..." asks for perplexity: of two sentences equally close and equally
+    full of the question's words, the one naming perplexity wins with focus_weight, not without."""
+    sentences = [
+        "Large models are costly to serve.",  # the opener: background, never in the race
+        "Pruning keeps the throughput of the dense model at 1.8x its speed.",
+        "Pruning keeps the perplexity of the dense model at 5.9 on held-out text.",
+    ]
+    vocab = Vocabulary.build(sentences + ["pruning dense model", "throughput of servers"])
+    q = "What perplexity did pruning the dense model keep?"
+    without = AnswerSettings(focus_weight=0.0, overlap_weight=0.0, specificity_weight=0.0)
+    assert score_sentences(q, sentences, [0.1, 0.62, 0.6], vocab, without)[0].text == sentences[1]
+    focused = without.model_copy(update={"focus_weight": 0.6})
+    assert score_sentences(q, sentences, [0.1, 0.62, 0.6], vocab, focused)[0].text == sentences[2]

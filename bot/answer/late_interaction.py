@@ -43,6 +43,19 @@ def content(tv: TokenVectors) -> np.ndarray:
     return tv.vectors[keep] if keep else tv.vectors
 
 
+def pieces_of(tv: TokenVectors, wanted: set[str]) -> list[int]:
+    """The pieces of ``tv`` that belong to one of the ``wanted`` words (lower case): a word is
+    its first piece and the "##" pieces after it ("per" of "perplexity" is kept)."""
+    words: list[list[int]] = []
+    for i, t in enumerate(tv.tokens):
+        if t.startswith("##") and words:
+            words[-1].append(i)
+        else:
+            words.append([i])
+    keep = {i for w in words if "".join(tv.tokens[i].removeprefix("##") for i in w).lower() in wanted for i in w}
+    return sorted(keep)
+
+
 def matches(question: np.ndarray, paper: TokenVectors) -> np.ndarray:
     """Each question piece's best cosine with any piece of the paper."""
     if not len(question) or not len(paper.vectors):
@@ -63,12 +76,18 @@ def paper_vectors(index: LoadedIndex, paper: Paper) -> TokenVectors:
     )
 
 
-def late_features(index: LoadedIndex, question: str, hits: Sequence[Hit]) -> dict[str, float]:
-    """``late_mean`` and ``late_low`` of the first retrieved paper (0 without one)."""
+def late_features(index: LoadedIndex, question: str, hits: Sequence[Hit], focus: str = "") -> dict[str, float]:
+    """``late_mean`` and ``late_low`` of the first retrieved paper (0 without one), and
+    ``late_focus``: the mean match of the pieces of ``focus`` (what the question asks for,
+    bot/query/focus.py), ``late_mean`` when it names nothing."""
     if not hits:
-        return {"late_mean": 0.0, "late_low": 0.0}
+        return {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0}
     (q,) = index.token_vectors_cached([question])
-    scores = matches(content(q), paper_vectors(index, hits[0].paper))
+    paper = paper_vectors(index, hits[0].paper)
+    scores = matches(content(q), paper)
     if not len(scores):
-        return {"late_mean": 0.0, "late_low": 0.0}
-    return {"late_mean": float(scores.mean()), "late_low": float(np.quantile(scores, LOW_QUANTILE))}
+        return {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0}
+    mean = float(scores.mean())
+    asked = pieces_of(q, set(re.findall(r"\w+", focus.lower())))
+    focused = float(matches(q.vectors[asked], paper).mean()) if asked else mean
+    return {"late_mean": mean, "late_low": float(np.quantile(scores, LOW_QUANTILE)), "late_focus": focused}

@@ -21,10 +21,17 @@ coverage, BM25), and whether one paper stands out (score gaps). The signals:
 - ``absent``: the idf-weighted share of the question's content words no paper of the corpus has;
 - ``late_mean``, ``late_low``: how well the question's words, one by one, find their match among
   a retrieved paper's contextual token vectors, on average and for its worst-matched fifth
-  (bot/answer/late_interaction.py): the part of a question a neighbouring paper has nothing for.
+  (bot/answer/late_interaction.py): the part of a question a neighbouring paper has nothing for;
+- ``focus_top``, ``focus_first``: the idf-weighted share of what the question asks for ("what
+  **top-1 accuracy** did ...", bot/query/focus.py) that a retrieved paper (the best one of them,
+  or the first) names; 1 when it asks for nothing in particular. A near miss is on the topic and
+  lacks the asked thing; ``late_focus``: how well the asked-for words find their match in the
+  first paper's token vectors, as ``late_mean`` does for all of the question's words (a
+  paraphrase: "speed-up" for "faster").
 
-The fit (``python -m evals.fit.refusal``) chooses among named feature sets by leave-one-out on
-the dev questions; only the chosen ones are stored, with their weights, and only features of
+The fit (``python -m evals.fit.refusal``) chooses among named feature sets by leave-one-set-out
+cross-validation on the dev questions (each set of questions, by one author, predicted by a model
+fitted on the others); only the chosen ones are stored, with their weights, and only features of
 non-zero weight are computed for a question (``RefusalModel.used``).
 
 The model's similarities are those of the embedding model it was fitted with; with another
@@ -41,6 +48,7 @@ from typing import TYPE_CHECKING
 
 from bot.answer.late_interaction import late_features
 from bot.fitted.models import FittedModel, check_features
+from bot.query.focus import asked_for
 from index.vocabulary import Vocabulary, content_sequence, content_stems, paper_text
 from index.lexical import K1
 from index.reader import LoadedIndex
@@ -53,6 +61,7 @@ if TYPE_CHECKING:
 FEATURES = (
     "dense_top", "sentence_top", "coverage_top", "bm25_top", "dense_gap",
     "sentence_overlap", "bigram_coverage", "missing_top", "absent", "late_mean", "late_low",
+    "focus_top", "focus_first", "late_focus",
 )  # fmt: skip
 
 
@@ -142,7 +151,7 @@ class _Signals:
 
     @cached_property
     def late(self) -> dict[str, float]:
-        return late_features(self.index, self.question, self.hits)
+        return late_features(self.index, self.question, self.hits, asked_for(self.question))
 
     def dense_top(self) -> float:
         return self.dense_scores[0] if self.dense_scores else 0.0
@@ -192,8 +201,31 @@ class _Signals:
             return 0.0
         return sum(self.vocab.idf(s) for s in self.stems if not self.vocab.df.get(s)) / self.total
 
+    @cached_property
+    def focus_shares(self) -> list[float]:
+        """For each retrieved paper, in order, the idf-weighted share of the asked-for words it has."""
+        focus = content_stems(asked_for(self.question))
+        weight = {s: self.vocab.idf(s) for s in focus}
+        total = sum(weight.values())
+        if not total:
+            return []
+        shares = []
+        for h in self.hits:
+            have = set(content_stems(paper_text(h.paper)))
+            shares.append(sum(w for s, w in weight.items() if s in have) / total)
+        return shares
+
+    def focus_top(self) -> float:
+        return max(self.focus_shares, default=1.0)
+
+    def focus_first(self) -> float:
+        return self.focus_shares[0] if self.focus_shares else 1.0
+
     def late_mean(self) -> float:
         return self.late["late_mean"]
 
     def late_low(self) -> float:
         return self.late["late_low"]
+
+    def late_focus(self) -> float:
+        return self.late["late_focus"]

@@ -6,7 +6,7 @@ sentence's score adds to its embedding similarity the share of the question's co
 it contains (idf-weighted) and a cue for the kind of answer asked for:
 
     score = similarity + overlap_weight * overlap + type_weight * cue + contribution_bonus * [contribution]
-            + specificity_weight * specificity - background_penalty * [background]
+            + specificity_weight * specificity + focus_weight * focus - background_penalty * [background]
 
 Similarity and overlap favour the sentences that restate the question's topic, yet what was
 asked is usually the specific detail the question does not already say: a named component
@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.query.focus import asked_for
 from index.vocabulary import Vocabulary, content_stems, words
 from index.settings import AnswerSettings
 
@@ -142,6 +143,7 @@ def score_sentences(
     """Every sentence scored, best first (ties keep the abstract's order)."""
     kinds = asks(question) if kinds is None else kinds
     q_stems = content_stems(question)
+    focus = content_stems(asked_for(question))  # what it asks for, when it names it
     out = []
     for i, (text, sim) in enumerate(zip(sentences, similarities)):
         overlap = vocab.coverage(q_stems, set(content_stems(text)))
@@ -152,6 +154,8 @@ def score_sentences(
         specific = specificity(text, question)
         penalty = s.background_penalty if background(text, i) else 0.0
         score = float(sim) + s.overlap_weight * overlap + s.type_weight * cue + bonus
+        if focus and s.focus_weight:
+            score += s.focus_weight * vocab.coverage(focus, set(content_stems(text)))
         score += s.specificity_weight * specific - penalty
         out.append(Scored(text, i, float(sim), overlap, cue, score, specific))
     return sorted(out, key=lambda x: (-x.score, x.position))

@@ -54,8 +54,10 @@ def entries() -> dict[str, dict[str, str]]:
 
 @lru_cache(maxsize=None)
 def _pattern(code: str) -> re.Pattern[str] | None:
-    # longest first: the regex takes the first alternative that matches, a phrase before its words
-    terms = [re.escape(t) for t in sorted(entries().get(code, {}), key=len, reverse=True)]
+    # longest first: the regex takes the first alternative that matches, a phrase before its words.
+    # Terms are stored case folded, and folding writes "ß" as "ss" ("große" -> "grosse"): the
+    # question, matched as it is, may write either.
+    terms = [re.escape(t).replace("ss", "(?:ss|ß)") for t in sorted(entries().get(code, {}), key=len, reverse=True)]
     if not terms:
         return None
     if code in _UNSPACED:
@@ -71,6 +73,29 @@ def _key(text: str) -> str:
 
 def _same_form(text: str) -> str:
     return unicodedata.normalize("NFC", text).replace("\u2019", "'")
+
+
+def matched_terms(question: str, language: str) -> int:
+    """How many of the glossary's terms for ``language`` (a name) ``question`` uses."""
+    code = CODES.get(language)
+    pattern = _pattern(code) if code else None
+    return len(pattern.findall(_same_form(question))) if pattern is not None else 0
+
+
+def glossary_language(question: str, detected: str) -> str:
+    """The language whose glossary reads ``question``: the ``detected`` one (bot/query/language.py)
+    when its glossary has any of its terms; else, when that is a Latin-script glossary language,
+    the Latin-script glossary language of which it uses the most terms (function words alone tell Spanish from
+    Portuguese badly: "existe", "para", "a partir de" are both). ``detected`` when none is
+    clearly likelier."""
+    latin = [name for name, code in CODES.items() if code not in (*_UNSPACED, "ru")]
+    # A language without a glossary (Swedish, Polish) keeps its name: the note says what it is.
+    if detected not in latin or matched_terms(question, detected):
+        return detected
+    counts = sorted(((matched_terms(question, name), name) for name in latin if name != detected), reverse=True)
+    if counts and counts[0][0] and (len(counts) == 1 or counts[0][0] > counts[1][0]):
+        return counts[0][1]
+    return detected
 
 
 def to_english(

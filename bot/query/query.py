@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.query.glossary import to_english
+from bot.query.glossary import glossary_language, to_english
 from bot.query.instructions import without_instructions
 from bot.query.language import non_english
 from bot.query.spelling import Spelled, speller, spell
@@ -100,6 +100,7 @@ def _understand(index: LoadedIndex, text: str, s: RetrievalSettings) -> Query:
     if language is not None:
         if not s.translate:
             return Query(asked, question, language, question, generation=generation)
+        language = glossary_language(question, language)
         known = index.vocabulary.counts
         # The speller only once a word needs it: most words are the glossary's or the corpus's.
         terms = to_english(question, language, known.__contains__, lambda w: speller(index).suggest(w)) or question

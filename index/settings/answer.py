@@ -43,16 +43,17 @@ class AnswerSettings(Section):
         "sentence alone may be longer): a single-paper answer stays about this short.",
     )
     overlap_weight: float = Field(
-        1.0,
+        0.5,
         ge=0.0,
         description="Sentence score: weight of the idf-weighted share of the question's content words "
         "a sentence contains (added to its cosine similarity to the question). Chosen with type_weight "
-        "on the dev questions (python -m evals.fit.answer): fact coverage in the first 80 words 0.56 "
-        "(answerable questions, all answered), inside a plateau of 0.54-0.56 (overlap 0.5-1.5, type "
-        "0.3-0.5); 0.52 with overlap 0.5 and type 0.15.",
+        "and focus_weight on the dev questions (python -m evals.fit.answer, 476 questions with the "
+        "s-set): fact coverage in the first 80 words 0.739 (answerable questions, all answered), "
+        "inside a plateau of 0.736-0.740 (type 0.6-1.0, focus 0.3-1.0); 0.678 before focus_weight "
+        "with overlap 1.0 and type 0.4.",
     )
     type_weight: float = Field(
-        0.4,
+        0.8,
         ge=0.0,
         description="Sentence score: weight of the share of the kinds of answer the question asks for "
         "(a figure for 'how many', a name for 'which method', a comparison, a method) that a sentence "
@@ -66,6 +67,13 @@ class AnswerSettings(Section):
         "The asked detail is rarely in the sentence that restates the question's topic. Chosen "
         "with background_penalty on the dev questions for fact coverage in the first 80 words, inside "
         "a plateau of weights from 0.3 to 0.8 (`python -m evals.fit.answer`).",
+    )
+    focus_weight: float = Field(
+        0.6,
+        ge=0.0,
+        description="Sentence score: weight of the idf-weighted share of what the question asks for "
+        "('what **top-1 accuracy** did ...', bot/query/focus.py) that a sentence names, on top of "
+        "overlap_weight (which counts every content word of the question alike). 0.3-1.0 hold on dev.",
     )
     background_penalty: float = Field(
         0.2,
