@@ -216,9 +216,13 @@ class _Signals:
         return shares
 
     def focus_top(self) -> float:
+        if not self.hits:
+            return 0.0  # like every other signal without a paper
         return max(self.focus_shares, default=1.0)
 
     def focus_first(self) -> float:
+        if not self.hits:
+            return 0.0
         return self.focus_shares[0] if self.focus_shares else 1.0
 
     def late_mean(self) -> float:

@@ -1,11 +1,14 @@
 """What a question asks for: the noun phrase between its wh-word and its verb ("What **top-1
 accuracy** did ...", "How many **training tokens** were ...", "Which **base checkpoint** did
 they use"). A neighbouring paper is often on the question's topic yet never names the asked
-thing: the refusal model reads whether any retrieved paper names it (bot/answer/refusal.py).
+thing: the refusal model reads how well the first paper matches those words (``late_focus``,
+bot/answer/late_interaction.py), and sentence choice favours the sentences that name them.
 
 Built from English question grammar, not from any question set: a wh-word (what, which, how
 many, how much), an optional copula and article, then at most ``MAX_WORDS`` words up to the
-first auxiliary verb, preposition or relative word that starts the rest of the clause."""
+first auxiliary verb, preposition, relative word, pronoun or determiner that starts the rest of
+the clause. Known gaps (left as fitted; see CHANGELOG): a hyphenated focus that starts with one of
+those words ("in-context"), "what's", a question that ends at its focus ("How many GPUs?")."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ class AnswerSettings(Section):
         ge=0.0,
         description="Sentence score: weight of the idf-weighted share of the question's content words "
         "a sentence contains (added to its cosine similarity to the question). Chosen with type_weight "
-        "and focus_weight on the dev questions (python -m evals.fit.answer, 476 questions with the "
+        "and focus_weight on the dev questions (python -m evals.fit.answer, the dev questions with the "
         "s-set): fact coverage in the first 80 words 0.739 (answerable questions, all answered), "
         "inside a plateau of 0.736-0.740 (type 0.6-1.0, focus 0.3-1.0); 0.678 before focus_weight "
         "with overlap 1.0 and type 0.4.",
