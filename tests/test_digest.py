@@ -14,7 +14,8 @@ import pytest
 
 from bot.digest.history import Signal, channel_history
 from bot.digest.rank import rank
-from bot.digest.schedule import check_time, check_timezone, due_period, next_due, period_at
+from bot.digest.schedule import check_time, due_period, next_due, period_at
+from index.settings.digest import check_timezone
 from bot.digest.store import DigestStore, Subscription
 from bot.slack.requests_log import REQUESTS_FILE, Request, RequestLog
 from bot.traces import TraceStore

@@ -151,7 +151,7 @@ class _Signals:
 
     @cached_property
     def late(self) -> dict[str, float]:
-        return late_features(self.index, self.question, self.hits, asked_for(self.question))
+        return late_features(self.index, self.question, self.hits, self.asked)
 
     def dense_top(self) -> float:
         return self.dense_scores[0] if self.dense_scores else 0.0
@@ -187,11 +187,15 @@ class _Signals:
                 bigram = max(bigram, len(pairs & set(zip(seq, seq[1:]))) / len(pairs))
         return bigram
 
+    @cached_property
+    def paper_stems(self) -> list[set[str]]:
+        """Each retrieved paper's content stems (title and abstract), in order."""
+        return [set(content_stems(paper_text(h.paper))) for h in self.hits]
+
     def missing_top(self) -> float:
         rarest = self.vocab.idf("")  # a word no paper has
         missing = 1.0  # without hits too
-        for h in self.hits:
-            have = set(content_stems(paper_text(h.paper)))
+        for have in self.paper_stems:
             lacked = [self.vocab.idf(s) for s in self.stems if s not in have]
             missing = min(missing, max(lacked, default=0.0) / rarest)
         return missing
@@ -202,18 +206,16 @@ class _Signals:
         return sum(self.vocab.idf(s) for s in self.stems if not self.vocab.df.get(s)) / self.total
 
     @cached_property
+    def asked(self) -> str:
+        """What the question asks for (bot/query/focus.py)."""
+        return asked_for(self.question)
+
+    @cached_property
     def focus_shares(self) -> list[float]:
-        """For each retrieved paper, in order, the idf-weighted share of the asked-for words it has."""
-        focus = content_stems(asked_for(self.question))
-        weight = {s: self.vocab.idf(s) for s in focus}
-        total = sum(weight.values())
-        if not total:
-            return []
-        shares = []
-        for h in self.hits:
-            have = set(content_stems(paper_text(h.paper)))
-            shares.append(sum(w for s, w in weight.items() if s in have) / total)
-        return shares
+        """For each retrieved paper, in order, the idf-weighted share of the asked-for words it has
+        (none when the question asks for nothing in particular)."""
+        focus = content_stems(self.asked)
+        return [self.vocab.coverage(focus, have) for have in self.paper_stems] if focus else []
 
     def focus_top(self) -> float:
         if not self.hits:

@@ -146,7 +146,8 @@ def score_sentences(
     focus = content_stems(asked_for(question))  # what it asks for, when it names it
     out = []
     for i, (text, sim) in enumerate(zip(sentences, similarities)):
-        overlap = vocab.coverage(q_stems, set(content_stems(text)))
+        stems = set(content_stems(text))
+        overlap = vocab.coverage(q_stems, stems)
         # The share of the asked kinds the sentence has: "how many ... which fuzzer" wants the
         # figure and the name, and a sentence with only the name is half an answer.
         cue = sum(1.0 for k in kinds if _CUES[k].search(text)) / len(kinds) if kinds else 0.0
@@ -155,7 +156,7 @@ def score_sentences(
         penalty = s.background_penalty if background(text, i) else 0.0
         score = float(sim) + s.overlap_weight * overlap + s.type_weight * cue + bonus
         if focus and s.focus_weight:
-            score += s.focus_weight * vocab.coverage(focus, set(content_stems(text)))
+            score += s.focus_weight * vocab.coverage(focus, stems)
         score += s.specificity_weight * specific - penalty
         out.append(Scored(text, i, float(sim), overlap, cue, score, specific))
     return sorted(out, key=lambda x: (-x.score, x.position))

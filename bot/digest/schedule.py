@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.digest.store import Subscription
 
@@ -23,17 +23,6 @@ def check_time(value: str) -> str:
     if not match:
         raise ValueError(f"{value!r} is not a time of day; write it as HH:MM, e.g. 09:00.")
     return f"{int(match.group(1)):02d}:{match.group(2)}"
-
-
-def check_timezone(name: str) -> str:
-    """``name`` if it is an IANA timezone, or a ValueError saying how they look."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ValueError(
-            f"{name!r} is not a timezone; use an IANA name such as Europe/Paris, America/New_York or UTC."
-        ) from e
-    return name
 
 
 def period_at(sub: Subscription, now: datetime, weekly_day: int = 0) -> tuple[str, datetime]:

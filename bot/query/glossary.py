@@ -25,6 +25,7 @@ CODES = {
     "Chinese": "zh", "Japanese": "ja", "Korean": "ko", "Russian": "ru",
 }  # fmt: skip
 _UNSPACED = {"zh", "ja", "ko"}
+_LATIN_SCRIPT = tuple(name for name, code in CODES.items() if code not in (*_UNSPACED, "ru"))
 # Tokens kept as asked: Latin letters/digits with the joiners ML names use (GPT-4, 128x128, 6B).
 _LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-+×/]*[A-Za-z0-9]|[A-Za-z0-9]")
 _WORD = re.compile(r"\w+")
@@ -85,14 +86,13 @@ def matched_terms(question: str, language: str) -> int:
 def glossary_language(question: str, detected: str) -> str:
     """The language whose glossary reads ``question``: the ``detected`` one (bot/query/language.py)
     when its glossary has any of its terms; else, when that is a Latin-script glossary language,
-    the Latin-script glossary language of which it uses the most terms (function words alone tell Spanish from
-    Portuguese badly: "existe", "para", "a partir de" are both). ``detected`` when none is
-    clearly likelier."""
-    latin = [name for name, code in CODES.items() if code not in (*_UNSPACED, "ru")]
+    the Latin-script glossary language of which it uses the most terms (function words alone tell
+    Spanish from Portuguese badly: "existe", "para", "a partir de" are both). ``detected`` when
+    none is clearly likelier."""
     # A language without a glossary (Swedish, Polish) keeps its name: the note says what it is.
-    if detected not in latin or matched_terms(question, detected):
+    if detected not in _LATIN_SCRIPT or matched_terms(question, detected):
         return detected
-    counts = sorted(((matched_terms(question, name), name) for name in latin if name != detected), reverse=True)
+    counts = sorted(((matched_terms(question, n), n) for n in _LATIN_SCRIPT if n != detected), reverse=True)
     if counts and counts[0][0] and (len(counts) == 1 or counts[0][0] > counts[1][0]):
         return counts[0][1]
     return detected

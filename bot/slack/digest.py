@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.digest.build import Digest, build_digest, digest_since, first_digest_since, learned_from, observe
-from bot.digest.schedule import CADENCES, check_time, check_timezone, due_period, next_due, period_at
+from bot.digest.schedule import CADENCES, check_time, due_period, next_due, period_at
+from index.settings.digest import check_timezone
 from bot.digest.store import DigestStore, Subscription
 from bot.slack.blocks import feedback_vote
 from bot.slack.digest_blocks import asked_paper, digest_blocks, digest_text, shown_papers

@@ -323,17 +323,16 @@ def main() -> None:
     w = np.zeros(len(FEATURES))
     w[cols] = w_chosen
     auc, p_chosen = measured[name, l2]  # its leave-one-set-out predictions, from the loop above
-    fresh = np.isin(sets, FRESH)
+    by_targets = not args.balanced and args.min_refusal_accuracy is None
+    # The targets' threshold reads the fresh sets; the other rules read all sets.
+    fresh = np.isin(sets, FRESH) if by_targets else np.ones(len(y), dtype=bool)
     if len(set(y[fresh])) < 2:  # no fresh set with both kinds of question: the threshold reads all of them
         print(f"no answerable and unanswerable questions of the sets {', '.join(FRESH)}: the threshold reads all sets")
         fresh = np.ones(len(y), dtype=bool)
     read_on = ", ".join(sorted(set(sets[fresh])))
-    by_targets = not args.balanced and args.min_refusal_accuracy is None
     if by_targets:
         threshold, rates = target_threshold(p_chosen[fresh], y[fresh], data.top_gold[fresh])
     else:
-        fresh = np.ones(len(y), dtype=bool)  # the other rules read all sets
-        read_on = ", ".join(sorted(set(sets)))
         rates = _target_rates(p_chosen[fresh], y[fresh], data.top_gold[fresh], threshold)
     m = balanced(p_chosen, y, threshold)
     print(f"answer threshold {threshold}: on the sets {read_on}, confident answers to unanswerable "

@@ -75,10 +75,18 @@ class DigestSettings(Section):
     @field_validator("default_timezone")
     @classmethod
     def _timezone(cls, name: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        return check_timezone(name)  # pydantic names the field in its error
 
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"default_timezone {name!r} is not an IANA timezone such as Europe/Paris or UTC.") from e
-        return name
+
+def check_timezone(name: str) -> str:
+    """``name`` if it is an IANA timezone, or a ValueError saying how they look (the default
+    here, and what `/paper digest on` is given, bot/digest/schedule.py)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(
+            f"{name!r} is not a timezone; use an IANA name such as Europe/Paris, America/New_York or UTC."
+        ) from e
+    return name
