@@ -11,7 +11,16 @@ from typing import Literal
 from index.errors import BadInput
 from index.settings import Settings
 from evals.beir import BeirSet, beir_settings, load_beir
-from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, BUNDLED_TEST, BUNDLED_TEST_TYPOS, Question, load_questions
+from evals.questions import (
+    BUNDLED_DEV,
+    BUNDLED_DEV_TYPOS,
+    BUNDLED_TEST,
+    BUNDLED_TEST_TYPOS,
+    TEST_PAPERS,
+    Question,
+    load_questions,
+)
+from index.text import content_hash
 
 # 'bundled' is the test set's first name, kept because reports and floors files use it.
 NAMED = {
@@ -21,6 +30,10 @@ NAMED = {
     "bundled-dev-typos": BUNDLED_DEV_TYPOS,
     "bundled-test-typos": BUNDLED_TEST_TYPOS,
 }
+
+# Question sets asked over the configured corpus plus papers added for them: the test set is
+# written on papers no dev question uses, and the bundled corpus has none left.
+PAPERS = {BUNDLED_TEST: TEST_PAPERS, BUNDLED_TEST_TYPOS: TEST_PAPERS}
 
 
 def same_dataset(a: str, b: str) -> bool:
@@ -35,15 +48,23 @@ class Dataset:
     source: Path
     questions: tuple[Question, ...]
     beir: BeirSet | None = None  # BEIR only: its corpus is ingested into its own index
+    papers: Path | None = None  # papers added to the configured corpus for these questions
 
     def base_settings(self, settings: Settings) -> Settings:
-        """The settings whose index the questions are asked against."""
-        return beir_settings(settings, self.beir) if self.beir is not None else settings
+        """The settings whose index the questions are asked against: BEIR's own; the configured
+        corpus with ``papers`` in an index of their own (never the user's); else the user's."""
+        if self.beir is not None:
+            return beir_settings(settings, self.beir)
+        if self.papers is None:
+            return settings
+        tag = content_hash(self.papers.read_text(encoding="utf-8"))[:8]
+        update = {"name": f"{settings.index.name}-{self.papers.stem}-{tag}", "corpus": [*settings.index.corpus, self.papers]}
+        return settings.model_copy(update={"index": settings.index.model_copy(update=update)})
 
     def limited(self, n: int | None) -> "Dataset":
         if not n:
             return self
-        return Dataset(self.name, self.kind, self.source, self.questions[:n], self.beir)
+        return Dataset(self.name, self.kind, self.source, self.questions[:n], self.beir, self.papers)
 
 
 def _from_beir(data: BeirSet, split: str) -> tuple[Question, ...]:
@@ -78,7 +99,7 @@ def load_dataset(spec: str, split: str = "test") -> Dataset:
         if not questions:
             raise BadInput(f"{path}: no questions in the file; one JSON object a line (see evals/questions.py).")
         name = spec if spec in NAMED else path.stem
-        return Dataset(name, "questions", path.resolve(), questions)
+        return Dataset(name, "questions", path.resolve(), questions, papers=PAPERS.get(path.resolve()))
     raise BadInput(
         f"{spec}: no such dataset; give 'bundled-dev', 'bundled-test' ('bundled'), a JSONL question file, "
         "or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)."

@@ -42,8 +42,9 @@ from evals.metrics import ndcg_at, precision_at
 HERE = Path(__file__).parent / "questions"
 SPLITS = ("dev", "test")
 # The digest was measured (README) when the s-questions were the answer-quality test set; they
-# joined the dev file afterwards. Its splits stay what they were: its test channels ask them.
-QUESTIONS, TEST_PREFIX = HERE / "bundled_dev.jsonl", "s"
+# joined the dev file afterwards. Its splits stay what they were: its test channels ask them,
+# and the sets that joined the dev file after it was measured (LATER) are in neither split.
+QUESTIONS, TEST_PREFIX, LATER = HERE / "bundled_dev.jsonl", "s", ("u",)
 SHOWN = 5  # what the simulated channel votes on
 
 
@@ -70,7 +71,7 @@ def load_topics() -> tuple[dict[str, set[str]], dict[str, str], dict[str, str]]:
 
 def load_split(name: str) -> list[dict]:
     rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
-    return [q for q in rows if q["id"].startswith(TEST_PREFIX) == (name == "test")]
+    return [q for q in rows if q["id"].startswith(TEST_PREFIX) == (name == "test") and not q["id"].startswith(LATER)]
 
 
 def held_back(split: str, all_ids: list[str], seed: int) -> list[str]:

@@ -274,9 +274,12 @@ class _Indexes:
 def _ensure_index(base: Settings, s: Settings, dataset: Dataset, progress: bool) -> None:
     """Build what the run needs and is missing: the dataset's index (BEIR: always brought up to
     date with its corpus; own questions: the user's index, or the configured corpus when there is
-    none), then any configuration's own index, from the same papers."""
+    none; questions with papers of their own: the configured corpus and those, up to date), then
+    any configuration's own index, from the same papers."""
     if dataset.beir is not None:
         ingest(base, [dataset.beir.corpus], progress=progress)
+    elif dataset.papers is not None:  # the configured corpus and the papers: kept up to date
+        ingest(base, None, progress=progress)
     elif layout.current_generation(base.index_dir) is None:
         ingest(base, None, progress=progress)
     if s.index_dir != base.index_dir:

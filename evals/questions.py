@@ -19,6 +19,9 @@ BUNDLED_DEV = Path(__file__).resolve().parent / "questions" / "bundled_dev.jsonl
 BUNDLED_DEV_TYPOS = Path(__file__).resolve().parent / "questions" / "bundled_dev_typos.jsonl"
 # The test questions with typing errors (the same rule as the dev ones), held out like them.
 BUNDLED_TEST_TYPOS = Path(__file__).resolve().parent / "questions" / "bundled_test_typos.jsonl"
+# The papers the test questions were written on, added for them to the bundled corpus (arXiv
+# abstracts of 2025-26, CC0; where they come from: questions/sources/test_papers.md).
+TEST_PAPERS = Path(__file__).resolve().parent / "questions" / "test_papers.jsonl"
 
 
 @dataclass(frozen=True)

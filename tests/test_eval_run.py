@@ -294,3 +294,36 @@ def test_the_typo_set_is_derived_deterministically_from_the_dev_questions():
         c = clean[t.id.removesuffix("-typo")]
         assert (t.gold_ids, t.facts) == (c.gold_ids, c.facts)
         assert t.question == with_typos(c.question, f"typo:{c.id}")  # the file is what the script writes
+
+
+def test_questions_with_papers_of_their_own_are_asked_over_the_corpus_and_those(fake_settings, tmp_path, monkeypatch):
+    """The test set is written on papers added for it: its index is the configured corpus plus
+    those papers, an index of its own (the user's is never touched), kept up to date."""
+    from evals import datasets
+    from evals.configs import EvalConfig
+    from evals.datasets import load_dataset
+    from evals.harness import run_dataset
+    from index import layout
+    from index.reader import open_index
+
+    papers = tmp_path / "added.jsonl"
+    papers.write_text(json.dumps({"id": "2501.00001", "title": "Lactobacillus Routing in Sourdough",
+        "abstract": "Sourdough starters ferment faster when lactobacillus colonies are routed by pH. We report 9 hours saved."}) + "\n")  # fmt: skip
+    qs = tmp_path / "test.jsonl"
+    qs.write_text(json.dumps({"id": "v1", "question": "how do sourdough starters route lactobacillus by pH?",
+        "type": "factual", "gold_ids": ["2501.00001"], "facts": ["9 hours"]}) + "\n"
+        + json.dumps(QUESTIONS[0]) + "\n")  # fmt: skip
+    monkeypatch.setitem(datasets.PAPERS, qs.resolve(), papers)
+    settings = fake_settings.model_copy(update={"index": fake_settings.index.model_copy(update={"corpus": [DATA / "papers.jsonl"]})})
+    dataset = load_dataset(str(qs))
+    assert dataset.papers == papers
+    base = dataset.base_settings(settings)
+    assert base.index_dir != settings.index_dir and base.index.corpus == [DATA / "papers.jsonl", papers]
+
+    result = run_dataset(dataset, [EvalConfig("hybrid")], settings, answers=True, log=lambda _: None)
+    assert not result.warnings  # both gold papers are in its index: the corpus's and the added one
+    assert [r["metrics"]["hit@5"] for r in result.runs[0].rows] == [1.0, 1.0]
+    assert layout.current_generation(settings.index_dir) is None  # the user's index: never built
+    papers.write_text(papers.read_text().replace("9 hours", "10 hours"))  # the papers change: a new index
+    assert load_dataset(str(qs)).base_settings(settings).index_dir != base.index_dir
+    assert "2501.00001" in open_index(base).papers
