@@ -19,23 +19,13 @@ import re
 from pathlib import Path
 
 from bot.query.language import non_english
+from bot.query.spelling import key_neighbours
 from evals.metrics import paired_bootstrap
 from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, BUNDLED_TEST, BUNDLED_TEST_TYPOS
 
 # Each question set and its misspelt copy (the test set's is held out like the test set).
 SETS = ((BUNDLED_DEV, BUNDLED_DEV_TYPOS), (BUNDLED_TEST, BUNDLED_TEST_TYPOS))
 _WORD = re.compile(r"[A-Za-z]{5,}")
-_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-
-
-def _neighbours(ch: str) -> str:
-    for r, row in enumerate(_ROWS):
-        i = row.find(ch.lower())
-        if i >= 0:
-            near = row[max(0, i - 1) : i] + row[i + 1 : i + 2]
-            near += "".join(_ROWS[rr][i] for rr in (r - 1, r + 1) if 0 <= rr < 3 and i < len(_ROWS[rr]))
-            return near
-    return ch
 
 
 def misspell(word: str, rng: random.Random) -> str:
@@ -48,7 +38,7 @@ def misspell(word: str, rng: random.Random) -> str:
         return word[:i] + word[i] + word[i:]
     if kind == "swap" and i < len(word) - 1 and word[i] != word[i + 1]:
         return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-    sub = rng.choice(_neighbours(word[i]))
+    sub = rng.choice(key_neighbours(word[i]) or word[i])
     return word[:i] + (sub.upper() if word[i].isupper() else sub) + word[i + 1 :]
 
 

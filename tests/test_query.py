@@ -25,7 +25,7 @@ STEPS = {
     "non_english": language.non_english,
     "to_english": glossary.to_english,
     "spell": spelling.spell,
-    "unknown words": spelling._unknown,
+    "unknown words": spelling.unknown_words,
     "judged words": spelling.Spelled.judged.func,
 }
 

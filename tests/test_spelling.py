@@ -36,13 +36,31 @@ def test_suggestions():
     assert sp.suggest("onit") is None  # a short word keeps its first letter ("unit" is another word)
 
 
+def test_a_short_word_may_start_as_fingers_slip():
+    from bot.query.spelling import key_neighbours
+
+    assert set(key_neighbours("s")) == set("adwx") and set(key_neighbours("q")) == set("wa")
+    sp = Speller.build({"model": 5, "small": 5, "which": 5, "unit": 5})
+    assert sp.suggest("omdel") == "model"  # the first two letters swapped
+    assert sp.suggest("xmall") == "small" and sp.suggest("shich") == "which"  # a key next to it
+    assert sp.suggest("onit") is None and sp.suggest("bmall") is None  # another first key: another word
+    assert sp.suggest("init") is None  # four letters: a key apart is another word
+
+
+def test_the_refusal_model_reads_a_typo_as_a_word_the_corpus_has_once():
+    sp = Speller.build({"multivariate": 1, "models": 9})
+    assert sp.suggest("mmultivariate") is None  # search corrects to words seen twice only
+    assert sp.nearest("mmultivariate") == "multivariate"
+    assert sp.nearest("qwzxv") is None
+
+
 def test_candidates_are_those_of_a_deletion_index_of_the_corpus():
     """Generated from the question's side, the candidates are SymSpell's: every corpus word
     whose one-letter deletions (or itself) meet the question word's one- or two-letter ones."""
     import random
     import string
 
-    from bot.query.spelling import LONG, MIN_COUNT, _deletions
+    from bot.query.spelling import LONG, MIN_COUNT, _deletions, _same_start
 
     sp = Speller.build(COUNTS)
     index: dict[str, set[str]] = {}
@@ -53,7 +71,7 @@ def test_candidates_are_those_of_a_deletion_index_of_the_corpus():
     def by_index(word: str) -> str | None:
         limit = 1 if len(word) < LONG else 2
         variants = _deletions(word) | {word} | ({v2 for v in _deletions(word) for v2 in _deletions(v)} if limit == 2 else set())
-        found = {c for v in variants for c in index.get(v, ()) if len(word) >= 6 or c[0] == word[0]}
+        found = {c for v in variants for c in index.get(v, ()) if len(word) >= 6 or _same_start(word, c)}
         ranked = sorted((distance(word, c, limit), -sp.counts[c], c) for c in found)
         return ranked[0][2] if ranked and ranked[0][0] <= limit else None
 

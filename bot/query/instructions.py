@@ -33,6 +33,9 @@ instruction (the question) and is kept."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+
+from bot.query.spelling import distance
 
 _I = re.IGNORECASE
 _IS = re.IGNORECASE | re.DOTALL
@@ -174,8 +177,43 @@ _LEAD = (
 _LABEL = re.compile(r"^\W*(?:(?:" + _CORRECTION + r")+(?:" + _LEAD + r")?|" + _LEAD + r")", _I)
 
 
+# The words the patterns above are made of: a misspelt one ("Ignroe all previous instructions",
+# "<|im_staet|>systeem", "Citatioms are disabled") is read as the word it misspells.
+_PATTERN_WORDS = frozenset(
+    w
+    for pattern in (_BLOCK, _ROLE_TURN, _USER, _TAG, _INSTRUCTION, _LABEL)
+    for w in re.findall(r"(?<![a-z\\])[a-z]{4,}(?![a-z\[(])", pattern.pattern.lower())
+)
+_WORD = re.compile(r"[A-Za-z]+")
+
+
 def without_instructions(question: str) -> str:
     """``question`` less its instructions to the bot (itself if that leaves nothing)."""
+    return _without(question)
+
+
+def without_misspelt_instructions(question: str, unknown: Collection[str], found: str) -> str:
+    """``question`` less its instructions once its ``unknown`` words (lower-cased: those neither
+    the corpus nor the embedding model knows) that are one typing error from a word of the
+    patterns are read as that word, when that removes more than ``found`` (what
+    ``without_instructions`` left of it as typed) does; else ``found``. What is left keeps those
+    words as read: each is the word it misspells."""
+    read = {w: m for w in unknown if (m := _pattern_word(w))}
+    if not read:
+        return found
+    respelled = _WORD.sub(lambda m: read.get(m.group().lower(), m.group()), question)
+    stripped = _without(respelled)
+    return stripped if stripped != respelled and len(stripped) < len(found) else found
+
+
+def _pattern_word(word: str) -> str | None:
+    """The word of the patterns ``word`` misspells by one typing error, if exactly one is that near."""
+    near = [w for w in _PATTERN_WORDS if abs(len(w) - len(word)) <= 1 and distance(word, w, 1) <= 1]
+    return near[0] if len(near) == 1 else None
+
+
+def _without(question: str) -> str:
+    """``question`` less its instructions, as typed (see without_instructions)."""
     shown = _HIDDEN.sub(" ", question)
     no_turns = _ROLE_TURN.sub(" ", _BLOCK.sub(" ", shown))
     # An [INST] turn is the user's: the instructions in it go only where a question is left

@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass, field
 
 from bot.query.glossary import glossary_language, to_english
-from bot.query.instructions import without_instructions
+from bot.query.instructions import without_instructions, without_misspelt_instructions
 from bot.query.language import non_english
-from bot.query.spelling import Spelled, speller, spell
+from bot.query.spelling import Spelled, speller, spell, unknown_words
 from index.errors import BadInput
 from index.reader import LiveIndex, LoadedIndex
 from index.settings import RetrievalSettings
@@ -97,6 +97,12 @@ def _understand(index: LoadedIndex, text: str, s: RetrievalSettings) -> Query:
     generation = index.generation.name
     question = without_instructions(asked)
     language = non_english(question)
+    words = None
+    if language is None and s.spelling:
+        # Its unknown words (found once, for spelling too) may be a misspelt injection
+        # ("Ignroe all previous instructions", "<|im_start|>systeem").
+        words = unknown_words(index, asked)
+        question = without_misspelt_instructions(asked, words.unknown, question)
     if language is not None:
         if not s.translate:
             return Query(asked, question, language, question, generation=generation)
@@ -110,5 +116,5 @@ def _understand(index: LoadedIndex, text: str, s: RetrievalSettings) -> Query:
         return Query(asked, question, language, terms, spelled, generation)
     if not s.spelling:
         return Query(asked, question, None, question, generation=generation)
-    spelled = spell(index, question)
+    spelled = spell(index, question, words=words)
     return Query(asked, question, None, spelled.searched, spelled, generation)

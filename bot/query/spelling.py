@@ -97,6 +97,10 @@ class Speller:
         # not be one of its words. Short ones stay as asked ("adamw" is not "adam").
         whole = words or {}
         self.long_counts = {**self.counts, **{w: c for w, c in counts.items() if w in whole and len(w) >= LONG}}
+        # What the refusal model reads a typo as (nearest) may be any corpus word, seen once or
+        # more: a question that names a paper's rare word ("mmultivariate") is about that paper,
+        # and its typo read as word pieces looks like a term no paper has.
+        self.all_counts = {w: c for w, c in counts.items() if w.isalpha() and len(w) >= MIN_LENGTH - 1}
         # Ranked like corpus counts, the more frequent first: a word-piece vocabulary lists
         # its words by frequency, so the lower id is the commoner word.
         common = sorted((i, w) for w, i in (words or {}).items() if w.isalpha())[:MODEL_WORDS]
@@ -128,7 +132,7 @@ class Speller:
         words), else the model's word one edit away, whatever the word pieces or endings
         (suggest prefers a model word one edit away to a corpus word two away, for broken
         words only); None if neither is."""
-        found = self._in_corpus(word)
+        found = self._in_corpus(word) or self._nearest(word, self.all_counts, 2 if len(word) >= LONG else 1)
         if not found and len(word) >= MODEL_MIN:
             found = self._in_model(word)
         return found[1] if found else None
@@ -153,8 +157,8 @@ class Speller:
         # one-letter deletions: that is, it is a variant with one letter inserted.
         inserted = {v[:i] + ch + v[i:] for v in variants for i in range(len(v) + 1) for ch in self._letters}
         found = {c for c in variants | inserted if c in known}
-        if len(word) < 6:  # a short word with another first letter is another word ("init", "unit")
-            found = {c for c in found if c[0] == word[0]}
+        if len(word) < 6:  # a short word with another first letter is another word ("init", "unit")...
+            found = {c for c in found if _same_start(word, c)}
         ranked = sorted((distance(word, c, limit), -known[c], c) for c in found)
         return (ranked[0][0], ranked[0][2]) if ranked and ranked[0][0] <= limit else None
 
@@ -180,7 +184,7 @@ class Spelled:
     nearest known word), worked out on first use: search alone never needs it."""
 
     def __init__(
-        self, searched: str, words: "_Words | None" = None, sp: Speller | None = None, fixed: frozenset[str] = frozenset()
+        self, searched: str, words: "Unknown | None" = None, sp: Speller | None = None, fixed: frozenset[str] = frozenset()
     ) -> None:
         self.searched = searched
         self._words, self._speller, self._fixed = words, sp, fixed
@@ -194,7 +198,7 @@ class Spelled:
         return _replaced(self.searched, {w: f for w, f in nearest.items() if f and (f not in words.forms[w] or _same_word(w, f))})
 
 
-def spell(index: LoadedIndex, text: str, correct: bool = True) -> Spelled:
+def spell(index: LoadedIndex, text: str, correct: bool = True, words: "Unknown | None" = None) -> Spelled:
     """``text`` with its misspelt words corrected (``searched``) and, for the refusal model,
     with each word neither the corpus nor the model knows read as the nearest word one of them
     knows (``judged``), even where the correction leaves it as asked (it is ambiguous there:
@@ -210,7 +214,7 @@ def spell(index: LoadedIndex, text: str, correct: bool = True) -> Spelled:
 
     The unknown words are found once: those the correction fixes are corpus words afterwards,
     so the words ``judged`` reads are the ones it left."""
-    words = _unknown(index, text)
+    words = unknown_words(index, text) if words is None else words  # given: found for a text holding ``text``'s words
     if not words.unknown:
         return Spelled(text)
     sp = speller(index)
@@ -226,7 +230,7 @@ def spell(index: LoadedIndex, text: str, correct: bool = True) -> Spelled:
 
 
 @dataclass(frozen=True)
-class _Words:
+class Unknown:
     unknown: list[str]  # lower-cased; not a corpus word nor one of the model's single tokens
     # (a word whose base form is one stays here: see forms and single)
     forms: dict[str, set[str]]  # each unknown word's base forms (_base_forms)
@@ -234,20 +238,20 @@ class _Words:
     pieces: dict[str, int]  # how many word pieces the model reads each word and form as
 
 
-def _unknown(idx: LoadedIndex, question: str) -> _Words:
+def unknown_words(idx: LoadedIndex, question: str) -> "Unknown":
     # The speller only once a word is unknown: most questions have none, and a cold
     # `paperbot ask` should not pay for the tokenizer or the speller's filtered word list.
     counts = idx.vocabulary.counts
     unknown = sorted({w.lower() for w in _TOKEN.findall(question) if _checkable(w)} - counts.keys())
     if not unknown:
-        return _Words([], {}, set(), {})
+        return Unknown([], {}, set(), {})
     # One tokenizer call: a word the model reads as a single token is an English word,
     # and so is a word that is one once an affix is removed.
     forms = {w: _base_forms(w) for w in unknown}
     flat = sorted({f for fs in forms.values() for f in fs} | set(unknown))
     pieces = dict(zip(flat, idx.embedder.count_tokens(flat)))
     single = {f for f, n in pieces.items() if n == 1} | (set(flat) & counts.keys())
-    return _Words([w for w in unknown if w not in single], forms, single, pieces)
+    return Unknown([w for w in unknown if w not in single], forms, single, pieces)
 
 
 def _replaced(question: str, fixes: dict[str, str | None]) -> str:
@@ -256,6 +260,29 @@ def _replaced(question: str, fixes: dict[str, str | None]) -> str:
     if not fixes:
         return question
     return _TOKEN.sub(lambda m: fixes.get(m.group().lower(), m.group()) if _checkable(m.group()) else m.group(), question)
+
+
+# The keyboard's letter rows (QWERTY): a key's neighbours are the keys a finger slips to.
+KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def key_neighbours(ch: str) -> str:
+    """The letters next to ``ch`` on the keyboard: left, right, above and below ("" if not a letter)."""
+    for r, row in enumerate(KEY_ROWS):
+        i = row.find(ch.lower())
+        if i >= 0:
+            near = row[max(0, i - 1) : i] + row[i + 1 : i + 2]
+            return near + "".join(KEY_ROWS[rr][i] for rr in (r - 1, r + 1) if 0 <= rr < 3 and i < len(KEY_ROWS[rr]))
+    return ""
+
+
+def _same_start(word: str, known: str) -> bool:
+    """Whether ``known`` starts as ``word`` could have been typed: the same first letter, the
+    first two letters swapped ("omdel"), or, in a word of five letters, a first key that slipped
+    to its neighbour ("xmall", "shich"); a four-letter word with another first letter is another
+    word ("init" and "unit" are a key apart)."""
+    slipped = len(word) > MIN_LENGTH and known[0] in key_neighbours(word[0])
+    return known[0] == word[0] or known[:2] == word[1::-1] or slipped
 
 
 def _another_ending(word: str, other: str) -> bool:
