@@ -14,7 +14,9 @@ asked is usually the specific detail the question does not already say: a named 
 specific terms it adds to the question (specificity), and the abstract's scene-setting (its
 opening sentence, "In recent years ...", "X has attracted attention") scores less.
 
-The weights are AnswerSettings fields, chosen on the dev questions (python -m evals.fit.answer)."""
+The similarity is to what the question asks when it first describes the paper it means
+(bot/query/focus.py ``asking_part``; bot/answer/evidence.py). The weights are AnswerSettings
+fields, chosen on the dev questions (python -m evals.fit.answer)."""
 
 from __future__ import annotations
 
@@ -125,7 +127,7 @@ class Scored:
 
     text: str
     position: int  # in the abstract
-    similarity: float  # cosine to the question
+    similarity: float  # cosine to what the question asks (bot/answer/evidence.py)
     overlap: float  # idf-weighted share of the question's content words in the sentence
     cue: float  # the share of the kinds of answer asked for that the sentence has
     score: float

@@ -8,7 +8,12 @@ Built from English question grammar, not from any question set: a wh-word (what,
 many, how much), an optional copula and article, then at most ``MAX_WORDS`` words up to the
 first auxiliary verb, preposition, relative word, pronoun or determiner that starts the rest of
 the clause. Known gaps (left as fitted; see CHANGELOG): a hyphenated focus that starts with one of
-those words ("in-context"), "what's", a question that ends at its focus ("How many GPUs?")."""
+those words ("in-context"), "what's", a question that ends at its focus ("How many GPUs?").
+
+And the part of a question that asks (``asking_part``): people describe the paper they mean
+before they ask about it ("For the benchmark of ..., which languages does it cover?"), and the
+sentence that answers is closest to the asking clause, not to the description; sentences are
+chosen by their closeness to it (bot/answer/evidence.py)."""
 
 from __future__ import annotations
 
@@ -40,3 +45,32 @@ def asked_for(question: str) -> str:
     # "Which papers study ...", "what work uses ...": asking for a paper, whose verb is not an
     # auxiliary, so the span ran on into the topic.
     return "" if focus.split()[0].lower() in STOPWORDS else focus
+
+
+# The question of several that asks last ("Is there a model that ...? How are its marginals
+# learned?"), and a wh-clause after a description of what it asks about ("For the benchmark of
+# ..., which languages does it cover?", "... -- how much faster was inference?").
+_QUESTION_END = re.compile(r"(?<=\?)\s+(?=\S)")
+_ASKING_CLAUSE = re.compile(
+    r"(?:[,;:?.]\s+|\s-+\s+|\b(?:and|but)\s+)"
+    r"((?:(?:by|in|on|for|with|to|from|of|at|roughly|exactly|so|then|and|but|also)\s+)?"
+    r"(?:what|which|how|why|who|where|when)\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+MIN_ASKING_WORDS = 3  # "how?" alone says too little to choose a sentence by
+
+
+def asking_part(question: str) -> str:
+    """The part of ``question`` that asks, when the rest describes what it asks about: its last
+    question of several, or the clause from a wh-word that follows a description; "" when the
+    question asks as a whole. A question that describes a paper at length before asking
+    ("For the benchmark of natural-language-to-class generation ..., which programming languages
+    does it cover?") is closest, as a whole, to the sentences that describe the paper; the
+    sentence that answers is closest to what it asks."""
+    parts = [p for p in _QUESTION_END.split(question.strip()) if len(p.split()) >= MIN_ASKING_WORDS]
+    if len(parts) > 1:
+        return parts[-1]
+    m = _ASKING_CLAUSE.search(question, 1)
+    part = m.group(1).strip() if m else ""
+    # A clause that is nearly all of the question asks as the whole does.
+    return part if len(part.split()) >= MIN_ASKING_WORDS and len(part) < len(question.strip()) - 10 else ""
