@@ -16,6 +16,10 @@ from bot.query.focus import asked_for, asking_part
         ("What is the exact loss function of the contrastive stage?", "exact loss function"),
         ("For the graph model, what BLEU score was reported on WMT14?", "BLEU score"),
         ("The pruning recipe: how many FLOPs does it remove from ResNet-18?", "FLOPs"),
+        ("How many GPUs?", "GPUs"),  # the question ends at what it asks for
+        ("what's the peak memory of the fused kernel?", "peak memory"),
+        ("Which in-context examples did the retriever pick?", "in-context examples"),  # not "in"
+        ("What it-based prompts were tried?", "it-based prompts"),
     ],
 )
 def test_the_phrase_between_the_wh_word_and_the_verb(question, focus):

@@ -85,6 +85,9 @@ def test_the_asked_for_words_are_matched_on_their_own():
     assert missing["late_focus"] < 0.5 < missing["late_mean"]
     plain = late_features(index, "pruning attention heads", paper)
     assert plain["late_focus"] == plain["late_mean"]
+    # Only its content words: "or" (not in the abstract) asks for nothing.
+    both = late_features(index, "what perplexity or heads did pruning reach", paper, "perplexity or heads")
+    assert both["late_focus"] > 0.99
 
 
 def test_pieces_of_a_word_belong_to_it():

@@ -78,8 +78,8 @@ def paper_vectors(index: LoadedIndex, paper: Paper) -> TokenVectors:
 
 def late_features(index: LoadedIndex, question: str, hits: Sequence[Hit], focus: str = "") -> dict[str, float]:
     """``late_mean`` and ``late_low`` of the first retrieved paper (0 without one), and
-    ``late_focus``: the mean match of the pieces of ``focus`` (what the question asks for,
-    bot/query/focus.py), ``late_mean`` when it names nothing."""
+    ``late_focus``: the mean match of the pieces of ``focus``'s content words (what the question
+    asks for, bot/query/focus.py), ``late_mean`` when it names none."""
     if not hits:
         return {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0}
     (q,) = index.token_vectors_cached([question])
@@ -88,6 +88,7 @@ def late_features(index: LoadedIndex, question: str, hits: Sequence[Hit], focus:
     if not len(scores):
         return {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0}
     mean = float(scores.mean())
-    asked = pieces_of(q, set(re.findall(r"\w+", focus.lower())))
+    # Its content words only: "optimizer and learning rate" asks for no "and".
+    asked = pieces_of(q, set(re.findall(r"\w+", focus.lower())) - STOPWORDS)
     focused = float(matches(q.vectors[asked], paper).mean()) if asked else mean
     return {"late_mean": mean, "late_low": float(np.quantile(scores, LOW_QUANTILE)), "late_focus": focused}

@@ -7,8 +7,8 @@ bot/answer/late_interaction.py), and sentence choice favours the sentences that 
 Built from English question grammar, not from any question set: a wh-word (what, which, how
 many, how much), an optional copula and article, then at most ``MAX_WORDS`` words up to the
 first auxiliary verb, preposition, relative word, pronoun or determiner that starts the rest of
-the clause. Known gaps (left as fitted; see CHANGELOG): a hyphenated focus that starts with one of
-those words ("in-context"), "what's", a question that ends at its focus ("How many GPUs?").
+the clause, or the question's end ("How many GPUs?"); "what's" is "what is", and a hyphenated
+word that starts with one of those words ("in-context") is one word.
 
 And the part of a question that asks (``asking_part``): people describe the paper they mean
 before they ask about it ("For the benchmark of ..., which languages does it cover?"), and the
@@ -27,10 +27,14 @@ _AUX = (
     "of|for|in|on|at|by|from|with|when|that|which|who|whose|where|to|than|between|after|before|over|under|"
     "they|it|we|the|this|these|those|its|their"
 )
+# One of those words as a word of its own: not the start of "in-context" or "it's".
+_STOP = rf"(?:{_AUX})(?![\w'’-])"
+# The question's end: what it asks for may be its last words ("How many GPUs?").
+_END = r"[?!.]*\s*$"
 _ASKED = re.compile(
-    r"\b(?:what|which|how\s+many|how\s+much)\s+"
+    r"\b(?:what(?:'s|’s)?|which|how\s+many|how\s+much)\s+"
     r"(?:(?:is|are|was|were)\s+)?(?:(?:the|a|an)\s+)?"
-    rf"(?P<focus>(?:(?!(?:{_AUX})\b)[^\s?,;:!]+\s+){{1,{MAX_WORDS}}}?)(?:{_AUX})\b",
+    rf"(?P<focus>(?:(?!{_STOP})[^\s?,;:!]+(?:\s+|(?={_END}))){{1,{MAX_WORDS}}}?)(?:{_STOP}|{_END})",
     re.IGNORECASE,
 )
 
