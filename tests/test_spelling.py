@@ -43,6 +43,7 @@ def test_a_short_word_may_start_as_fingers_slip():
     sp = Speller.build({"model": 5, "small": 5, "which": 5, "unit": 5})
     assert sp.suggest("omdel") == "model"  # the first two letters swapped
     assert sp.suggest("xmall") == "small" and sp.suggest("shich") == "which"  # a key next to it
+    assert Speller.build({"state": 5, "swift": 5}).suggest("tate") == "state"  # the first letter dropped
     assert sp.suggest("onit") is None and sp.suggest("bmall") is None  # another first key: another word
     assert sp.suggest("init") is None  # four letters: a key apart is another word
 

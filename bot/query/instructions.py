@@ -24,7 +24,9 @@ published ones, not any question set's:
   that", "actually, real question:").
 
 What is left is the question; a question that is nothing but instructions is kept whole (then
-it finds nothing). The patterns are narrow on purpose (an instruction verb that opens a
+it finds nothing). A misspelt injection ("Ignroe all previous instructions", "<|im_start|>systeem")
+is found by ``without_misspelt_instructions`` once the words spelling does not know are read as
+the words of these patterns one typing error away. The patterns are narrow on purpose (an instruction verb that opens a
 sentence, with what it acts on): a research question that says "ignore", "prompt" or "DAN"
 ("Do LLMs ignore instructions in long prompts?", "How does DAN-style jailbreaking work?")
 stays as asked, and a sentence over ``MAX_INSTRUCTION_WORDS`` words holds more than an

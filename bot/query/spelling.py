@@ -278,11 +278,11 @@ def key_neighbours(ch: str) -> str:
 
 def _same_start(word: str, known: str) -> bool:
     """Whether ``known`` starts as ``word`` could have been typed: the same first letter, the
-    first two letters swapped ("omdel"), or, in a word of five letters, a first key that slipped
-    to its neighbour ("xmall", "shich"); a four-letter word with another first letter is another
-    word ("init" and "unit" are a key apart)."""
+    first two letters swapped ("omdel"), the first letter dropped ("tate", "wift"), or, in a word
+    of five letters, a first key that slipped to its neighbour ("xmall", "shich"); a four-letter
+    word with another first letter is another word ("init" and "unit" are a key apart)."""
     slipped = len(word) > MIN_LENGTH and known[0] in key_neighbours(word[0])
-    return known[0] == word[0] or known[:2] == word[1::-1] or slipped
+    return known[0] == word[0] or known[:2] == word[1::-1] or known[1:] == word or slipped
 
 
 def _another_ending(word: str, other: str) -> bool:
