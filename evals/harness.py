@@ -278,9 +278,7 @@ def _ensure_index(base: Settings, s: Settings, dataset: Dataset, progress: bool)
     any configuration's own index, from the same papers."""
     if dataset.beir is not None:
         ingest(base, [dataset.beir.corpus], progress=progress)
-    elif dataset.papers is not None:  # the configured corpus and the papers: kept up to date
-        ingest(base, None, progress=progress)
-    elif layout.current_generation(base.index_dir) is None:
+    elif dataset.papers is not None or layout.current_generation(base.index_dir) is None:
         ingest(base, None, progress=progress)
     if s.index_dir != base.index_dir:
         gen = layout.current_generation(base.index_dir)

@@ -129,9 +129,10 @@ class Speller:
 
     def nearest(self, word: str) -> str | None:
         """The corpus word nearest ``word`` (as near as suggest looks: two edits for long
-        words), else the model's word one edit away, whatever the word pieces or endings
-        (suggest prefers a model word one edit away to a corpus word two away, for broken
-        words only); None if neither is."""
+        words; a word suggest corrects to first, else any corpus word, even one seen once),
+        else the model's word one edit away, whatever the word pieces or endings (suggest
+        prefers a model word one edit away to a corpus word two away, for broken words only);
+        None if none is."""
         found = self._in_corpus(word) or self._nearest(word, self.all_counts, 2 if len(word) >= LONG else 1)
         if not found and len(word) >= MODEL_MIN:
             found = self._in_model(word)
@@ -157,7 +158,7 @@ class Speller:
         # one-letter deletions: that is, it is a variant with one letter inserted.
         inserted = {v[:i] + ch + v[i:] for v in variants for i in range(len(v) + 1) for ch in self._letters}
         found = {c for c in variants | inserted if c in known}
-        if len(word) < 6:  # a short word with another first letter is another word ("init", "unit")...
+        if len(word) < 6:  # a short word starts as typed (_same_start): "init" is not "unit"
             found = {c for c in found if _same_start(word, c)}
         ranked = sorted((distance(word, c, limit), -known[c], c) for c in found)
         return (ranked[0][0], ranked[0][2]) if ranked and ranked[0][0] <= limit else None
@@ -238,7 +239,7 @@ class Unknown:
     pieces: dict[str, int]  # how many word pieces the model reads each word and form as
 
 
-def unknown_words(idx: LoadedIndex, question: str) -> "Unknown":
+def unknown_words(idx: LoadedIndex, question: str) -> Unknown:
     # The speller only once a word is unknown: most questions have none, and a cold
     # `paperbot ask` should not pay for the tokenizer or the speller's filtered word list.
     counts = idx.vocabulary.counts
