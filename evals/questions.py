@@ -22,6 +22,9 @@ BUNDLED_TEST_TYPOS = Path(__file__).resolve().parent / "questions" / "bundled_te
 # The papers the test questions were written on, added for them to the bundled corpus (arXiv
 # abstracts of 2025-26, CC0; where they come from: questions/sources/test_papers.md).
 TEST_PAPERS = Path(__file__).resolve().parent / "questions" / "test_papers.jsonl"
+# The next round's test set, sealed: never run (evals/questions/sealed/SOURCE.md); held out like
+# the test set (evals/splits.py).
+SEALED_TEST = Path(__file__).resolve().parent / "questions" / "sealed" / "next_test.jsonl"
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, BUNDLED_TEST, BUNDLED_TEST_TYPOS, load_questions
+from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, BUNDLED_TEST, BUNDLED_TEST_TYPOS, SEALED_TEST, load_questions
 from evals.splits import held_out_in, refuse_held_out
 
 DEV, TEST = load_questions(BUNDLED_DEV), load_questions(BUNDLED_TEST)
+# The test set and the next round's sealed one: neither may share a paper or a question with dev.
+HELD = TEST + load_questions(SEALED_TEST)
 _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = {"what", "which", "many", "much", "does", "that", "with", "from", "this", "there", "have", "they",
            "their", "about", "into", "when", "work", "paper", "papers", "anyone", "anything"}  # fmt: skip
@@ -26,7 +28,7 @@ def _words(text: str) -> set[str]:
 def test_dev_and_test_share_no_gold_paper():
     dev_ids = {g for q in DEV for g in q.gold_ids}
     dev_titles = {t.lower() for q in DEV for t in q.gold_titles}
-    for q in TEST:
+    for q in HELD:
         assert not set(q.gold_ids) & dev_ids, q.id
         assert not {t.lower() for t in q.gold_titles} & dev_titles, q.id
 
@@ -34,7 +36,7 @@ def test_dev_and_test_share_no_gold_paper():
 def test_no_test_question_is_a_near_copy_of_a_dev_question():
     """A paraphrase shares most of its content words; the closest pair across the sets must not."""
     dev = [(q.id, _words(q.question)) for q in DEV]
-    for t in TEST:
+    for t in HELD:
         mine = _words(t.question)
         for qid, theirs in dev:
             overlap = len(mine & theirs) / max(1, min(len(mine), len(theirs)))
@@ -69,6 +71,8 @@ def test_the_guard_refuses_held_out_questions_by_content(tmp_path):
     assert held_out_in(mixed, load_questions(mixed)) == ["x1"]
     typos = load_questions(BUNDLED_TEST_TYPOS)
     assert held_out_in(BUNDLED_TEST_TYPOS, typos) == [q.id for q in typos]
+    sealed = load_questions(SEALED_TEST)  # the next round's test set is held out already
+    assert len(sealed) == 100 and held_out_in(SEALED_TEST, sealed) == [q.id for q in sealed]
 
 
 @pytest.mark.parametrize("module", ["evals.fit.refusal", "evals.fit.answer"])
