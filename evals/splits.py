@@ -2,9 +2,10 @@
 
 The test questions (evals/questions/bundled_test.jsonl, and their misspelt copies) are run
 once, at the end of a piece of work, to report; nothing is chosen on them. The next round's
-test set (evals/questions/sealed/next_test.jsonl) is held out too, and never run before then. The guard reads
-what a script is about to fit on, not its name: a file whose bytes are a held-out file's, or
-that holds any held-out question (however it is named, copied or renamed), is refused."""
+test set (evals/questions/sealed/next_test.jsonl) is held out too, and never run before then.
+The guard reads what a script is about to fit on, not its name: a file whose bytes are a
+held-out file's, or that holds any held-out question (however it is named, copied or renamed),
+is refused."""
 
 from __future__ import annotations
 

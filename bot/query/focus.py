@@ -71,10 +71,11 @@ def asking_part(question: str) -> str:
     ("For the benchmark of natural-language-to-class generation ..., which programming languages
     does it cover?") is closest, as a whole, to the sentences that describe the paper; the
     sentence that answers is closest to what it asks."""
-    parts = [p for p in _QUESTION_END.split(question.strip()) if len(p.split()) >= MIN_ASKING_WORDS]
+    question = question.strip()
+    parts = [p for p in _QUESTION_END.split(question) if len(p.split()) >= MIN_ASKING_WORDS]
     if len(parts) > 1:
         return parts[-1]
     m = _ASKING_CLAUSE.search(question, 1)
     part = m.group(1).strip() if m else ""
     # A clause that is nearly all of the question asks as the whole does.
-    return part if len(part.split()) >= MIN_ASKING_WORDS and len(part) < len(question.strip()) - 10 else ""
+    return part if len(part.split()) >= MIN_ASKING_WORDS and len(part) < len(question) - 10 else ""
