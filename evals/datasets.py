@@ -16,6 +16,9 @@ from evals.questions import (
     BUNDLED_DEV_TYPOS,
     BUNDLED_TEST,
     BUNDLED_TEST_TYPOS,
+    DEV_ARXIV,
+    DEV_ARXIV_PAPERS,
+    DEV_ARXIV_TYPOS,
     TEST_PAPERS,
     Question,
     load_questions,
@@ -29,11 +32,21 @@ NAMED = {
     "bundled-dev": BUNDLED_DEV,
     "bundled-dev-typos": BUNDLED_DEV_TYPOS,
     "bundled-test-typos": BUNDLED_TEST_TYPOS,
+    "bundled-dev-arxiv": DEV_ARXIV,
+    "bundled-dev-arxiv-typos": DEV_ARXIV_TYPOS,
 }
+# The dev sets, as the fit and tuning scripts read them by default: each clean set with its
+# misspelt copy.
+DEV = (("bundled-dev", "bundled-dev-typos"), ("bundled-dev-arxiv", "bundled-dev-arxiv-typos"))
 
-# Question sets asked over the configured corpus plus papers added for them: the test set is
-# written on papers no dev question uses, and the bundled corpus has none left.
-PAPERS = {BUNDLED_TEST: TEST_PAPERS, BUNDLED_TEST_TYPOS: TEST_PAPERS}
+# Question sets asked over the configured corpus plus papers added for them: the bundled corpus
+# has no paper left that no question uses, so each fresh set is written on papers of its own.
+PAPERS = {
+    BUNDLED_TEST: TEST_PAPERS,
+    BUNDLED_TEST_TYPOS: TEST_PAPERS,
+    DEV_ARXIV: DEV_ARXIV_PAPERS,
+    DEV_ARXIV_TYPOS: DEV_ARXIV_PAPERS,
+}
 
 
 def same_dataset(a: str, b: str) -> bool:

@@ -271,7 +271,7 @@ class _Indexes:
         return self.opened[key]
 
 
-def _ensure_index(base: Settings, s: Settings, dataset: Dataset, progress: bool) -> None:
+def ensure_index(base: Settings, s: Settings, dataset: Dataset, progress: bool) -> None:
     """Build what the run needs and is missing: the dataset's index (BEIR: always brought up to
     date with its corpus; own questions: the user's index, or the configured corpus when there is
     none; questions with papers of their own: the configured corpus and those, up to date), then
@@ -304,7 +304,7 @@ def run_dataset(
     result = DatasetRun(dataset, answers)
     for i, config in enumerate(configs, start=1):
         s = config.apply(base)
-        _ensure_index(base, s, dataset, progress)
+        ensure_index(base, s, dataset, progress)
         index = indexes.get(s)
         answerer = Answerer(s, index, generators[config.name]) if answers else None
         # Every configuration is timed from the same state: model and index loaded (one untimed

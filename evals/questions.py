@@ -22,9 +22,11 @@ BUNDLED_TEST_TYPOS = Path(__file__).resolve().parent / "questions" / "bundled_te
 # The papers the test questions were written on, added for them to the bundled corpus (arXiv
 # abstracts of 2025-26, CC0; where they come from: questions/sources/test_papers.md).
 TEST_PAPERS = Path(__file__).resolve().parent / "questions" / "test_papers.jsonl"
-# The next round's test set, sealed: never run (evals/questions/sealed/SOURCE.md); held out like
-# the test set (evals/splits.py).
-SEALED_TEST = Path(__file__).resolve().parent / "questions" / "sealed" / "next_test.jsonl"
+# Dev questions on papers of their own (the third round's test set, v001-v100, run once and
+# spent; now dev), asked over the bundled corpus plus those papers (questions/sources/dev_arxiv_papers.md).
+DEV_ARXIV = Path(__file__).resolve().parent / "questions" / "dev_arxiv.jsonl"
+DEV_ARXIV_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv_typos.jsonl"
+DEV_ARXIV_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv_papers.jsonl"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from bot.query.focus import asked_for
+
 from bot.answer import refusal
 from bot.answer.refusal import FEATURES, RefusalModel, signals
 from bot.fitted.models import FittedFile, dumps, load
@@ -160,7 +162,8 @@ class _Spy:
 
 def test_the_refusal_model_computes_only_its_features(loaded, fake_settings, monkeypatch):
     model = RefusalModel.fitted()
-    assert model.used == ("sentence_top", "coverage_top", "late_mean", "late_low", "late_focus")
+    assert model.used == ("sentence_top", "coverage_top", "late_mean", "late_low", "late_focus", "figure_focus",
+                          "figure_sentence")
     stems = []
     monkeypatch.setattr(refusal, "content_stems", lambda text: stems.append(text) or [])
     monkeypatch.setattr(refusal, "content_sequence", lambda text: pytest.fail("bigram_coverage computed"))
@@ -170,7 +173,9 @@ def test_the_refusal_model_computes_only_its_features(loaded, fake_settings, mon
         spy = _Spy(loaded)
         signals(spy, QUESTIONS[0], hits, evidence, loaded.vocabulary, settings, only=model.used)
         assert spy.calls == ["token_vectors_cached"] * 2  # the late features, once: question and paper
-    assert stems == []
+    # Only what the question asks for is stemmed (the figure features); no paper's text, no
+    # question-wide coverage.
+    assert set(stems) == {asked_for(QUESTIONS[0])}
 
 
 def test_fusion_features_alone_are_what_all_give_and_the_model_scores_the_same(loaded, fake_settings):

@@ -41,22 +41,24 @@ def test_the_fit_refuses_the_test_questions(monkeypatch):
         main()
 
 
-def test_leave_one_out_never_sees_the_held_out_question_nor_its_hidden_gold_negative():
-    """The hidden-gold negatives are the same question with its papers removed: a model that
-    kept question i's negative while predicting question i would have seen its wording."""
+def test_leave_one_out_never_sees_the_held_out_question_nor_its_negatives():
+    """The hidden-gold and unstated-fact negatives are the same question with its papers (or the
+    sentences stating its facts) removed: a model that kept question i's negatives while
+    predicting question i would have seen its wording."""
     from evals.fit.refusal import DevFeatures, cross_validated, training_set
 
     x = np.array([[0.9, 0.8], [0.8, 0.9], [0.2, 0.1], [0.7, 0.6]])
     data = DevFeatures(x=x, y=np.array([1.0, 1.0, 0.0, 1.0]), ids=["a", "b", "c", "d"], old=x[:, 0],
                        hidden={0: np.array([0.3, 0.2]), 1: np.array([0.25, 0.3]), 3: np.array([0.1, 0.2])},
-                       top_gold=np.array([1.0, 1.0, 0.0, 1.0]))  # fmt: skip
+                       top_gold=np.array([1.0, 1.0, 0.0, 1.0]),
+                       unstated={1: np.array([0.6, 0.35]), 3: np.array([0.65, 0.3])})  # fmt: skip
     tx, ty = training_set(data, [0, 1], without=1)
     rows = {tuple(r) for r in tx}
-    assert (0.8, 0.9) not in rows and (0.25, 0.3) not in rows  # question b and its negative
-    assert {(0.9, 0.8), (0.3, 0.2), (0.1, 0.2), (0.2, 0.1)} <= rows
-    assert ty.tolist() == [1.0, 0.0, 1.0, 0.0, 0.0]  # a, c, d, then the negatives of a and d
+    assert not {(0.8, 0.9), (0.25, 0.3), (0.6, 0.35)} & rows  # question b and its two negatives
+    assert {(0.9, 0.8), (0.3, 0.2), (0.1, 0.2), (0.2, 0.1), (0.65, 0.3)} <= rows
+    assert ty.tolist() == [1.0, 0.0, 1.0, 0.0, 0.0, 0.0]  # a, c, d, then the negatives of a and d (two)
     full_x, full_y = training_set(data, [0])
-    assert full_x.shape == (7, 1) and full_y.sum() == 3
+    assert full_x.shape == (9, 1) and full_y.sum() == 3
     p = cross_validated(data, [0, 1], l2=1.0)
     assert p.shape == (4,) and p[0] > p[2] and p[3] > p[2]
 
@@ -142,3 +144,46 @@ def test_leave_one_set_out_predicts_each_set_with_a_model_that_never_saw_it():
     w, b = fit_logistic((tx - mean) / scale, ty, 1.0)
     assert by_set[4] == pytest.approx(1 / (1 + np.exp(-(((x[4] - mean) / scale) @ w + b))))
     assert by_set[4] != pytest.approx(cross_validated(data, [0], l2=1.0)[4])  # not leave-one-question-out
+
+
+def test_the_asked_figure_signals_read_the_first_paper_for_a_number_beside_what_is_asked():
+    """A near miss describes a paper that is there and asks a figure its abstract never gives:
+    ``figure_sentence`` is the share of the asked-for words in one of the first paper's sentences
+    that states a number; questions that ask for no figure read 1."""
+    from bot.answer.refusal import signals
+    from bot.types import Hit
+    from index.types import Paper
+    from index.vocabulary import Vocabulary
+
+    study = Paper(id="p", title="A user study of search feedback",
+                  abstract="We propose two feedback modes for generative search. "
+                  "A user study with 24 participants found them useful. Latency is low.")  # fmt: skip
+    other = Paper(id="q", title="Other", abstract="Diffusion models reach 31.2 PSNR on shadow removal.")
+    vocab = Vocabulary.build([f"{p.title} {p.abstract}" for p in (study, other)] + ["unrelated words"] * 5)
+    hits = [Hit(paper=study, score=1.0), Hit(paper=other, score=0.5)]
+    names = ("figure_sentence", "figure_focus", "focus_missing")
+
+    def read(question: str, found=hits) -> dict[str, float]:
+        return signals(None, question, found, [], vocab, Settings(), only=names)  # type: ignore[arg-type]
+
+    stated = read("How many participants were in the user study of the feedback modes?")
+    assert stated == {"figure_sentence": 1.0, "figure_focus": 1.0, "focus_missing": 0.0}
+    # The paper is found, and never gives a PSNR: the second paper's figure does not count.
+    unstated = read("What PSNR score do the feedback modes for generative search reach?")
+    assert unstated["figure_sentence"] == 0.0 and unstated["figure_focus"] == 0.0 and unstated["focus_missing"] > 0.5
+    # Named without a number beside it ("latency" is there, its figure is not).
+    assert read("How much latency do the feedback modes add?")["figure_sentence"] == 0.0
+    assert read("How do the feedback modes work?") == {"figure_sentence": 1.0, "figure_focus": 1.0, "focus_missing": 0.0}
+    assert read("How many participants?", found=[])["figure_sentence"] == 0.0
+
+
+def test_the_unstated_fact_negative_takes_out_only_the_sentences_that_state_a_fact():
+    from evals.fit.refusal import _without_facts
+    from bot.types import Hit
+    from index.types import Paper
+
+    hit = Hit(paper=Paper(id="p", title="T", abstract="We build a dataset. It has 2,043 images. It is public."), score=1.0)
+    assert _without_facts(hit, ["2,043 images"]).paper.abstract == "We build a dataset. It is public."
+    assert _without_facts(hit, ["9,999 images"]) is None  # the paper never stated it: nothing to take out
+    assert _without_facts(hit, ["dataset", "images", "public"]) is None  # nothing would be left
+    assert hit.paper.abstract.startswith("We build")  # the retrieved paper itself is untouched

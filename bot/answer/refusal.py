@@ -28,6 +28,19 @@ coverage, BM25), and whether one paper stands out (score gaps). The signals:
   lacks the asked thing; ``late_focus``: how well the asked-for words find their match in the
   first paper's token vectors, as ``late_mean`` does for all of the question's words (a
   paraphrase: "speed-up" for "faster").
+- ``focus_missing``: the rarest asked-for word the first paper lacks, relative to the rarest
+  possible (0 when it lacks none): a near miss lacks a specific thing ("PSNR", "participants"),
+  an answerable question at most a word for the kind of answer ("what factor ...");
+- ``figure_focus``, ``figure_late_focus``, ``figure_sentence``: for a question that asks for a
+  figure and names what ("what Dice score", "how many participants"; bot/answer/sentences.py
+  ``asks``), ``focus_first``, ``late_focus``, and the largest share of the asked-for words in one
+  sentence of the first paper that states a number; for any other question 1 (``late_mean`` for
+  ``figure_late_focus``). A near miss describes a paper that is there and asks a figure its
+  abstract never gives; what a conceptual question names needs no number beside it. Fitted
+  together, ``figure_sentence`` weighs for an answer and ``figure_focus`` against: a paper that
+  names the asked thing and gives no figure beside it says less than one that words it
+  otherwise. On the dev sets, leave-one-set-out, they raise the ROC AUC from 0.914 to 0.942 and
+  cut confident answers to the v-set's near misses from 0.53 to 0.27.
 
 The fit (``python -m evals.fit.refusal``) chooses among named feature sets by leave-one-set-out
 cross-validation on the dev questions (each set of questions, by one author, predicted by a model
@@ -47,11 +60,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.answer.late_interaction import late_features
+from bot.answer.sentences import asks, has_cue
 from bot.fitted.models import FittedModel, check_features
 from bot.query.focus import asked_for
 from index.vocabulary import Vocabulary, content_sequence, content_stems, paper_text
 from index.lexical import K1
 from index.reader import LoadedIndex
+from index.text import split_sentences
 from index.settings import Settings
 from bot.types import Hit
 
@@ -61,7 +76,8 @@ if TYPE_CHECKING:
 FEATURES = (
     "dense_top", "sentence_top", "coverage_top", "bm25_top", "dense_gap",
     "sentence_overlap", "bigram_coverage", "missing_top", "absent", "late_mean", "late_low",
-    "focus_top", "focus_first", "late_focus",
+    "focus_top", "focus_first", "late_focus", "focus_missing", "figure_focus", "figure_late_focus",
+    "figure_sentence",
 )  # fmt: skip
 
 
@@ -214,8 +230,7 @@ class _Signals:
     def focus_shares(self) -> list[float]:
         """For each retrieved paper, in order, the idf-weighted share of the asked-for words it has
         (none when the question asks for nothing in particular)."""
-        focus = content_stems(self.asked)
-        return [self.vocab.coverage(focus, have) for have in self.paper_stems] if focus else []
+        return [self.vocab.coverage(self.focus, have) for have in self.paper_stems] if self.focus else []
 
     def focus_top(self) -> float:
         if not self.hits:
@@ -226,6 +241,35 @@ class _Signals:
         if not self.hits:
             return 0.0
         return self.focus_shares[0] if self.focus_shares else 1.0
+
+    @cached_property
+    def focus(self) -> list[str]:
+        return content_stems(self.asked)
+
+    def focus_missing(self) -> float:
+        if not self.hits:
+            return 1.0
+        lacked = [self.vocab.idf(s) for s in self.focus if s not in self.paper_stems[0]]
+        return max(lacked, default=0.0) / self.vocab.idf("")
+
+    @cached_property
+    def asks_figure(self) -> bool:
+        """Whether the question asks for a figure and names what (its asked-for words)."""
+        return bool(self.focus) and "figure" in asks(self.question)
+
+    def figure_focus(self) -> float:
+        return self.focus_first() if self.asks_figure else 1.0
+
+    def figure_late_focus(self) -> float:
+        return self.late_focus() if self.asks_figure else self.late_mean()
+
+    def figure_sentence(self) -> float:
+        if not self.hits:
+            return 0.0
+        if not self.asks_figure:
+            return 1.0
+        stated = [x for x in split_sentences(self.hits[0].paper.abstract) if has_cue(x, "figure")]
+        return max((self.vocab.coverage(self.focus, set(content_stems(x))) for x in stated), default=0.0)
 
     def late_mean(self) -> float:
         return self.late["late_mean"]

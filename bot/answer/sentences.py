@@ -116,6 +116,11 @@ def background(text: str, position: int) -> bool:
     return position == 0 or bool(BACKGROUND.search(text))
 
 
+def has_cue(text: str, kind: str) -> bool:
+    """Whether ``text`` reads like an answer of ``kind`` (a figure: a number that is a result)."""
+    return bool(_CUES[kind].search(text))
+
+
 def asks(question: str) -> frozenset[str]:
     """The kinds of answer the question asks for: figure, name, comparison, method (or none)."""
     return frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(question))
@@ -152,7 +157,7 @@ def score_sentences(
         overlap = vocab.coverage(q_stems, stems)
         # The share of the asked kinds the sentence has: "how many ... which fuzzer" wants the
         # figure and the name, and a sentence with only the name is half an answer.
-        cue = sum(1.0 for k in kinds if _CUES[k].search(text)) / len(kinds) if kinds else 0.0
+        cue = sum(1.0 for k in kinds if has_cue(text, k)) / len(kinds) if kinds else 0.0
         bonus = s.contribution_bonus if CONTRIBUTION.search(text) else 0.0
         specific = specificity(text, question)
         penalty = s.background_penalty if background(text, i) else 0.0

@@ -19,7 +19,8 @@ from bot.answer.evidence import gather_evidence
 from bot.answer.extractive import extractive_answer
 from bot.retrieval.search import search
 from bot.query.query import understand
-from evals.datasets import load_dataset
+from evals.datasets import Dataset, load_dataset
+from evals.harness import ensure_index
 from evals.splits import refuse_held_out
 from evals.metrics import citation_precision, citation_recall, fact_coverage, mean_defined
 from evals.questions import resolve_gold
@@ -42,12 +43,16 @@ CITATION_GRID = {
 }
 
 
-def cases(settings: Settings, dataset: str) -> tuple[Any, list[tuple[Any, str, list, dict[str, int]]]]:
-    """(index, [(question, the text searched for, hits, gold)]) for the answerable questions."""
-    index = open_index(settings)
+def cases(settings: Settings, dataset: Dataset) -> tuple[Any, list[tuple[Any, str, list, dict[str, int]]]]:
+    """(index, [(question, the text searched for, hits, gold)]) for the answerable questions, in
+    the dataset's own index (the configured corpus, plus its papers for a set written on papers
+    of its own; built if missing)."""
+    base = dataset.base_settings(settings)
+    ensure_index(base, base, dataset, progress=False)
+    index = open_index(base)
     out = []
     with index.use() as idx:
-        for q in load_dataset(dataset).questions:
+        for q in dataset.questions:
             if not q.answerable:
                 continue
             gold = resolve_gold(q, idx)
@@ -77,7 +82,7 @@ def main() -> None:
     dataset = load_dataset(args.dataset)
     refuse_held_out(dataset.source, dataset.questions)
     settings = Settings()
-    index, data = cases(settings, args.dataset)
+    index, data = cases(settings, dataset)
     grid = CITATION_GRID if args.citations else SENTENCE_GRID
     results = []
     for values in itertools.product(*grid.values()):
