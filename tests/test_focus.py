@@ -3,7 +3,7 @@ written for this test, not taken from any question set."""
 
 import pytest
 
-from bot.query.focus import asked_for, asking_part
+from bot.query.focus import asked_for, asking_part, names_a_measure
 
 
 @pytest.mark.parametrize(
@@ -45,6 +45,19 @@ def content_words(text: str) -> list[str]:
     from index.vocabulary import content_stems
 
     return content_stems(text)
+
+
+@pytest.mark.parametrize(
+    "focus, measure",
+    [("top-1 accuracy", True), ("BLEU", True), ("pass@10", True), ("one-step FID", True), ("NDCG@5", True),
+     ("speed-up factor", True), ("context lengths", True), ("wall-clock time", True), ("Q-index", True),
+     ("distillation methods", False), ("GAN variants", False), ("base checkpoint", False), ("", False)],
+)  # fmt: skip
+def test_an_asked_for_phrase_names_a_measure_by_its_head(focus, measure):
+    """Written from how metrics are named (acronyms, a score at a cut-off, words for a
+    quantity), not from the question sets: the head decides ("LLM benchmarks" asks for names)."""
+    assert names_a_measure(focus) is measure
+    assert names_a_measure("LLM benchmarks") is False
 
 
 def test_a_runaway_clause_is_not_a_focus():

@@ -32,14 +32,15 @@ coverage, BM25), and whether one paper stands out (score gaps). The signals:
   possible (0 when it lacks none): a near miss lacks a specific thing ("PSNR", "participants"),
   an answerable question at most a word for the kind of answer ("what factor ...");
 - ``figure_focus``, ``figure_late_focus``, ``figure_sentence``: for a question that asks for a
-  figure and names what ("what Dice score", "how many participants"; bot/answer/sentences.py
-  ``asks``), ``focus_first``, ``late_focus``, and the largest share of the asked-for words in one
-  sentence of the first paper that states a number; for any other question 1 (``late_mean`` for
-  ``figure_late_focus``). A near miss describes a paper that is there and asks a figure its
-  abstract never gives; what a conceptual question names needs no number beside it. Fitted
-  together, ``figure_sentence`` weighs for an answer and ``figure_focus`` against: a paper that
-  names the asked thing and gives no figure beside it says less than one that words it
-  otherwise. On the dev sets, leave-one-set-out, they raise the ROC AUC from 0.914 to 0.942 and
+  figure and names what ("what Dice score", "how many participants", bot/answer/sentences.py
+  ``asks``; "what one-step FID", a measure by its head word, bot/query/focus.py
+  ``names_a_measure``), ``focus_first``, ``late_focus``, and the largest share of the asked-for
+  words in one sentence of the first paper that states a number; for any other question 1
+  (``late_mean`` for ``figure_late_focus``). A near miss describes a paper that is there and asks
+  a figure its abstract never gives; what a conceptual question names needs no number beside it.
+  Fitted together, ``figure_sentence`` weighs for an answer and ``figure_focus`` against: a paper
+  that names the asked thing and gives no figure beside it says less than one that words it
+  otherwise. On the dev sets, leave-one-set-out, they raise the ROC AUC from 0.914 to 0.945 and
   cut confident answers to the v-set's near misses from 0.53 to 0.27.
 
 The fit (``python -m evals.fit.refusal``) chooses among named feature sets by leave-one-set-out
@@ -62,7 +63,7 @@ from typing import TYPE_CHECKING
 from bot.answer.late_interaction import late_features
 from bot.answer.sentences import asks, has_cue
 from bot.fitted.models import FittedModel, check_features
-from bot.query.focus import asked_for
+from bot.query.focus import asked_for, names_a_measure
 from index.vocabulary import Vocabulary, content_sequence, content_stems, paper_text
 from index.lexical import K1
 from index.reader import LoadedIndex
@@ -255,7 +256,7 @@ class _Signals:
     @cached_property
     def asks_figure(self) -> bool:
         """Whether the question asks for a figure and names what (its asked-for words)."""
-        return bool(self.focus) and "figure" in asks(self.question)
+        return bool(self.focus) and ("figure" in asks(self.question) or names_a_measure(self.asked))
 
     def figure_focus(self) -> float:
         return self.focus_first() if self.asks_figure else 1.0

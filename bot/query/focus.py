@@ -51,6 +51,25 @@ def asked_for(question: str) -> str:
     return "" if focus.split()[0].lower() in STOPWORDS else focus
 
 
+# The head of an asked-for phrase that names a measure, which a question asks for as a figure
+# even without "how many" ("what **one-step FID** did ...", "what **MRR@10** ...", "what
+# **compression factor** ..."): an acronym, a score at a cut-off, or a word for a quantity.
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]+(?:@\d+)?|\w+@\d+|\w+-index")
+_QUANTITY = re.compile(
+    r"(?:\w+-)*(?:accuracy|ratio|factor|rate|value|mean|average|length|latency|fidelit(?:y|ie)|throughput|margin|range|"
+    r"resolution|width|budget|epsilon|number|count|size|error|loss|perplexity|speed|time|cost|gain|score)s?",
+    re.IGNORECASE,
+)
+
+
+def names_a_measure(focus: str) -> bool:
+    """Whether the asked-for phrase's head (its last word) names a measure: "one-step FID",
+    "compression factor", "PSNR and LPIPS"; not "PTQ methods" or "ViT patches"."""
+    words = focus.split()
+    head = words[-1].strip("()") if words else ""
+    return bool(_ACRONYM.fullmatch(head) or _QUANTITY.fullmatch(head))
+
+
 # The question of several that asks last ("Is there a model that ...? How are its marginals
 # learned?"), and a wh-clause after a description of what it asks about ("For the benchmark of
 # ..., which languages does it cover?", "... -- how much faster was inference?").
