@@ -1,7 +1,8 @@
 """The held-out question sets, and the guard that keeps every fit and tuning script off them.
 
 The test questions (evals/questions/bundled_test.jsonl, and their misspelt copies) are run
-once, at the end of a piece of work, to report; nothing is chosen on them.
+once, at the end of a piece of work, to report; nothing is chosen on them. The next round's
+test set (evals/questions/sealed/next_test.jsonl) is held out too, and never run before then.
 The guard reads what a script is about to fit on, not its name: a file whose bytes are a
 held-out file's, or that holds any held-out question (however it is named, copied or renamed),
 is refused."""
@@ -14,9 +15,9 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from evals.questions import BUNDLED_TEST, BUNDLED_TEST_TYPOS, Question, load_questions
+from evals.questions import BUNDLED_TEST, BUNDLED_TEST_TYPOS, SEALED_TEST, Question, load_questions
 
-HELD_OUT = (BUNDLED_TEST, BUNDLED_TEST_TYPOS)
+HELD_OUT = (BUNDLED_TEST, BUNDLED_TEST_TYPOS, SEALED_TEST)
 
 
 def file_hash(path: Path) -> str:

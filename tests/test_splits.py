@@ -16,14 +16,19 @@ from evals.questions import (
     BUNDLED_TEST,
     BUNDLED_TEST_TYPOS,
     DEV_ARXIV,
+    DEV_ARXIV_PAPERS,
     DEV_ARXIV_TYPOS,
+    SEALED_TEST,
+    TEST_PAPERS,
     load_questions,
 )
 from evals.splits import held_out_in, refuse_held_out
 
 # Dev: the bundled corpus's questions and those on papers of their own (the last round's test set).
 DEV, TEST = load_questions(BUNDLED_DEV) + load_questions(DEV_ARXIV), load_questions(BUNDLED_TEST)
-HELD = TEST
+SEALED = load_questions(SEALED_TEST)
+# The test set and the next round's sealed one: neither may share a paper or a question with dev.
+HELD = TEST + SEALED
 _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = {"what", "which", "many", "much", "does", "that", "with", "from", "this", "there", "have", "they",
            "their", "about", "into", "when", "work", "paper", "papers", "anyone", "anything"}  # fmt: skip
@@ -41,14 +46,21 @@ def test_dev_and_test_share_no_gold_paper():
         assert not {t.lower() for t in q.gold_titles} & dev_titles, q.id
 
 
-def test_no_test_question_is_a_near_copy_of_a_dev_question():
-    """A paraphrase shares most of its content words; the closest pair across the sets must not."""
-    dev = [(q.id, _words(q.question)) for q in DEV]
-    for t in HELD:
+def _near_copies(held, dev) -> list[tuple[str, str, set[str]]]:
+    """Pairs across the sets that share most of their content words: a paraphrase does."""
+    theirs = [(q.id, _words(q.question)) for q in dev]
+    found = []
+    for t in held:
         mine = _words(t.question)
-        for qid, theirs in dev:
-            overlap = len(mine & theirs) / max(1, min(len(mine), len(theirs)))
-            assert overlap < 0.6 or len(mine & theirs) < 4, (t.id, qid, mine & theirs)
+        for qid, words in theirs:
+            shared = mine & words
+            if len(shared) / max(1, min(len(mine), len(words))) >= 0.6 and len(shared) >= 4:
+                found.append((t.id, qid, shared))
+    return found
+
+
+def test_no_test_question_is_a_near_copy_of_a_dev_question():
+    assert _near_copies(HELD, DEV) == []
 
 
 def test_the_test_set_is_a_fresh_mix_of_question_kinds():
@@ -82,6 +94,18 @@ def test_the_guard_refuses_held_out_questions_by_content(tmp_path):
     typos = load_questions(BUNDLED_TEST_TYPOS)
     assert held_out_in(BUNDLED_TEST_TYPOS, typos) == [q.id for q in typos]
     assert held_out_in(DEV_ARXIV, load_questions(DEV_ARXIV)) == []
+    assert len(SEALED) == 100 and held_out_in(SEALED_TEST, SEALED) == [q.id for q in SEALED]
+
+
+def test_the_sealed_set_shares_no_paper_and_no_question_with_the_test_set():
+    """The test set joins dev once it has run: the next round's set must hold up against it too."""
+    test_ids = {g for q in TEST for g in q.gold_ids}
+    assert [s.id for s in SEALED if set(s.gold_ids) & test_ids] == []
+    assert _near_copies(SEALED, TEST) == []
+    papers = {f: {json.loads(line)["id"] for line in f.read_text(encoding="utf-8").splitlines() if line.strip()}
+              for f in (TEST_PAPERS, DEV_ARXIV_PAPERS, SEALED_TEST.with_name("next_test_papers.jsonl"))}  # fmt: skip
+    sealed = papers.pop(SEALED_TEST.with_name("next_test_papers.jsonl"))
+    assert len(sealed) == 220 and all(not sealed & other for other in papers.values())
 
 
 @pytest.mark.parametrize("module", ["evals.fit.refusal", "evals.fit.answer"])
