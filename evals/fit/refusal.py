@@ -56,7 +56,9 @@ import argparse
 import pprint
 import re
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -141,10 +143,16 @@ def dev_features(settings: Settings, dataset: str | list[Dataset]) -> DevFeature
     of a set written on papers of its own; built if missing, evals/harness.py)."""
     datasets = [load_dataset(dataset)] if isinstance(dataset, str) else dataset
     rows, labels, ids, old, hidden, top_gold, groups, unstated = [], [], [], [], {}, [], [], {}
-    for d in datasets:
-        base = d.base_settings(settings)
-        ensure_index(base, base, d, progress=False)
-        with open_index(base).use() as idx:
+    # Each index is opened once, for every set asked in it: a set and its misspelt copy share one,
+    # and with it the papers' token vectors that the late features read.
+    opened: dict[Path, LoadedIndex] = {}
+    with ExitStack() as stack:
+        for d in datasets:
+            base = d.base_settings(settings)
+            if base.index_dir not in opened:
+                ensure_index(base, base, d, progress=False)
+                opened[base.index_dir] = stack.enter_context(open_index(base).use())
+            idx = opened[base.index_dir]
             for q in d.questions:
                 if not q.gold_known:
                     continue
@@ -341,7 +349,7 @@ def main() -> None:
                     help="the threshold of the best balanced accuracy instead")  # fmt: skip
     args = ap.parse_args()
     clean = args.dataset or [c for c, _ in DEV]
-    typos = args.typos or ([t for c, t in DEV if c in clean] if not args.dataset else [])
+    typos = args.typos or ([] if args.dataset else [t for _, t in DEV])
     datasets = [load_dataset(n) for n in (*clean, *(t for t in typos if t != "none"))]
     for dataset in datasets:
         refuse_held_out(dataset.source, dataset.questions)
