@@ -17,6 +17,9 @@ from evals.questions import (
     BUNDLED_TEST,
     BUNDLED_TEST_TYPOS,
     DEV_ARXIV,
+    DEV_ARXIV2,
+    DEV_ARXIV2_PAPERS,
+    DEV_ARXIV2_TYPOS,
     DEV_ARXIV_PAPERS,
     DEV_ARXIV_TYPOS,
     TEST_PAPERS,
@@ -34,10 +37,16 @@ NAMED = {
     "bundled-test-typos": BUNDLED_TEST_TYPOS,
     "bundled-dev-arxiv": DEV_ARXIV,
     "bundled-dev-arxiv-typos": DEV_ARXIV_TYPOS,
+    "bundled-dev-arxiv2": DEV_ARXIV2,
+    "bundled-dev-arxiv2-typos": DEV_ARXIV2_TYPOS,
 }
 # The dev sets, as the fit and tuning scripts read them by default: each clean set with its
 # misspelt copy.
-DEV = (("bundled-dev", "bundled-dev-typos"), ("bundled-dev-arxiv", "bundled-dev-arxiv-typos"))
+DEV = (
+    ("bundled-dev", "bundled-dev-typos"),
+    ("bundled-dev-arxiv", "bundled-dev-arxiv-typos"),
+    ("bundled-dev-arxiv2", "bundled-dev-arxiv2-typos"),
+)
 
 # Question sets asked over the configured corpus plus papers added for them: the bundled corpus
 # has no paper left that no question uses, so each fresh set is written on papers of its own.
@@ -46,6 +55,8 @@ PAPERS = {
     BUNDLED_TEST_TYPOS: TEST_PAPERS,
     DEV_ARXIV: DEV_ARXIV_PAPERS,
     DEV_ARXIV_TYPOS: DEV_ARXIV_PAPERS,
+    DEV_ARXIV2: DEV_ARXIV2_PAPERS,
+    DEV_ARXIV2_TYPOS: DEV_ARXIV2_PAPERS,
 }
 
 

@@ -27,6 +27,11 @@ TEST_PAPERS = Path(__file__).resolve().parent / "questions" / "test_papers.jsonl
 DEV_ARXIV = Path(__file__).resolve().parent / "questions" / "dev_arxiv.jsonl"
 DEV_ARXIV_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv_typos.jsonl"
 DEV_ARXIV_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv_papers.jsonl"
+# The same for the fourth round's test set (w001-w100), run once and spent; now dev
+# (questions/sources/dev_arxiv2_papers.md).
+DEV_ARXIV2 = Path(__file__).resolve().parent / "questions" / "dev_arxiv2.jsonl"
+DEV_ARXIV2_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv2_typos.jsonl"
+DEV_ARXIV2_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv2_papers.jsonl"
 # The next round's test set, sealed: never run (evals/questions/sealed/SOURCE.md); held out like
 # the test set (evals/splits.py).
 SEALED_TEST = Path(__file__).resolve().parent / "questions" / "sealed" / "next_test.jsonl"

@@ -22,10 +22,24 @@ from bot.query.language import non_english
 from bot.query.spelling import key_neighbours
 from evals.datasets import DEV
 from evals.metrics import paired_bootstrap
-from evals.questions import BUNDLED_DEV, BUNDLED_DEV_TYPOS, BUNDLED_TEST, BUNDLED_TEST_TYPOS, DEV_ARXIV, DEV_ARXIV_TYPOS
+from evals.questions import (
+    BUNDLED_DEV,
+    BUNDLED_DEV_TYPOS,
+    BUNDLED_TEST,
+    BUNDLED_TEST_TYPOS,
+    DEV_ARXIV,
+    DEV_ARXIV2,
+    DEV_ARXIV2_TYPOS,
+    DEV_ARXIV_TYPOS,
+)
 
 # Each question set and its misspelt copy (the test set's is held out like the test set).
-SETS = ((BUNDLED_DEV, BUNDLED_DEV_TYPOS), (DEV_ARXIV, DEV_ARXIV_TYPOS), (BUNDLED_TEST, BUNDLED_TEST_TYPOS))
+SETS = (
+    (BUNDLED_DEV, BUNDLED_DEV_TYPOS),
+    (DEV_ARXIV, DEV_ARXIV_TYPOS),
+    (DEV_ARXIV2, DEV_ARXIV2_TYPOS),
+    (BUNDLED_TEST, BUNDLED_TEST_TYPOS),
+)
 _WORD = re.compile(r"[A-Za-z]{5,}")
 
 

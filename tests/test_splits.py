@@ -16,6 +16,9 @@ from evals.questions import (
     BUNDLED_TEST,
     BUNDLED_TEST_TYPOS,
     DEV_ARXIV,
+    DEV_ARXIV2,
+    DEV_ARXIV2_PAPERS,
+    DEV_ARXIV2_TYPOS,
     DEV_ARXIV_PAPERS,
     DEV_ARXIV_TYPOS,
     SEALED_TEST,
@@ -24,8 +27,9 @@ from evals.questions import (
 )
 from evals.splits import held_out_in, refuse_held_out
 
-# Dev: the bundled corpus's questions and those on papers of their own (the last round's test set).
-DEV, TEST = load_questions(BUNDLED_DEV) + load_questions(DEV_ARXIV), load_questions(BUNDLED_TEST)
+# Dev: the bundled corpus's questions and those on papers of their own (earlier rounds' test sets).
+DEV = load_questions(BUNDLED_DEV) + load_questions(DEV_ARXIV) + load_questions(DEV_ARXIV2)
+TEST = load_questions(BUNDLED_TEST)
 SEALED = load_questions(SEALED_TEST)
 # The test set and the next round's sealed one: neither may share a paper or a question with dev.
 HELD = TEST + SEALED
@@ -71,7 +75,13 @@ def test_the_test_set_is_a_fresh_mix_of_question_kinds():
 
 
 @pytest.mark.parametrize(
-    "clean, typos", [(BUNDLED_DEV, BUNDLED_DEV_TYPOS), (DEV_ARXIV, DEV_ARXIV_TYPOS), (BUNDLED_TEST, BUNDLED_TEST_TYPOS)]
+    "clean, typos",
+    [
+        (BUNDLED_DEV, BUNDLED_DEV_TYPOS),
+        (DEV_ARXIV, DEV_ARXIV_TYPOS),
+        (DEV_ARXIV2, DEV_ARXIV2_TYPOS),
+        (BUNDLED_TEST, BUNDLED_TEST_TYPOS),
+    ],
 )
 def test_each_typo_set_misspells_its_own_set(clean, typos):
     ids = {q.id for q in load_questions(clean)}
@@ -94,6 +104,7 @@ def test_the_guard_refuses_held_out_questions_by_content(tmp_path):
     typos = load_questions(BUNDLED_TEST_TYPOS)
     assert held_out_in(BUNDLED_TEST_TYPOS, typos) == [q.id for q in typos]
     assert held_out_in(DEV_ARXIV, load_questions(DEV_ARXIV)) == []
+    assert held_out_in(DEV_ARXIV2, load_questions(DEV_ARXIV2)) == []
     assert len(SEALED) == 100 and held_out_in(SEALED_TEST, SEALED) == [q.id for q in SEALED]
 
 
@@ -103,7 +114,7 @@ def test_the_sealed_set_shares_no_paper_and_no_question_with_the_test_set():
     assert [s.id for s in SEALED if set(s.gold_ids) & test_ids] == []
     assert _near_copies(SEALED, TEST) == []
     papers = {f: {json.loads(line)["id"] for line in f.read_text(encoding="utf-8").splitlines() if line.strip()}
-              for f in (TEST_PAPERS, DEV_ARXIV_PAPERS, SEALED_TEST.with_name("next_test_papers.jsonl"))}  # fmt: skip
+              for f in (TEST_PAPERS, DEV_ARXIV_PAPERS, DEV_ARXIV2_PAPERS, SEALED_TEST.with_name("next_test_papers.jsonl"))}  # fmt: skip
     sealed = papers.pop(SEALED_TEST.with_name("next_test_papers.jsonl"))
     assert len(sealed) == 220 and all(not sealed & other for other in papers.values())
 
