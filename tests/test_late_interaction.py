@@ -46,7 +46,11 @@ def test_the_words_a_paper_lacks_lower_its_score_and_only_the_first_paper_is_rea
     partly = late_features(index, "GRPO advantages for pruning heads", [first, other])
     assert partly["late_mean"] < 0.7 and partly["late_low"] < 0.5
     assert [len(texts) for texts in index.asked] == [1, 1, 1, 1]  # the question, the first paper's one chunk
-    assert late_features(index, "anything", []) == {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0}
+    # What it compares with: its worst-matched word; 1 when it compares with nothing.
+    assert late_features(index, "pruning heads without gradients vs GRPO", [first], compared="GRPO")["late_compared"] < 0.5
+    assert late_features(index, "pruning heads vs attention", [first], compared="attention")["late_compared"] > 0.99
+    assert late_features(index, "pruning attention heads", [first])["late_compared"] == 1.0
+    assert late_features(index, "anything", []) == {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0, "late_compared": 0.0}
 
 
 def test_matches_of_nothing():

@@ -76,19 +76,30 @@ def paper_vectors(index: LoadedIndex, paper: Paper) -> TokenVectors:
     )
 
 
-def late_features(index: LoadedIndex, question: str, hits: Sequence[Hit], focus: str = "") -> dict[str, float]:
-    """``late_mean`` and ``late_low`` of the first retrieved paper (0 without one), and
+def late_features(
+    index: LoadedIndex, question: str, hits: Sequence[Hit], focus: str = "", compared: str = ""
+) -> dict[str, float]:
+    """``late_mean`` and ``late_low`` of the first retrieved paper (0 without one);
     ``late_focus``: the mean match of the pieces of ``focus``'s content words (what the question
-    asks for, bot/query/focus.py), ``late_mean`` when it names none."""
+    asks for, bot/query/focus.py), ``late_mean`` when it names none; ``late_compared``: the worst
+    match of the pieces of ``compared``'s content words (what it compares with,
+    bot/query/comparison.py), 1 when it compares with nothing."""
     if not hits:
-        return {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0}
+        return {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0, "late_compared": 0.0}
     (q,) = index.token_vectors_cached([question])
     paper = paper_vectors(index, hits[0].paper)
     scores = matches(content(q), paper)
     if not len(scores):
-        return {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0}
+        return {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0, "late_compared": 0.0}
     mean = float(scores.mean())
     # Its content words only: "optimizer and learning rate" asks for no "and".
     asked = pieces_of(q, set(re.findall(r"\w+", focus.lower())) - STOPWORDS)
     focused = float(matches(q.vectors[asked], paper).mean()) if asked else mean
-    return {"late_mean": mean, "late_low": float(np.quantile(scores, LOW_QUANTILE)), "late_focus": focused}
+    against = pieces_of(q, set(re.findall(r"\w+", compared.lower())) - STOPWORDS)
+    worst = float(matches(q.vectors[against], paper).min()) if against else 1.0
+    return {
+        "late_mean": mean,
+        "late_low": float(np.quantile(scores, LOW_QUANTILE)),
+        "late_focus": focused,
+        "late_compared": worst,
+    }

@@ -42,6 +42,13 @@ coverage, BM25), and whether one paper stands out (score gaps). The signals:
   that names the asked thing and gives no figure beside it says less than one that words it
   otherwise. On the dev sets, leave-one-set-out, they raise the ROC AUC from 0.914 to 0.945 and
   cut confident answers to the v-set's near misses from 0.53 to 0.27.
+- ``comparator_missing``: for a comparison question ("does it beat **FinBERT**", "how does it
+  compare with **self-consistency decoding**", bot/query/comparison.py), the rarest word of the
+  thing compared with that the first paper lacks, relative to the rarest possible; 0 for any
+  other question. A near miss describes a paper that is there and asks how it fares against
+  something its abstract never names. ``comparator_late``: how well the worst-matched word of
+  that thing finds its match in the first paper's token vectors (a paraphrase, a misspelling);
+  1 for any other question.
 
 The fit (``python -m evals.fit.refusal``) chooses among named feature sets by leave-one-set-out
 cross-validation on the dev questions (each set of questions, by one author, predicted by a model
@@ -63,6 +70,7 @@ from typing import TYPE_CHECKING
 from bot.answer.late_interaction import late_features
 from bot.answer.sentences import asks, has_cue
 from bot.fitted.models import FittedModel, check_features
+from bot.query.comparison import compared_names
 from bot.query.focus import asked_for, names_a_measure
 from index.vocabulary import Vocabulary, content_sequence, content_stems, paper_text
 from index.lexical import K1
@@ -78,7 +86,7 @@ FEATURES = (
     "dense_top", "sentence_top", "coverage_top", "bm25_top", "dense_gap",
     "sentence_overlap", "bigram_coverage", "missing_top", "absent", "late_mean", "late_low",
     "focus_top", "focus_first", "late_focus", "focus_missing", "figure_focus", "figure_late_focus",
-    "figure_sentence",
+    "figure_sentence", "comparator_missing", "comparator_late",
 )  # fmt: skip
 
 
@@ -168,7 +176,7 @@ class _Signals:
 
     @cached_property
     def late(self) -> dict[str, float]:
-        return late_features(self.index, self.question, self.hits, self.asked)
+        return late_features(self.index, self.question, self.hits, self.asked, self.compared)
 
     def dense_top(self) -> float:
         return self.dense_scores[0] if self.dense_scores else 0.0
@@ -247,11 +255,27 @@ class _Signals:
     def focus(self) -> list[str]:
         return content_stems(self.asked)
 
-    def focus_missing(self) -> float:
+    def _rarest_missing(self, stems: Sequence[str]) -> float:
+        """The rarest of ``stems`` the first paper lacks, relative to the rarest possible; 0 when
+        it lacks none (a common word lacked, "baselines", says little; a rare one, a name, much)."""
         if not self.hits:
             return 1.0
-        lacked = [self.vocab.idf(s) for s in self.focus if s not in self.paper_stems[0]]
+        lacked = [self.vocab.idf(s) for s in stems if s not in self.paper_stems[0]]
         return max(lacked, default=0.0) / self.vocab.idf("")
+
+    def focus_missing(self) -> float:
+        return self._rarest_missing(self.focus)
+
+    @cached_property
+    def compared(self) -> str:
+        """What the question compares with, less the words that name nothing in particular."""
+        return compared_names(self.question)
+
+    def comparator_missing(self) -> float:
+        return self._rarest_missing(content_stems(self.compared))
+
+    def comparator_late(self) -> float:
+        return self.late["late_compared"]
 
     @cached_property
     def asks_figure(self) -> bool:

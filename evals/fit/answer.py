@@ -5,7 +5,7 @@ over a grid of AnswerSettings and prints fact coverage (first 80 words), citatio
 and recall for each, best last. The answer is built as if the question were answered, so
 these settings are tuned apart from refusals (python -m evals.fit.refusal).
 
-    python -m evals.fit.answer            # sentence selection grid
+    python -m evals.fit.answer            # sentence selection grid, on every dev set
     python -m evals.fit.answer --citations   # citation grid
 """
 
@@ -19,7 +19,7 @@ from bot.answer.evidence import gather_evidence
 from bot.answer.extractive import extractive_answer
 from bot.retrieval.search import search
 from bot.query.query import understand
-from evals.datasets import Dataset, load_dataset
+from evals.datasets import DEV, Dataset, load_dataset
 from evals.harness import ensure_index
 from evals.splits import refuse_held_out
 from evals.metrics import citation_precision, citation_recall, fact_coverage, mean_defined
@@ -61,39 +61,44 @@ def cases(settings: Settings, dataset: Dataset) -> tuple[Any, list[tuple[Any, st
     return index, out
 
 
-def evaluate(index, data, settings: Settings) -> dict[str, float | None]:
+def evaluate(sets: list[tuple[Any, list]], settings: Settings) -> dict[str, float | None]:
+    """The means over every answerable question of ``sets`` (each an index with its cases)."""
     facts, precision, recall = [], [], []
-    with index.use() as idx:
-        for q, asked, hits, gold in data:
-            evidence = gather_evidence(idx, asked, hits, settings.answer)
-            a = extractive_answer(q.question, hits, evidence, settings)
-            cited = [c.paper.id for c in a.citations]
-            facts.append(fact_coverage(a.text, q.facts))
-            precision.append(citation_precision(cited, gold))
-            recall.append(citation_recall(cited, gold))
+    for index, data in sets:
+        with index.use() as idx:
+            for q, asked, hits, gold in data:
+                evidence = gather_evidence(idx, asked, hits, settings.answer)
+                a = extractive_answer(q.question, hits, evidence, settings)
+                cited = [c.paper.id for c in a.citations]
+                facts.append(fact_coverage(a.text, q.facts))
+                precision.append(citation_precision(cited, gold))
+                recall.append(citation_recall(cited, gold))
     return {"facts": mean_defined(facts), "cite_P": mean_defined(precision), "cite_R": mean_defined(recall)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dataset", default="bundled-dev")
+    ap.add_argument("--dataset", action="append", metavar="DATASET",
+                    help="a dev question set (repeatable; default: " + ", ".join(c for c, _ in DEV) + ")")
     ap.add_argument("--citations", action="store_true", help="tune citation thresholds instead")
     args = ap.parse_args()
-    dataset = load_dataset(args.dataset)
-    refuse_held_out(dataset.source, dataset.questions)
+    datasets = [load_dataset(n) for n in args.dataset or [c for c, _ in DEV]]
+    for dataset in datasets:
+        refuse_held_out(dataset.source, dataset.questions)
     settings = Settings()
-    index, data = cases(settings, dataset)
+    sets = [cases(settings, dataset) for dataset in datasets]
     grid = CITATION_GRID if args.citations else SENTENCE_GRID
     results = []
     for values in itertools.product(*grid.values()):
         update = dict(zip(grid, values))
         s = settings.model_copy(update={"answer": settings.answer.model_copy(update=update)})
-        m = evaluate(index, data, s)
+        m = evaluate(sets, s)
         key = (m["cite_P"] or 0) + 0.5 * (m["cite_R"] or 0) if args.citations else (m["facts"] or 0)
         results.append((key, m, update))
     for key, m, update in sorted(results, key=lambda r: r[0])[-25:]:
         print(" ".join(f"{k}={v:.3f}" for k, v in m.items()), update)
-    print(f"({len(data)} answerable {args.dataset} questions; defaults: {evaluate(index, data, settings)})")
+    names = ", ".join(d.name for d in datasets)
+    print(f"({sum(len(data) for _, data in sets)} answerable questions of {names}; defaults: {evaluate(sets, settings)})")
 
 
 if __name__ == "__main__":

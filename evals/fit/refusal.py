@@ -17,7 +17,10 @@ states its facts is asked a third time with the sentences that state them taken 
 paper: the paper matches what the question describes, and the asked figure is not there, the
 near miss fresh sets hold most of (v086-v100: a paper's setting with a figure its abstract never
 gives). With them, leave-one-set-out, confident answers to the v-set's near misses 0.30 -> 0.27
-with the chosen features (without the asked-figure features: 0.60 -> 0.53).
+with the chosen features (without the asked-figure features: 0.60 -> 0.53). And each answerable
+question that compares with something its first (gold) paper names is asked a fourth time with
+the sentences that name it taken out of that paper (``_without_comparator``): the paper is there
+and never makes the comparison asked about (the near miss "does it beat FinBERT?").
 
 The feature set, the L2 strength and the thresholds are chosen by **leave-one-set-out**
 cross-validation: dev is made of question sets written at different times by different authors
@@ -64,6 +67,7 @@ import numpy as np
 
 from bot.answer.evidence import evidence_score, gather_evidence, judged_evidence
 from bot.answer.refusal import FEATURES, signals
+from bot.query.comparison import compared_names
 from bot.retrieval.search import search
 from bot.query.query import Query, understand
 from evals.datasets import DEV, Dataset, load_dataset
@@ -75,6 +79,7 @@ from evals.metrics import has_fact
 from evals.questions import Question, resolve_gold
 from bot.types import Hit
 from index.text import split_sentences
+from index.vocabulary import content_stems
 from index.reader import LoadedIndex, open_index
 from index.settings import Settings
 
@@ -85,7 +90,7 @@ AUC_TOLERANCE = 0.005  # about one pair order in 200: noise
 # unanswerable questions confidently, and fewer answerable ones).
 TARGETS = {"confident_unanswerable": 0.10, "confident_gold": 0.75}
 # The dev sets written as held-out sets are (README): the answer threshold is set on these.
-FRESH = ("h", "s", "u", "v")
+FRESH = ("h", "s", "u", "v", "w")
 # Flat refusals of answerable questions must stay <= 0.05: set on dev with half of that room.
 MAX_FLAT_REFUSALS = 0.025
 # Feature sets tried, each cross-validated; the best one's features and weights are stored.
@@ -104,6 +109,12 @@ FEATURE_SETS = {
                                                                   "figure_late_focus", "figure_sentence"),
     "tokens, the asked figure and the rarest word missing": ("sentence_top", "coverage_top", "late_mean", "late_low",
                                                              "late_focus", "focus_missing", "figure_sentence"),
+    "tokens, the asked figure and what is compared with": ("sentence_top", "coverage_top", "late_mean", "late_low",
+                                                           "late_focus", "figure_focus", "figure_sentence",
+                                                           "comparator_missing"),
+    "tokens, the asked figure and what is compared with, matched": ("sentence_top", "coverage_top", "late_mean",
+                                                                    "late_low", "late_focus", "figure_focus",
+                                                                    "figure_sentence", "comparator_late"),
     "sentences, words and tokens": ("sentence_top", "coverage_top", "sentence_overlap", "bigram_coverage", "missing_top",
                                     "absent", "late_mean", "late_low"),
 }  # fmt: skip
@@ -124,6 +135,13 @@ class DevFeatures:
     # (gold) paper: the paper is found and matches what the question describes, and the asked
     # figure is not there (a near miss of the kind fresh sets hold most of).
     unstated: dict[int, np.ndarray] = field(default_factory=dict)
+    # Question row -> its features with the sentences that name what it compares with taken out
+    # of its first (gold) paper: the paper is there and never makes the comparison asked about.
+    uncompared: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def negatives(self) -> tuple[dict[int, np.ndarray], ...]:
+        """The negatives made of answerable questions, each keyed by its question's row."""
+        return self.hidden, self.unstated, self.uncompared
 
     def group(self, i: int) -> str:
         return self.groups[i] if self.groups is not None else self.ids[i]
@@ -142,7 +160,7 @@ def dev_features(settings: Settings, dataset: str | list[Dataset]) -> DevFeature
     misspelt copies), each asked against its own index (the configured corpus, plus the papers
     of a set written on papers of its own; built if missing, evals/harness.py)."""
     datasets = [load_dataset(dataset)] if isinstance(dataset, str) else dataset
-    rows, labels, ids, old, hidden, top_gold, groups, unstated = [], [], [], [], {}, [], [], {}
+    rows, labels, ids, old, hidden, top_gold, groups, unstated, uncompared = [], [], [], [], {}, [], [], {}, {}
     # Each index is opened once, for every set asked in it: a set and its misspelt copy share one,
     # and with it the papers' token vectors that the late features read.
     opened: dict[Path, LoadedIndex] = {}
@@ -156,11 +174,10 @@ def dev_features(settings: Settings, dataset: str | list[Dataset]) -> DevFeature
             for q in d.questions:
                 if not q.gold_known:
                     continue
-                row, negative, old_score, first_gold, no_fact = _question_features(idx, q, base)
-                if negative is not None:
-                    hidden[len(rows)] = negative
-                if no_fact is not None:
-                    unstated[len(rows)] = no_fact
+                row, negative, old_score, first_gold, no_fact, no_comparison = _question_features(idx, q, base)
+                for made, kept in ((negative, hidden), (no_fact, unstated), (no_comparison, uncompared)):
+                    if made is not None:
+                        kept[len(rows)] = made
                 rows.append(row)
                 labels.append(1.0 if q.answerable else 0.0)
                 ids.append(q.id)
@@ -168,7 +185,7 @@ def dev_features(settings: Settings, dataset: str | list[Dataset]) -> DevFeature
                 top_gold.append(first_gold)
                 groups.append(q.id.removesuffix("-typo"))
     return DevFeatures(
-        np.array(rows), np.array(labels), ids, np.array(old), hidden, np.array(top_gold), groups, unstated
+        np.array(rows), np.array(labels), ids, np.array(old), hidden, np.array(top_gold), groups, unstated, uncompared
     )
 
 
@@ -182,10 +199,12 @@ def _features(idx: LoadedIndex, query: Query, hits: list, settings: Settings) ->
 
 def _question_features(
     idx: LoadedIndex, q: Question, settings: Settings
-) -> tuple[list[float], np.ndarray | None, float, float, np.ndarray | None]:
+) -> tuple[list[float], np.ndarray | None, float, float, np.ndarray | None, np.ndarray | None]:
     """One question's features; its hidden-gold negative's (None when retrieval found no gold
     paper); the similarity rule's score; 1.0 when retrieval's first paper is gold; its
-    unstated-fact negative's (None unless that paper states a fact the question asks for)."""
+    unstated-fact negative's (None unless that paper states a fact the question asks for); its
+    uncompared negative's (None unless the question compares with something that paper names
+    outside its title)."""
     s = settings.retrieval
     query = understand(idx, q.question, s)
     hits = search(idx, query, s)
@@ -203,7 +222,12 @@ def _question_features(
         without = _without_facts(hits[0], q.facts)
         if without is not None:
             no_fact = np.array(_features(idx, query, [without, *hits[1:]], settings)[0])
-    return row, negative, evidence_score(hits, evidence), first_gold, no_fact
+    no_comparison = None
+    if first_gold:
+        without = _without_comparator(hits[0], compared_names(query.judged))
+        if without is not None:
+            no_comparison = np.array(_features(idx, query, [without, *hits[1:]], settings)[0])
+    return row, negative, evidence_score(hits, evidence), first_gold, no_fact, no_comparison
 
 
 def _without_facts(hit: Hit, facts: Sequence[str]) -> Hit | None:
@@ -211,6 +235,20 @@ def _without_facts(hit: Hit, facts: Sequence[str]) -> Hit | None:
     when none does, or every one does (nothing would be left to match the question)."""
     sentences = split_sentences(hit.paper.abstract)
     kept = [x for x in sentences if not any(has_fact(x, f) for f in facts)]
+    if len(kept) == len(sentences) or not kept:
+        return None
+    return replace(hit, paper=replace(hit.paper, abstract=" ".join(kept)))
+
+
+def _without_comparator(hit: Hit, compared: str) -> Hit | None:
+    """``hit`` with the sentences of its abstract that name any word of what the question compares
+    with taken out; None when it compares with nothing, the paper names none of it or names it
+    in its title, or every sentence does."""
+    stems = set(content_stems(compared))
+    if not stems or stems & set(content_stems(hit.paper.title)):
+        return None
+    sentences = split_sentences(hit.paper.abstract)
+    kept = [x for x in sentences if not stems & set(content_stems(x))]
     if len(kept) == len(sentences) or not kept:
         return None
     return replace(hit, paper=replace(hit.paper, abstract=" ".join(kept)))
@@ -225,7 +263,7 @@ def training_set(
     key = data.group if fold is None else fold
     left = set() if without is None else {i for i in range(len(data.y)) if key(i) == key(without)}
     keep = [i for i in range(len(data.y)) if i not in left]
-    extra = [v for negatives in (data.hidden, data.unstated) for i, v in negatives.items() if i not in left]
+    extra = [v for negatives in data.negatives() for i, v in negatives.items() if i not in left]
     x = np.vstack([data.x[keep], *([np.array(extra)] if extra else [])])[:, cols]
     return x, np.concatenate([data.y[keep], np.zeros(len(extra))])
 
@@ -358,7 +396,8 @@ def main() -> None:
     y, old = data.y, data.old
     floor = None if args.balanced else args.min_refusal_accuracy  # None: each model at its best balanced accuracy
     print(f"{len(y)} questions ({int(y.sum())} answerable, {len(data.hidden)} asked again with their gold "
-          f"papers hidden); features {', '.join(FEATURES)}")
+          f"papers hidden, {len(data.unstated)} with their facts taken out, {len(data.uncompared)} with what they "
+          f"compare with taken out); features {', '.join(FEATURES)}")
     t_old, m_old = best_threshold(old, y)
     print(f"similarity rule alone, best threshold {t_old:.3f}: balanced {m_old[0]:.3f}, refusal acc "
           f"{m_old[1]:.3f}, false refusals {m_old[2]:.3f} (in-sample)")  # fmt: skip
@@ -426,6 +465,7 @@ def main() -> None:
     pprint.pprint(params, sort_dicts=False)
     metrics = {
         "questions": len(y), "answerable": int(y.sum()), "hidden_gold_negatives": len(data.hidden),
+        "unstated_fact_negatives": len(data.unstated), "uncompared_negatives": len(data.uncompared),
         "chosen": {"features": name, "l2": l2, "threshold_by": f"most room under both of {TARGETS} on the sets "
                    f"{read_on}" if by_targets
                    else "best balanced accuracy" if floor is None

@@ -1,0 +1,88 @@
+"""What a comparison question compares with (bot/query/comparison.py): built from English
+comparison grammar, so these questions are written here, not taken from any question set."""
+
+import pytest
+
+from bot.query.comparison import compared_names, compared_with
+
+
+@pytest.mark.parametrize(
+    "question, compared",
+    [
+        ("Does the new tokenizer beat SentencePiece on Korean?", "SentencePiece"),
+        ("How does the pruned model compare with the dense teacher in latency?", "the dense teacher"),
+        ("Is it faster than FlashAttention-2?", "FlashAttention-2"),
+        ("What gain over BM25 does the reranker report?", "BM25"),
+        ("recall of ColBERT vs. SPLADE - which wins?", "SPLADE"),
+        ("What win rate against GPT-4 did it reach?", "GPT-4"),
+        ("Did they test it relative to random search, and how?", "random search"),
+        ("Did it outperform XGBoost and CatBoost on tabular data?", "XGBoost and CatBoost"),
+        ("Compared to Adam, how stable is training?", "Adam"),
+    ],
+)
+def test_the_thing_compared_with(question, compared):
+    assert compared_with(question) == compared
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How does the defence against adversarial patches work?",  # "against" without a comparison
+        "Which method uses retrieval rather than fine-tuning?",  # "rather than" is a choice, not a comparison
+        "Did more than 90% of the annotators agree?",  # a threshold, not a thing
+        "What happens to the loss over time?",
+        "How does the model handle long documents?",
+        "What was the ablation's accuracy?",
+    ],
+)
+def test_no_comparison_asked(question):
+    assert compared_with(question) == ""
+
+
+def test_the_names_leave_out_the_words_that_name_no_particular_thing():
+    assert compared_names("How much did it beat the strongest baseline?").split() == ["the"]
+    assert compared_names("Does it outperform prior methods and SOTA?").split() == ["and"]
+    assert compared_names("Does it beat vanilla LoRA?") == "LoRA"
+    assert compared_names("Does it outperform FinBERT embeddings on 10-K filings?") == "FinBERT embeddings"
+
+
+def test_the_comparator_signal_reads_whether_the_first_paper_names_it():
+    """A near miss describes a paper that is there and asks how it fares against something its
+    abstract never names: the rarest such word the first paper lacks, relative to the rarest
+    possible; 0 when it names them all or the question compares with nothing."""
+    from bot.answer.refusal import signals
+    from bot.types import Hit
+    from index.settings import Settings
+    from index.types import Paper
+    from index.vocabulary import Vocabulary
+
+    paper = Paper(id="p", title="Sparse retrieval for legal search",
+                  abstract="We train a sparse retriever for legal search. It beats BM25 by 4 points of nDCG.")  # fmt: skip
+    other = Paper(id="q", title="Dense retrieval", abstract="ColBERT reaches high recall on legal search.")
+    vocab = Vocabulary.build([f"{p.title} {p.abstract}" for p in (paper, other)] + ["unrelated words"] * 5)
+    hits = [Hit(paper=paper, score=1.0), Hit(paper=other, score=0.5)]
+
+    def read(question: str, found=hits) -> float:
+        got = signals(None, question, found, [], vocab, Settings(), only=("comparator_missing",))  # type: ignore[arg-type]
+        return got["comparator_missing"]
+
+    assert read("How much does the sparse legal retriever beat BM25 by?") == 0.0
+    assert read("Does the sparse legal retriever beat SPLADE?") == 1.0  # no paper names it
+    assert 0.5 < read("Does the sparse legal retriever beat ColBERT?") < 1.0  # only the second paper does
+    assert read("Does the sparse legal retriever beat the strongest baseline?") == 0.0  # names nothing in particular
+    assert read("How is the sparse legal retriever trained?") == 0.0
+    assert read("Does it beat BM25?", found=[]) == 1.0
+
+
+def test_the_uncompared_negative_takes_out_the_sentences_that_name_the_thing_compared_with():
+    from bot.types import Hit
+    from evals.fit.refusal import _without_comparator
+    from index.types import Paper
+
+    hit = Hit(paper=Paper(id="p", title="Sparse legal retrieval",
+                          abstract="We train a sparse retriever. It beats BM25 by 4 points. Code is public."), score=1.0)  # fmt: skip
+    assert _without_comparator(hit, "BM25").paper.abstract == "We train a sparse retriever. Code is public."
+    assert _without_comparator(hit, "ColBERT") is None  # never named: nothing to take out
+    assert _without_comparator(hit, "") is None  # no comparison asked
+    assert _without_comparator(hit, "sparse retrieval") is None  # named in the title: still named
+    assert hit.paper.abstract.startswith("We train")  # the retrieved paper itself is untouched
