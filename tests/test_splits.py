@@ -2,6 +2,7 @@
 copies follow their sets, and every fit or tuning script refuses held-out questions by their
 content, whatever the file is called."""
 
+import itertools
 import json
 import re
 import shutil
@@ -115,8 +116,9 @@ def test_the_sealed_set_shares_no_paper_and_no_question_with_the_test_set():
     assert _near_copies(SEALED, TEST) == []
     papers = {f: {json.loads(line)["id"] for line in f.read_text(encoding="utf-8").splitlines() if line.strip()}
               for f in (TEST_PAPERS, DEV_ARXIV_PAPERS, DEV_ARXIV2_PAPERS, SEALED_TEST.with_name("next_test_papers.jsonl"))}  # fmt: skip
-    sealed = papers.pop(SEALED_TEST.with_name("next_test_papers.jsonl"))
-    assert len(sealed) == 220 and all(not sealed & other for other in papers.values())
+    assert len(papers[SEALED_TEST.with_name("next_test_papers.jsonl")]) == 220
+    # Every pair: the sealed set's, the test set's and each dev set's papers.
+    assert [(a.name, b.name) for a, b in itertools.combinations(papers, 2) if papers[a] & papers[b]] == []
 
 
 @pytest.mark.parametrize("module", ["evals.fit.refusal", "evals.fit.answer"])

@@ -83,7 +83,8 @@ def late_features(
     ``late_focus``: the mean match of the pieces of ``focus``'s content words (what the question
     asks for, bot/query/focus.py), ``late_mean`` when it names none; ``late_compared``: the worst
     match of the pieces of ``compared``'s content words (what it compares with,
-    bot/query/comparison.py), 1 when it compares with nothing."""
+    bot/query/comparison.py), 1 when it compares with nothing (every feature is 0 without a
+    retrieved paper)."""
     if not hits:
         return {"late_mean": 0.0, "late_low": 0.0, "late_focus": 0.0, "late_compared": 0.0}
     (q,) = index.token_vectors_cached([question])

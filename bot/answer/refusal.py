@@ -45,10 +45,10 @@ coverage, BM25), and whether one paper stands out (score gaps). The signals:
 - ``comparator_missing``: for a comparison question ("does it beat **FinBERT**", "how does it
   compare with **self-consistency decoding**", bot/query/comparison.py), the rarest word of the
   thing compared with that the first paper lacks, relative to the rarest possible; 0 for any
-  other question. A near miss describes a paper that is there and asks how it fares against
-  something its abstract never names. ``comparator_late``: how well the worst-matched word of
-  that thing finds its match in the first paper's token vectors (a paraphrase, a misspelling);
-  1 for any other question.
+  other question (1 without a retrieved paper). A near miss describes a paper that is there and
+  asks how it fares against something its abstract never names. ``comparator_late``: how well
+  the worst-matched word of that thing finds its match in the first paper's token vectors (a
+  paraphrase, a misspelling); 1 for any other question (0 without a retrieved paper).
 
 The fit (``python -m evals.fit.refusal``) chooses among named feature sets by leave-one-set-out
 cross-validation on the dev questions (each set of questions, by one author, predicted by a model

@@ -28,7 +28,7 @@ cross-validation: dev is made of question sets written at different times by dif
 predicted by a model fitted on the others. Leave-one-question-out on 731 dev questions promised
 0.085 confident answers to unanswerable questions; a fresh set gave 0.367: a new author's
 questions, not a new question, are what the model must hold up on. (Each question's misspelt copy
-and hidden-gold negative go with its set.)
+and the negatives made of it go with its set.)
 
 - the model that ranks answerable above unanswerable questions best (ROC AUC: it needs no
   threshold, so it is not the luck of one; within ``AUC_TOLERANCE`` of the best, the fewest
@@ -257,9 +257,9 @@ def _without_comparator(hit: Hit, compared: str) -> Hit | None:
 def training_set(
     data: DevFeatures, cols: list[int], without: int | None = None, fold: Callable[[int], str] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The questions' rows and the hidden-gold negatives, less the rows in question ``without``'s
-    fold and their negatives: by default its question and its copies (the same question
-    misspelt); ``fold=data.question_set``: its whole question set."""
+    """The questions' rows and the negatives made of them (``DevFeatures.negatives``), less the
+    rows in question ``without``'s fold and their negatives: by default its question and its
+    copies (the same question misspelt); ``fold=data.question_set``: its whole question set."""
     key = data.group if fold is None else fold
     left = set() if without is None else {i for i in range(len(data.y)) if key(i) == key(without)}
     keep = [i for i in range(len(data.y)) if i not in left]
