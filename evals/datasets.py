@@ -47,6 +47,8 @@ DEV = (
     ("bundled-dev-arxiv", "bundled-dev-arxiv-typos"),
     ("bundled-dev-arxiv2", "bundled-dev-arxiv2-typos"),
 )
+# Every clean set with its misspelt copy: dev's, then the test set's (held out like it).
+TYPO_PAIRS = (*DEV, ("bundled-test", "bundled-test-typos"))
 
 # Question sets asked over the configured corpus plus papers added for them: the bundled corpus
 # has no paper left that no question uses, so each fresh set is written on papers of its own.

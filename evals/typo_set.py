@@ -20,26 +20,11 @@ from pathlib import Path
 
 from bot.query.language import non_english
 from bot.query.spelling import key_neighbours
-from evals.datasets import DEV
+from evals.datasets import NAMED, TYPO_PAIRS
 from evals.metrics import paired_bootstrap
-from evals.questions import (
-    BUNDLED_DEV,
-    BUNDLED_DEV_TYPOS,
-    BUNDLED_TEST,
-    BUNDLED_TEST_TYPOS,
-    DEV_ARXIV,
-    DEV_ARXIV2,
-    DEV_ARXIV2_TYPOS,
-    DEV_ARXIV_TYPOS,
-)
 
-# Each question set and its misspelt copy (the test set's is held out like the test set).
-SETS = (
-    (BUNDLED_DEV, BUNDLED_DEV_TYPOS),
-    (DEV_ARXIV, DEV_ARXIV_TYPOS),
-    (DEV_ARXIV2, DEV_ARXIV2_TYPOS),
-    (BUNDLED_TEST, BUNDLED_TEST_TYPOS),
-)
+# Each question set's file and its misspelt copy's (the test set's is held out like the test set).
+SETS = tuple((NAMED[clean], NAMED[typos]) for clean, typos in TYPO_PAIRS)
 _WORD = re.compile(r"[A-Za-z]{5,}")
 
 
@@ -83,8 +68,7 @@ def compare(report: Path, config: str = "hybrid") -> str:
     questions' rows in one `paperbot eval run` report (both datasets run together), with the
     paired bootstrap's 95% interval of the difference."""
     runs = {d["name"]: d for d in json.loads(report.read_text(encoding="utf-8"))["datasets"]}
-    named = (*DEV, ("bundled-test", "bundled-test-typos"))
-    pairs_run = [(c, t) for c, t in named if {c, t} <= set(runs)]
+    pairs_run = [(c, t) for c, t in TYPO_PAIRS if {c, t} <= set(runs)]
     if not pairs_run:
         raise SystemExit(f"{report}: run with --dataset bundled-dev --dataset bundled-dev-typos (or the test pair)")
 

@@ -217,27 +217,30 @@ def _question_features(
         others = [h for h in search(idx, query, s, k=s.top_k + len(gold)) if h.paper.id not in gold]
         negative = np.array(_features(idx, query, others[: s.top_k], settings)[0])
     first_gold = 1.0 if hits and hits[0].paper.id in gold else 0.0
-    no_fact = None
-    if first_gold and q.facts:
-        without = _without_facts(hits[0], q.facts)
-        if without is not None:
-            no_fact = np.array(_features(idx, query, [without, *hits[1:]], settings)[0])
-    no_comparison = None
-    if first_gold:
-        without = _without_comparator(hits[0], compared_names(query.judged))
-        if without is not None:
-            no_comparison = np.array(_features(idx, query, [without, *hits[1:]], settings)[0])
+    def with_first(changed: Hit | None) -> np.ndarray | None:
+        """The features with retrieval's first paper changed (None when it was not)."""
+        return None if changed is None else np.array(_features(idx, query, [changed, *hits[1:]], settings)[0])
+
+    no_fact = with_first(_without_facts(hits[0], q.facts)) if first_gold and q.facts else None
+    no_comparison = with_first(_without_comparator(hits[0], compared_names(query.judged))) if first_gold else None
     return row, negative, evidence_score(hits, evidence), first_gold, no_fact, no_comparison
+
+
+def _without_sentences(hit: Hit, drop: Callable[[str], bool]) -> Hit | None:
+    """``hit`` with the sentences of its abstract that ``drop`` picks taken out; None when it
+    picks none, or all (nothing would be left to match the question). The retrieved paper
+    itself is untouched."""
+    sentences = split_sentences(hit.paper.abstract)
+    kept = [x for x in sentences if not drop(x)]
+    if len(kept) == len(sentences) or not kept:
+        return None
+    return replace(hit, paper=replace(hit.paper, abstract=" ".join(kept)))
 
 
 def _without_facts(hit: Hit, facts: Sequence[str]) -> Hit | None:
     """``hit`` with the sentences of its abstract that state any of ``facts`` taken out; None
-    when none does, or every one does (nothing would be left to match the question)."""
-    sentences = split_sentences(hit.paper.abstract)
-    kept = [x for x in sentences if not any(has_fact(x, f) for f in facts)]
-    if len(kept) == len(sentences) or not kept:
-        return None
-    return replace(hit, paper=replace(hit.paper, abstract=" ".join(kept)))
+    when none does, or every one does."""
+    return _without_sentences(hit, lambda x: any(has_fact(x, f) for f in facts))
 
 
 def _without_comparator(hit: Hit, compared: str) -> Hit | None:
@@ -247,11 +250,7 @@ def _without_comparator(hit: Hit, compared: str) -> Hit | None:
     stems = set(content_stems(compared))
     if not stems or stems & set(content_stems(hit.paper.title)):
         return None
-    sentences = split_sentences(hit.paper.abstract)
-    kept = [x for x in sentences if not stems & set(content_stems(x))]
-    if len(kept) == len(sentences) or not kept:
-        return None
-    return replace(hit, paper=replace(hit.paper, abstract=" ".join(kept)))
+    return _without_sentences(hit, lambda x: bool(stems & set(content_stems(x))))
 
 
 def training_set(
