@@ -20,6 +20,9 @@ from evals.questions import (
     DEV_ARXIV2,
     DEV_ARXIV2_PAPERS,
     DEV_ARXIV2_TYPOS,
+    DEV_ARXIV3,
+    DEV_ARXIV3_PAPERS,
+    DEV_ARXIV3_TYPOS,
     DEV_ARXIV_PAPERS,
     DEV_ARXIV_TYPOS,
     TEST_PAPERS,
@@ -39,6 +42,8 @@ NAMED = {
     "bundled-dev-arxiv-typos": DEV_ARXIV_TYPOS,
     "bundled-dev-arxiv2": DEV_ARXIV2,
     "bundled-dev-arxiv2-typos": DEV_ARXIV2_TYPOS,
+    "bundled-dev-arxiv3": DEV_ARXIV3,
+    "bundled-dev-arxiv3-typos": DEV_ARXIV3_TYPOS,
 }
 # The dev sets, as the fit and tuning scripts read them by default: each clean set with its
 # misspelt copy.
@@ -46,6 +51,7 @@ DEV = (
     ("bundled-dev", "bundled-dev-typos"),
     ("bundled-dev-arxiv", "bundled-dev-arxiv-typos"),
     ("bundled-dev-arxiv2", "bundled-dev-arxiv2-typos"),
+    ("bundled-dev-arxiv3", "bundled-dev-arxiv3-typos"),
 )
 # Every clean set with its misspelt copy: dev's, then the test set's (held out like it).
 TYPO_PAIRS = (*DEV, ("bundled-test", "bundled-test-typos"))
@@ -59,6 +65,8 @@ PAPERS = {
     DEV_ARXIV_TYPOS: DEV_ARXIV_PAPERS,
     DEV_ARXIV2: DEV_ARXIV2_PAPERS,
     DEV_ARXIV2_TYPOS: DEV_ARXIV2_PAPERS,
+    DEV_ARXIV3: DEV_ARXIV3_PAPERS,
+    DEV_ARXIV3_TYPOS: DEV_ARXIV3_PAPERS,
 }
 
 

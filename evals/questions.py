@@ -32,6 +32,10 @@ DEV_ARXIV_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv_pa
 DEV_ARXIV2 = Path(__file__).resolve().parent / "questions" / "dev_arxiv2.jsonl"
 DEV_ARXIV2_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv2_typos.jsonl"
 DEV_ARXIV2_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv2_papers.jsonl"
+# And for the fifth round's (x001-x100), run once and spent; now dev (questions/sources/dev_arxiv3_papers.md).
+DEV_ARXIV3 = Path(__file__).resolve().parent / "questions" / "dev_arxiv3.jsonl"
+DEV_ARXIV3_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv3_typos.jsonl"
+DEV_ARXIV3_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv3_papers.jsonl"
 # The next round's test set, sealed: never run (evals/questions/sealed/SOURCE.md); held out like
 # the test set (evals/splits.py).
 SEALED_TEST = Path(__file__).resolve().parent / "questions" / "sealed" / "next_test.jsonl"
