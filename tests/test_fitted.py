@@ -11,7 +11,7 @@ import pytest
 from bot.query.focus import asked_for
 
 from bot.answer import refusal
-from bot.answer.refusal import FEATURES, RefusalModel, signals
+from bot.answer.refusal import FEATURES, RefusalModel, paper_text, signals
 from bot.fitted.models import FittedFile, dumps, load
 from bot.retrieval import learned_fusion
 from bot.retrieval.learned_fusion import FusionModel, features
@@ -19,6 +19,7 @@ from bot.retrieval.search import retrieve
 from bot.types import Hit
 from index.errors import ConfigError
 from index.ingest import ingest
+from index.vocabulary import content_stems
 from index.reader import open_index
 
 DATA = Path(__file__).parent / "data"
@@ -163,7 +164,7 @@ class _Spy:
 def test_the_refusal_model_computes_only_its_features(loaded, fake_settings, monkeypatch):
     model = RefusalModel.fitted()
     assert model.used == ("sentence_top", "coverage_top", "late_mean", "late_low", "late_focus", "figure_focus",
-                          "figure_sentence")
+                          "figure_sentence", "comparator_missing")
     stems = []
     monkeypatch.setattr(refusal, "content_stems", lambda text: stems.append(text) or [])
     monkeypatch.setattr(refusal, "content_sequence", lambda text: pytest.fail("bigram_coverage computed"))
@@ -176,6 +177,13 @@ def test_the_refusal_model_computes_only_its_features(loaded, fake_settings, mon
     # Only what the question asks for is stemmed (the figure features); no paper's text, no
     # question-wide coverage.
     assert set(stems) == {asked_for(QUESTIONS[0])}
+    # A comparison question: what it compares with, and the first paper's text, no other's.
+    stems.clear()
+    monkeypatch.setattr(refusal, "content_stems", lambda text: stems.append(text) or content_stems(text))
+    question = "do sparse experts beat GShard"
+    hits, evidence = _asked(loaded, fake_settings, question)
+    signals(loaded, question, hits, evidence, loaded.vocabulary, fake_settings, only=model.used)
+    assert set(stems) == {asked_for(question), "GShard", paper_text(hits[0].paper)}
 
 
 def test_fusion_features_alone_are_what_all_give_and_the_model_scores_the_same(loaded, fake_settings):

@@ -187,3 +187,18 @@ def test_the_unstated_fact_negative_takes_out_only_the_sentences_that_state_a_fa
     assert _without_facts(hit, ["9,999 images"]) is None  # the paper never stated it: nothing to take out
     assert _without_facts(hit, ["dataset", "images", "public"]) is None  # nothing would be left
     assert hit.paper.abstract.startswith("We build")  # the retrieved paper itself is untouched
+
+
+def test_the_model_chosen_within_the_tolerance_has_the_fewest_features_then_the_strongest_l2_then_the_best_auc():
+    from evals.fit.refusal import AUC_TOLERANCE, choose_model
+
+    best = 0.945
+    results = [
+        (best, -9, 1.0, "nine", 0.3),  # the best AUC, but more features
+        (best - AUC_TOLERANCE / 5, -8, 10.0, "a eight", 0.31),
+        (best - AUC_TOLERANCE / 2, -8, 10.0, "b eight", 0.32),  # a larger name, a worse AUC
+        (best - AUC_TOLERANCE / 5, -8, 1.0, "c eight", 0.33),  # weaker regularisation
+        (best - 2 * AUC_TOLERANCE, -7, 10.0, "seven", 0.34),  # fewer features, out of the tolerance
+    ]
+    assert choose_model(results) == ("a eight", 10.0, 0.31)
+    assert choose_model([*results, (best - AUC_TOLERANCE / 2, -7, 0.1, "seven", 0.35)]) == ("seven", 0.1, 0.35)

@@ -46,7 +46,9 @@ coverage, BM25), and whether one paper stands out (score gaps). The signals:
   compare with **self-consistency decoding**", bot/query/comparison.py), the rarest word of the
   thing compared with that the first paper lacks, relative to the rarest possible; 0 for any
   other question (1 without a retrieved paper). A near miss describes a paper that is there and
-  asks how it fares against something its abstract never names. ``comparator_late``: how well
+  asks how it fares against something its abstract never names. Chosen by the fit since the
+  x-set joined dev: leave-one-set-out ROC AUC 0.939 -> 0.944 on eight sets, and confident answers
+  to the fresh sets' comparison near misses 0.26 -> 0.08. ``comparator_late``: how well
   the worst-matched word of that thing finds its match in the first paper's token vectors (a
   paraphrase, a misspelling); 1 for any other question (0 without a retrieved paper).
 
@@ -260,8 +262,13 @@ class _Signals:
         it lacks none (a common word lacked, "baselines", says little; a rare one, a name, much)."""
         if not self.hits:
             return 1.0
-        lacked = [self.vocab.idf(s) for s in stems if s not in self.paper_stems[0]]
+        lacked = [self.vocab.idf(s) for s in stems if s not in self.first_stems]
         return max(lacked, default=0.0) / self.vocab.idf("")
+
+    @cached_property
+    def first_stems(self) -> set[str]:
+        """The first paper's content stems: the near-miss signals read no other paper's."""
+        return set(content_stems(paper_text(self.hits[0].paper)))
 
     def focus_missing(self) -> float:
         return self._rarest_missing(self.focus)
@@ -272,6 +279,8 @@ class _Signals:
         return compared_names(self.question)
 
     def comparator_missing(self) -> float:
+        if self.hits and not self.compared:
+            return 0.0  # no comparison asked: no paper's words to read
         return self._rarest_missing(content_stems(self.compared))
 
     def comparator_late(self) -> float:

@@ -9,24 +9,29 @@ Built from English comparison grammar, not from any question set: a comparative 
 to/with", "relative to", "outperform", "beat", "surpass", "exceed", and "over"/"against" only
 after a word that makes them a comparison ("gain over", "win rate against", "benchmarked
 against"); "defence against", "over time" are not. The thing compared with runs up to
-``MAX_WORDS`` words, to the clause's end or a word that starts the rest of it."""
+``MAX_WORDS`` words, past a determiner ("than **its teacher**"), to the clause's end, a word
+that starts the rest of it, or the next comparison ("beat **BM25** and outperform **SPLADE**").
+Not a thing compared with: an amount ("more than 2x", "exceeds 90%"), what no method is ("lower
+than expected", "improve over time"), a threat one is tested against ("tested against jailbreak
+prompts")."""
 
 from __future__ import annotations
 
 import re
 
 MAX_WORDS = 5
-_TRIGGER = (
-    r"(?<!rather\s)(?<!other\s)\bthan"
-    r"|\bversus|\bvs\.?"
-    r"|\bcompar(?:e|es|ed|ing)\s+(?:it\s+|them\s+)?(?:to|with|against)"
-    r"|\bin\s+comparison\s+(?:to|with)"
-    r"|\brelative\s+to"
-    r"|\b(?:outperform|beat|surpass|exceed|overtake)(?:s|es|ed|ing)?"
+_TRIGGER = re.compile(
+    r"(?<!rather\s)(?<!other\s)\bthan\b"
+    r"|\bversus\b|\bvs\b\.?"
+    r"|\bcompar(?:e|es|ed|ing)\s+(?:it\s+|them\s+)?(?:to|with|against)\b"
+    r"|\bin\s+comparison\s+(?:to|with)\b"
+    r"|\brelative\s+to\b"
+    r"|\b(?:outperform|beat|surpass|exceed|overtake)(?:s|es|ed|ing)?\b"
     r"|\b(?:gains?|improvements?|improv(?:e|es|ed|ing)|speed-?ups?|advantages?|boosts?|margins?|wins?|"
-    r"win\s+rates?)\s+(?:over|against)"
+    r"win\s+rates?)\s+(?:over|against)\b"
     r"|\b(?:benchmark(?:ed)?|evaluat(?:e|ed)|test(?:ed)?|measur(?:e|ed)|hold(?:s)?\s+up|stack(?:s)?\s+up|fare(?:s|d)?)"
-    r"\s+against"
+    r"\s+against\b",
+    re.IGNORECASE,
 )
 # Words that end the compared thing: the rest of the clause ("than BPE for non-Latin scripts",
 # "vs the baseline when ...").
@@ -36,14 +41,30 @@ _END_WORDS = (
     "if|because|so|but|according|using|without|given|overall|respectively|"
     "it|they|we|its|their|this|these|those|there|what|how|why|whether|-+|–|—"
 )
-_NUMBER_NEXT = re.compile(r"\s*[~≈]?\s*[\d.,]+\s*(?:%|x|×|percent)?", re.IGNORECASE)
-_COMPARED = re.compile(
-    rf"(?:{_TRIGGER})\s+(?P<what>(?:(?!(?:{_END_WORDS})(?![\w'’-]))[^\s?,;:!()]+(?:\s+|(?=[?,;:!()])|$)){{1,{MAX_WORDS}}})",
+# A determiner may open the compared thing ("than its teacher", "beat the dense model"); it is
+# read past, not taken for the clause's end.
+_DETERMINER = r"(?:(?:the|a|an|its|their|this|these|those|our|his|her)\s+)?"
+_WHAT = re.compile(
+    rf"\s+{_DETERMINER}(?P<what>(?:(?!(?:{_END_WORDS})(?![\w'’-]))[^\s?,;:!()]+(?:\s+|(?=[?,;:!()])|$)){{1,{MAX_WORDS}}})",
     re.IGNORECASE,
 )
-# A comparative "than" after an amount is a threshold, not a comparison: "more than 90% of",
-# "fewer than 10 steps".
-_THRESHOLD = re.compile(r"\b(?:more|less|fewer|greater|higher|lower|larger|smaller|over|under)\s+than\s*$", re.IGNORECASE)
+# An amount after the trigger is a threshold or a margin, not a thing compared with: "more than
+# 90% of", "exceeds 0.9 F1", "beat it by 2x" ("than 7B models" names models: a letter follows).
+_AMOUNT = re.compile(r"[~≈]?\s*[\d.,]+\s*(?:%|x|×|percent|points?)?(?![\w.,])", re.IGNORECASE)
+# After a comparative "than" or "over", what no method is: "lower than expected", "improve over time".
+_NOT_A_THING = re.compile(
+    r"(?:expected|anticipated|usual|before|ever|necessary|needed|required|possible|reported|claimed|"
+    r"time|the\s+years|the\s+course|iterations|epochs|training|rounds)\b",
+    re.IGNORECASE,
+)
+# What one is tested or holds up against may be a threat, not a rival: "tested against jailbreak
+# prompts", "holds up against adversarial attacks".
+_THREAT = re.compile(
+    r"\b(?:attacks?|attackers?|adversar\w*|jailbreak\w*|perturbations?|noise|corruptions?|poison\w*|"
+    r"shifts?|threats?|manipulations?|injections?)\b",
+    re.IGNORECASE,
+)
+_STATE_OF_THE_ART = re.compile(r"\bstate[\s-]+of[\s-]+the[\s-]+art\b", re.IGNORECASE)
 
 
 # Words that refer to the other side of a comparison without naming it ("the strongest baseline",
@@ -59,20 +80,37 @@ GENERIC = frozenset(
 
 
 def compared_names(question: str) -> str:
-    """What ``question`` compares with, less the words that do not name it (``GENERIC``)."""
-    return " ".join(w for w in re.findall(r"[^\s/]+", compared_with(question)) if w.lower().strip(".,'’") not in GENERIC)
+    """What ``question`` compares with, less the words that do not name it (``GENERIC``); where
+    it has a name ("the dense **FinBERT** embeddings", "**GPT-4**", "**self-consistency**
+    decoding"), only the names: a paper that compares with FinBERT may call them anything but
+    FinBERT, and an abstract paraphrases a description ("the dense teacher": "the full model")
+    far more often than a name."""
+    words = [w.strip(".,'’") for w in re.findall(r"[^\s/]+", compared_with(question))]
+    words = [w for w in words if w and w.lower() not in GENERIC]
+    names = [w for w in words if _NAME.search(w)]
+    return " ".join(names or words)
+
+
+# A name: a capital past the first letter, a digit, or an inner hyphen (BM25, LoRA, GPT-4,
+# self-consistency), or a capitalised word (the compared thing never opens the question, so a
+# capital there is a name's: Adam, Transformer).
+_NAME = re.compile(r"^[A-Z]|.[A-Z]|\d|\w-\w")
 
 
 def compared_with(question: str) -> str:
     """The things ``question`` compares with, joined by " / " (several comparisons may be asked),
-    or "" when it asks for no comparison."""
+    or "" when it asks for no comparison. Each runs from its trigger to the clause's end or the
+    next trigger ("beat BM25 and outperform SPLADE" compares with two things)."""
+    text = _STATE_OF_THE_ART.sub("SOTA", question)
+    triggers = list(_TRIGGER.finditer(text))
     found = []
-    for m in _COMPARED.finditer(question):
-        what = m.group("what").strip()
-        before = question[: m.start("what")]
-        if _THRESHOLD.search(before) and _NUMBER_NEXT.match(what):
-            continue  # "more than 90%": an amount, not a thing compared with
-        if re.fullmatch(r"[\d.,%x×~≈\s]+", what):
+    for m, after in zip(triggers, [*triggers[1:], None]):
+        rest = text[m.end() : after.start() if after else len(text)]
+        got = _WHAT.match(rest)
+        if not got:
+            continue
+        what = re.sub(r"\s+(?:and|or)$", "", got.group("what").strip(), flags=re.IGNORECASE)
+        if not what or _AMOUNT.match(what) or _NOT_A_THING.match(what) or _THREAT.search(what):
             continue
         found.append(what)
     return " / ".join(found)
