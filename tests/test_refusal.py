@@ -198,6 +198,7 @@ def test_the_model_chosen_within_the_tolerance_has_the_fewest_features_then_the_
         (best - AUC_TOLERANCE / 5, -8, 10.0, "a eight", 0.31),
         (best - AUC_TOLERANCE / 2, -8, 10.0, "b eight", 0.32),  # a larger name, a worse AUC
         (best - AUC_TOLERANCE / 5, -8, 1.0, "c eight", 0.33),  # weaker regularisation
+        (best - AUC_TOLERANCE / 10, -8, 3.0, "d eight", 0.36),  # a better AUC, weaker regularisation
         (best - 2 * AUC_TOLERANCE, -7, 10.0, "seven", 0.34),  # fewer features, out of the tolerance
     ]
     assert choose_model(results) == ("a eight", 10.0, 0.31)

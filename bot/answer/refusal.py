@@ -48,7 +48,7 @@ coverage, BM25), and whether one paper stands out (score gaps). The signals:
   other question (1 without a retrieved paper). A near miss describes a paper that is there and
   asks how it fares against something its abstract never names. Chosen by the fit since the
   x-set joined dev: leave-one-set-out ROC AUC 0.939 -> 0.944 on eight sets, and confident answers
-  to the fresh sets' comparison near misses 0.26 -> 0.08. ``comparator_late``: how well
+  to the fresh sets' comparison near misses 0.24 -> 0.08. ``comparator_late``: how well
   the worst-matched word of that thing finds its match in the first paper's token vectors (a
   paraphrase, a misspelling); 1 for any other question (0 without a retrieved paper).
 

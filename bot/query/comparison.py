@@ -49,21 +49,34 @@ _WHAT = re.compile(
     re.IGNORECASE,
 )
 # An amount after the trigger is a threshold or a margin, not a thing compared with: "more than
-# 90% of", "exceeds 0.9 F1", "beat it by 2x" ("than 7B models" names models: a letter follows).
-_AMOUNT = re.compile(r"[~≈]?\s*[\d.,]+\s*(?:%|x|×|percent|points?)?(?![\w.,])", re.IGNORECASE)
-# After a comparative "than" or "over", what no method is: "lower than expected", "improve over time".
+# 90% of", "exceeds 0.9 F1", "beat it by 2x", "exceed 20k tokens", "fewer than ten steps" — a
+# number, its unit, then the clause's end or a lower-case word ("than 7B models", "than 8-bit
+# Adam" and "than 3.5 Turbo" name models); a fraction; a number in words.
+_AMOUNT = re.compile(
+    r"[~≈]?\s*[\d.,]+(?:e-?\d+)?\s*(?:%|x|×|percent|points?|k|ms|s|sec|seconds?|minutes?|hours?|days?|gb|mb)?"
+    r"(?![\w.,'’-])(?:\s+(?=(?-i:[a-z]))|\s*$)"
+    r"|[~≈]?\s*0?\.\d+\s*%?(?![\w.,'’-])"  # a fraction, whatever follows ("0.9 F1"): no model's name
+    r"|(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundreds?|thousands?|millions?|billions?|"
+    r"half|twice|double|triple)(?![\w'’-])",
+    re.IGNORECASE,
+)
+# After a comparative "than" or "over", what no method is: "lower than expected", "improve over
+# time", "over the course of training" (the determiner is read past first).
 _NOT_A_THING = re.compile(
     r"(?:expected|anticipated|usual|before|ever|necessary|needed|required|possible|reported|claimed|"
-    r"time|the\s+years|the\s+course|iterations|epochs|training|rounds)\b",
+    r"time|years?|months?|weeks?|days?|hours?|course|iterations|epochs|training|rounds)(?![\w'’-])",
     re.IGNORECASE,
 )
+_COMPARATIVE = re.compile(r"(?:than|over)$", re.IGNORECASE)
 # What one is tested or holds up against may be a threat, not a rival: "tested against jailbreak
-# prompts", "holds up against adversarial attacks".
+# prompts", "holds up against adversarial attacks" (but "compared against noise-contrastive
+# estimation" and "better than adversarial training" compare).
 _THREAT = re.compile(
     r"\b(?:attacks?|attackers?|adversar\w*|jailbreak\w*|perturbations?|noise|corruptions?|poison\w*|"
-    r"shifts?|threats?|manipulations?|injections?)\b",
+    r"shifts?|threats?|manipulations?|injections?)(?![\w'’-])",
     re.IGNORECASE,
 )
+_TESTED = re.compile(r"(?:benchmark|evaluat|test|measur|hold|stack|fare)\w*\s+(?:up\s+)?against$", re.IGNORECASE)
 _STATE_OF_THE_ART = re.compile(r"\bstate[\s-]+of[\s-]+the[\s-]+art\b", re.IGNORECASE)
 
 
@@ -85,7 +98,8 @@ def compared_names(question: str) -> str:
     decoding"), only the names: a paper that compares with FinBERT may call them anything but
     FinBERT, and an abstract paraphrases a description ("the dense teacher": "the full model")
     far more often than a name."""
-    words = [w.strip(".,'’") for w in re.findall(r"[^\s/]+", compared_with(question))]
+    # "BERT's accuracy": the name is BERT (a possessive would stem to a word no paper has).
+    words = [re.sub(r"['’]s$", "", w.strip(".,")).strip("'’") for w in re.findall(r"[^\s/]+", compared_with(question))]
     words = [w for w in words if w and w.lower() not in GENERIC]
     names = [w for w in words if _NAME.search(w)]
     return " ".join(names or words)
@@ -110,7 +124,10 @@ def compared_with(question: str) -> str:
         if not got:
             continue
         what = re.sub(r"\s+(?:and|or)$", "", got.group("what").strip(), flags=re.IGNORECASE)
-        if not what or _AMOUNT.match(what) or _NOT_A_THING.match(what) or _THREAT.search(what):
+        trigger = m.group()
+        if not what or _AMOUNT.match(what):
+            continue
+        if (_COMPARATIVE.search(trigger) and _NOT_A_THING.match(what)) or (_TESTED.search(trigger) and _THREAT.search(what)):
             continue
         found.append(what)
     return " / ".join(found)
