@@ -31,43 +31,27 @@ from evals.questions import (
 )
 from index.text import content_hash
 
+# Every question set once: its name, its file, its misspelt copy's file (named NAME-typos), and
+# the papers added to the configured corpus for it (None: the corpus alone). The bundled corpus
+# has no paper left that no question uses, so each fresh set is written on papers of its own.
+_SETS = (
+    ("bundled-dev", BUNDLED_DEV, BUNDLED_DEV_TYPOS, None),
+    ("bundled-dev-arxiv", DEV_ARXIV, DEV_ARXIV_TYPOS, DEV_ARXIV_PAPERS),
+    ("bundled-dev-arxiv2", DEV_ARXIV2, DEV_ARXIV2_TYPOS, DEV_ARXIV2_PAPERS),
+    ("bundled-dev-arxiv3", DEV_ARXIV3, DEV_ARXIV3_TYPOS, DEV_ARXIV3_PAPERS),
+    ("bundled-test", BUNDLED_TEST, BUNDLED_TEST_TYPOS, TEST_PAPERS),
+)
 # 'bundled' is the test set's first name, kept because reports and floors files use it.
-NAMED = {
-    "bundled": BUNDLED_TEST,
-    "bundled-test": BUNDLED_TEST,
-    "bundled-dev": BUNDLED_DEV,
-    "bundled-dev-typos": BUNDLED_DEV_TYPOS,
-    "bundled-test-typos": BUNDLED_TEST_TYPOS,
-    "bundled-dev-arxiv": DEV_ARXIV,
-    "bundled-dev-arxiv-typos": DEV_ARXIV_TYPOS,
-    "bundled-dev-arxiv2": DEV_ARXIV2,
-    "bundled-dev-arxiv2-typos": DEV_ARXIV2_TYPOS,
-    "bundled-dev-arxiv3": DEV_ARXIV3,
-    "bundled-dev-arxiv3-typos": DEV_ARXIV3_TYPOS,
+NAMED = {"bundled": BUNDLED_TEST} | {
+    n: f for name, clean, typos, _ in _SETS for n, f in ((name, clean), (f"{name}-typos", typos))
 }
+# Every clean set with its misspelt copy: dev's, then the test set's (held out like it).
+TYPO_PAIRS = tuple((name, f"{name}-typos") for name, *_ in _SETS)
 # The dev sets, as the fit and tuning scripts read them by default: each clean set with its
 # misspelt copy.
-DEV = (
-    ("bundled-dev", "bundled-dev-typos"),
-    ("bundled-dev-arxiv", "bundled-dev-arxiv-typos"),
-    ("bundled-dev-arxiv2", "bundled-dev-arxiv2-typos"),
-    ("bundled-dev-arxiv3", "bundled-dev-arxiv3-typos"),
-)
-# Every clean set with its misspelt copy: dev's, then the test set's (held out like it).
-TYPO_PAIRS = (*DEV, ("bundled-test", "bundled-test-typos"))
-
-# Question sets asked over the configured corpus plus papers added for them: the bundled corpus
-# has no paper left that no question uses, so each fresh set is written on papers of its own.
-PAPERS = {
-    BUNDLED_TEST: TEST_PAPERS,
-    BUNDLED_TEST_TYPOS: TEST_PAPERS,
-    DEV_ARXIV: DEV_ARXIV_PAPERS,
-    DEV_ARXIV_TYPOS: DEV_ARXIV_PAPERS,
-    DEV_ARXIV2: DEV_ARXIV2_PAPERS,
-    DEV_ARXIV2_TYPOS: DEV_ARXIV2_PAPERS,
-    DEV_ARXIV3: DEV_ARXIV3_PAPERS,
-    DEV_ARXIV3_TYPOS: DEV_ARXIV3_PAPERS,
-}
+DEV = tuple(pair for pair in TYPO_PAIRS if pair[0] != "bundled-test")
+# Question files asked over the configured corpus plus the papers added for them.
+PAPERS = {f: papers for _, clean, typos, papers in _SETS if papers for f in (clean, typos)}
 
 
 def same_dataset(a: str, b: str) -> bool:

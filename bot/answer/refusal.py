@@ -217,7 +217,9 @@ class _Signals:
     @cached_property
     def paper_stems(self) -> list[set[str]]:
         """Each retrieved paper's content stems (title and abstract), in order."""
-        return [set(content_stems(paper_text(h.paper))) for h in self.hits]
+        if not self.hits:
+            return []
+        return [self.first_stems, *(set(content_stems(paper_text(h.paper))) for h in self.hits[1:])]
 
     def missing_top(self) -> float:
         rarest = self.vocab.idf("")  # a word no paper has
