@@ -36,6 +36,10 @@ DEV_ARXIV2_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv2_
 DEV_ARXIV3 = Path(__file__).resolve().parent / "questions" / "dev_arxiv3.jsonl"
 DEV_ARXIV3_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv3_typos.jsonl"
 DEV_ARXIV3_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv3_papers.jsonl"
+# And for the sixth round's (y001-y100), run once and spent; now dev (questions/sources/dev_arxiv4_papers.md).
+DEV_ARXIV4 = Path(__file__).resolve().parent / "questions" / "dev_arxiv4.jsonl"
+DEV_ARXIV4_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv4_typos.jsonl"
+DEV_ARXIV4_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv4_papers.jsonl"
 # The next round's test set, sealed: never run (evals/questions/sealed/SOURCE.md); held out like
 # the test set (evals/splits.py).
 SEALED_TEST = Path(__file__).resolve().parent / "questions" / "sealed" / "next_test.jsonl"
