@@ -32,6 +32,18 @@ from bot.query.comparison import compared_names, compared_with
         ("Is it faster than 8-bit Adam?", "8-bit Adam"),
         ("How much better than 3.5 Turbo is it?", "3.5 Turbo"),
         ("Did it beat the baseline by 3 points?", "baseline"),  # a comparison; the baseline names nothing (below)
+        ("Is it superior to LoRA in memory?", "LoRA"),
+        ("Does it have an edge over DPO?", "DPO"),
+        ("Does it improve upon RLHF?", "RLHF"),
+        ("Is it as good as GPT-4 at math?", "GPT-4"),
+        ("Is it on par with Llama-3?", "Llama-3"),
+        ("Is it comparable to full fine-tuning?", "full fine-tuning"),
+        ("Is its accuracy higher than that of BERT?", "BERT"),  # "that of" read past
+        # A list after a comma: every name in it, up to where the clause goes on.
+        ("Is it better than GPT-4, Claude and Gemini?", "GPT-4, Claude and Gemini"),
+        ("Is it better than BM25, DPR, and ColBERT on MS MARCO?", "BM25, DPR, ColBERT"),
+        ("Is it better than GPT-4, and how much does it cost?", "GPT-4"),
+        ("Better than BM25, the paper says?", "BM25"),
     ],
 )
 def test_the_thing_compared_with(question, compared):
@@ -59,6 +71,8 @@ def test_the_thing_compared_with(question, compared):
         "Does accuracy improve over the course of training?",
         "Did it get better over the years?",
         "How does the model handle long documents?",
+        "Does it improve on long documents?",  # "on" a topic, not a rival
+        "Does the extension work in VS Code?",  # an editor's name, not "versus"
         "What was the ablation's accuracy?",
     ],
 )

@@ -22,11 +22,16 @@ import re
 MAX_WORDS = 5
 _TRIGGER = re.compile(
     r"(?<!rather\s)(?<!other\s)\bthan\b"
-    r"|\bversus\b|\bvs\b\.?"
+    r"|\bversus\b|\b(?-i:[vV]s)\b\.?"  # not "VS Code"
     r"|\bcompar(?:e|es|ed|ing)\s+(?:it\s+|them\s+)?(?:to|with|against)\b"
     r"|\bin\s+comparison\s+(?:to|with)\b"
     r"|\brelative\s+to\b"
     r"|\b(?:outperform|beat|surpass|exceed|overtake)(?:s|es|ed|ing)?\b"
+    r"|\b(?:superior|inferior|preferable)\s+to\b"
+    r"|\b(?:as|so)\s+(?:good|well|fast|accurate|strong|effective|efficient|robust)\s+as\b"
+    r"|\b(?:on\s+par|competitive|comparable|compete|competes|competing)\s+with\b|\bcomparable\s+to\b"
+    r"|\b(?:an?\s+)?edges?\s+over\b"
+    r"|\bimprov(?:e|es|ed|ing|ements?)\s+upon\b"  # not "improve on": "improve on long documents" names none
     r"|\b(?:gains?|improvements?|improv(?:e|es|ed|ing)|speed-?ups?|advantages?|boosts?|margins?|wins?|"
     r"win\s+rates?)\s+(?:over|against)\b"
     r"|\b(?:benchmark(?:ed)?|evaluat(?:e|ed)|test(?:ed)?|measur(?:e|ed)|hold(?:s)?\s+up|stack(?:s)?\s+up|fare(?:s|d)?)"
@@ -42,8 +47,8 @@ _END_WORDS = (
     "it|they|we|its|their|this|these|those|there|what|how|why|whether|-+|–|—"
 )
 # A determiner may open the compared thing ("than its teacher", "beat the dense model"); it is
-# read past, not taken for the clause's end.
-_DETERMINER = r"(?:(?:the|a|an|its|their|this|these|those|our|his|her)\s+)?"
+# read past, not taken for the clause's end, as is "that of"/"those of" ("than that of BERT").
+_DETERMINER = r"(?:(?:that|those)\s+of\s+)?(?:(?:the|a|an|its|their|this|these|those|our|his|her)\s+)?"
 _WHAT = re.compile(
     rf"\s+{_DETERMINER}(?P<what>(?:(?!(?:{_END_WORDS})(?![\w'’-]))[^\s?,;:!()]+(?:\s+|(?=[?,;:!()])|$)){{1,{MAX_WORDS}}})",
     re.IGNORECASE,
@@ -111,6 +116,22 @@ def compared_names(question: str) -> str:
 _NAME = re.compile(r"^[A-Z]|.[A-Z]|\d|\w-\w")
 
 
+_LIST_COMMA = re.compile(r"\s*,(?:\s*(?:and|or)(?=\s))?", re.IGNORECASE)
+
+
+def _listed(rest: str) -> list[str]:
+    """The further names of a list after a comma ("than GPT-4, Claude and Gemini"); a comma that
+    goes on with anything but a name ("than BM25, the paper says") ends the compared thing."""
+    items = []
+    while (comma := _LIST_COMMA.match(rest)) and (got := _WHAT.match(" " + rest[comma.end() :].lstrip())):
+        item = re.sub(r"\s+(?:and|or)$", "", got.group("what").strip(), flags=re.IGNORECASE)
+        if not _NAME.search(item.split()[0]):
+            break
+        items.append(item)
+        rest = (" " + rest[comma.end() :].lstrip())[got.end() :]
+    return items
+
+
 def compared_with(question: str) -> str:
     """The things ``question`` compares with, joined by " / " (several comparisons may be asked),
     or "" when it asks for no comparison. Each runs from its trigger to the clause's end or the
@@ -124,6 +145,7 @@ def compared_with(question: str) -> str:
         if not got:
             continue
         what = re.sub(r"\s+(?:and|or)$", "", got.group("what").strip(), flags=re.IGNORECASE)
+        what = ", ".join([what, *_listed(rest[got.end() :])])
         trigger = m.group()
         if not what or _AMOUNT.match(what):
             continue
