@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.answer.evidence import Evidence
+from bot.query.several import asks_for_several
 from bot.types import Answer, Citation, Hit
 from index.settings import AnswerSettings, Settings
 
@@ -16,15 +17,17 @@ REFUSAL = "No evidence in the corpus: none of the indexed abstracts is close eno
 CAVEAT = "These abstracts do not state this directly; the closest evidence is:"
 
 
-def select_cited(evidence: list[Evidence], s: AnswerSettings) -> list[Evidence]:
+def select_cited(evidence: list[Evidence], s: AnswerSettings, several: bool = False) -> list[Evidence]:
     """The papers to cite, the strongest first. The strongest (retrieval's first) always
     qualifies; another only when it answers part of the question on its own: its best sentence
-    is nearly as close to the question (``cite_min_similarity``, ``cite_relative``) and it
-    holds the question's content words (``cite_min_coverage``), not only its topic."""
+    is nearly as close to the question (``cite_min_similarity``, ``cite_relative``, or
+    ``cite_relative_several`` when the question asks for ``several`` papers) and it holds the
+    question's content words (``cite_min_coverage``), not only its topic."""
     # The top-ranked paper leads (dev: +0.03 fact coverage and citation precision over leading
     # with the best-scored sentence's paper): retrieval's first is right far more often.
     lead = evidence[0]
-    floor = max(s.cite_min_similarity, s.cite_relative * lead.similarity)
+    relative = s.cite_relative_several if several else s.cite_relative
+    floor = max(s.cite_min_similarity, relative * lead.similarity)
     others = [e for e in evidence if e is not lead and e.similarity >= floor and e.coverage >= s.cite_min_coverage]
     return [lead, *others][: s.max_citations]
 
@@ -32,7 +35,7 @@ def select_cited(evidence: list[Evidence], s: AnswerSettings) -> list[Evidence]:
 def extractive_answer(question: str, hits: list[Hit], evidence: list[Evidence], settings: Settings) -> Answer:
     """The strongest paper's best sentences (at most ``lead_sentences``, about ``max_words``),
     then one sentence of each further cited paper."""
-    cited = select_cited(evidence, settings.answer)
+    cited = select_cited(evidence, settings.answer, asks_for_several(question))
     citations = tuple(
         Citation(n=n, paper=e.hit.paper, evidence=e.sentence) for n, e in enumerate(cited, start=1)
     )

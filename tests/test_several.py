@@ -1,0 +1,60 @@
+"""Whether a question asks for several papers (bot/query/several.py): English grammar, so the
+questions are written here, not taken from any question set."""
+
+import pytest
+
+from bot.query.several import asks_for_several
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which papers prune attention heads without gradients?",
+        "What recent works study tokenizer transfer?",
+        "Are there any other studies on speculative decoding?",
+        "papers on federated learning for hospitals?",
+        "Any work that trains retrievers with LLM-written negatives?",
+        "ways to speed up diffusion sampling without retraining?",
+        "What methods exist for KV-cache compression?",
+        "What do we have on graph transformers?",
+        "what's out there on protein language models?",
+        "What's in the corpus on code infilling?",
+        "anything on 3D occupancy prediction in fog?",
+        "Reading list on clinical LLM bias, please.",
+        "Which approaches use LLM judges, and what does each report?",
+    ],
+)
+def test_asks_for_several(question):
+    assert asks_for_several(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which paper introduced FlashAttention?",
+        "Which method did they compare against?",
+        "Which works better, LoRA or full fine-tuning?",  # "works" the verb
+        "Which benchmarks did the paper report on?",  # plural, but of one paper
+        "How does the model handle both text and images?",
+        "What accuracy does the pruned model reach?",
+        "What is the work about?",
+    ],
+)
+def test_asks_for_one(question):
+    assert not asks_for_several(question)
+
+
+def test_a_question_that_asks_for_several_cites_a_further_paper_on_a_looser_bound():
+    from bot.answer.evidence import Evidence
+    from bot.answer.extractive import select_cited
+    from bot.types import Hit
+    from index.settings import AnswerSettings
+    from index.types import Paper
+
+    def ev(pid: str, similarity: float, coverage: float) -> Evidence:
+        return Evidence(Hit(Paper(id=pid, title="", abstract="x."), 1.0), "x.", similarity, ("x.",), coverage)
+
+    s = AnswerSettings(cite_min_similarity=0.45, cite_relative=0.9, cite_relative_several=0.75, cite_min_coverage=0.3)
+    found = [ev("a", 0.8, 0.8), ev("b", 0.65, 0.5), ev("c", 0.7, 0.1)]
+    assert [e.hit.paper.id for e in select_cited(found, s)] == ["a"]  # 0.65 < 0.9 x 0.8
+    assert [e.hit.paper.id for e in select_cited(found, s, several=True)] == ["a", "b"]  # 0.65 >= 0.75 x 0.8; c lacks the words
