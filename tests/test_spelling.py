@@ -55,9 +55,23 @@ def test_the_refusal_model_reads_a_typo_as_a_word_the_corpus_has_once():
     assert sp.nearest("qwzxv") is None
 
 
+def test_a_long_typo_two_letters_short_of_a_word_finds_it():
+    """A long word two edits shorter than the word meant ("diusion": two letters dropped; a
+    second slip in a word the user had misspelt already) is out of the deletion lookup's reach,
+    which meets the corpus words' one-letter deletions only; the corpus words one or two letters
+    longer are scanned too, and the nearest, then the most frequent, wins."""
+    sp = Speller.build({"diffusion": 50, "vision": 10, "learning": 9, "different": 9, "difference": 3})
+    assert sp.suggest("diusion") == "diffusion"  # not "vision", as near but rarer
+    assert sp.suggest("lernung") == sp.nearest("lernung") == "learning"  # "lerning" with u for i
+    assert sp.nearest("diffretn") == "different"  # "diffrent" with t and n swapped
+    assert sp.nearest("lxqzvwk") is None  # nothing two edits away
+    assert Speller.build({"vision": 10, "diffusion": 50}).suggest("visiom") == "vision"  # one edit: no scan
+
+
 def test_candidates_are_those_of_a_deletion_index_of_the_corpus():
     """Generated from the question's side, the candidates are SymSpell's: every corpus word
-    whose one-letter deletions (or itself) meet the question word's one- or two-letter ones."""
+    whose one-letter deletions (or itself) meet the question word's one- or two-letter ones;
+    for a long word with none one edit away, the corpus words one or two letters longer too."""
     import random
     import string
 
@@ -73,6 +87,8 @@ def test_candidates_are_those_of_a_deletion_index_of_the_corpus():
         limit = 1 if len(word) < LONG else 2
         variants = _deletions(word) | {word} | ({v2 for v in _deletions(word) for v2 in _deletions(v)} if limit == 2 else set())
         found = {c for v in variants for c in index.get(v, ()) if len(word) >= 6 or _same_start(word, c)}
+        if limit == 2 and not any(distance(word, c, 1) <= 1 for c in found):  # and the longer words, scanned
+            found |= {c for c in index if c in sp.long_counts and c[0] == word[0] and len(c) - len(word) in (1, 2)}
         ranked = sorted((distance(word, c, limit), -sp.counts[c], c) for c in found)
         return ranked[0][2] if ranked and ranked[0][0] <= limit else None
 

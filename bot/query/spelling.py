@@ -24,7 +24,9 @@ which matters since the refusal model reads the question word by word
 cognates of questions in other languages (bot/query/glossary.py) are corpus words only.
 
 Candidates are SymSpell's: the corpus words that equal the question word or one of its one- or
-two-letter deletions, either as they are or after deleting one of their own letters. They are
+two-letter deletions, either as they are or after deleting one of their own letters; for a long
+word with no candidate one edit away, also the corpus words of its first letter one or two
+letters longer, two edits away ("diusion" is "diffusion", not the rarer "vision"). They are
 generated from the question's side (those deletions, and each of them with one letter
 inserted, looked up among the corpus words) rather than from a deletion index of the corpus:
 nothing is built per generation, and a word takes ~6 ms (~150 ms at 28 letters), where the
@@ -108,6 +110,7 @@ class Speller:
         self._letters = sorted(set("".join(self.counts)) | set("abcdefghijklmnopqrstuvwxyz"))
         # suggest() (what search corrects) and nearest() (what the refusal model reads) look up
         # the same words: each lookup runs once per word and speller (a generation's).
+        self._buckets: dict[int, dict[tuple[str, int], list[str]]] = {}
         self._in_corpus = lru_cache(maxsize=4096)(self._in_corpus)  # type: ignore[method-assign]
         self._in_model = lru_cache(maxsize=4096)(self._in_model)  # type: ignore[method-assign]
 
@@ -138,6 +141,24 @@ class Speller:
             found = self._in_model(word)
         return found[1] if found else None
 
+    def _by_start(self, known: dict[str, int]) -> dict[tuple[str, int], list[str]]:
+        """``known``'s words by first letter and length, built on first use."""
+        key = id(known)
+        if key not in self._buckets:
+            out: dict[tuple[str, int], list[str]] = {}
+            for w in known:
+                out.setdefault((w[0], len(w)), []).append(w)
+            self._buckets[key] = out
+        return self._buckets[key]
+
+    def _longer(self, word: str, known: dict[str, int]) -> set[str]:
+        """The known words of ``word``'s first letter that are one or two letters longer: a word
+        two edits longer than a long typo ("diusion" for "diffusion", "lernung" for "learning",
+        a second slip in a word the user had misspelt already) is out of the deletion lookup's
+        reach, which meets a known word's one-letter deletions only."""
+        buckets = self._by_start(known)
+        return {c for n in (len(word) + 1, len(word) + 2) for c in buckets.get((word[0], n), ())}
+
     def _in_corpus(self, word: str) -> tuple[int, str] | None:
         """The corpus word nearest ``word``: one edit away, two for words of LONG letters."""
         if len(word) < LONG:
@@ -152,12 +173,14 @@ class Speller:
         """(edits, the known word) nearest to ``word`` within ``limit`` edits, the most
         frequent of equals; None if none is."""
         variants = _deletions(word) | {word}
-        if limit == 2:  # two letters dropped from the question's word ("diusion" for "diffusion")
+        if limit == 2:  # two letters dropped from the question's word ("diffussionn" for "diffusion")
             variants |= {v2 for v in _deletions(word) for v2 in _deletions(v)}
         # A known word is a candidate when it is a variant, or a variant is one of its own
         # one-letter deletions: that is, it is a variant with one letter inserted.
         inserted = {v[:i] + ch + v[i:] for v in variants for i in range(len(v) + 1) for ch in self._letters}
         found = {c for c in variants | inserted if c in known}
+        if limit == 2 and not any(distance(word, c, 1) <= 1 for c in found):
+            found |= self._longer(word, known)  # scanned only when no candidate is one edit away
         if len(word) < 6:  # a short word starts as typed (_same_start): "init" is not "unit"
             found = {c for c in found if _same_start(word, c)}
         ranked = sorted((distance(word, c, limit), -known[c], c) for c in found)
