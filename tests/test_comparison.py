@@ -44,6 +44,10 @@ from bot.query.comparison import compared_names, compared_with
         ("Is it better than BM25, DPR, and ColBERT on MS MARCO?", "BM25, DPR, ColBERT"),
         ("Is it better than GPT-4, and how much does it cost?", "GPT-4"),
         ("Better than BM25, the paper says?", "BM25"),
+        ("Was it better than BERT, I wonder?", "BERT"),  # a clause after the comma, not a name
+        ("Is it better than GPT-4, Table 2 says?", "GPT-4"),
+        ("LoRA VS full fine-tuning?", "full fine-tuning"),  # capitals: still "versus"
+        ("Does it have a clear edge over PPO?", "PPO"),
     ],
 )
 def test_the_thing_compared_with(question, compared):
@@ -73,6 +77,11 @@ def test_the_thing_compared_with(question, compared):
         "How does the model handle long documents?",
         "Does it improve on long documents?",  # "on" a topic, not a rival
         "Does the extension work in VS Code?",  # an editor's name, not "versus"
+        "Does it work in vs code?",
+        "Does it handle images as well as text?",  # "as well as" is "and"
+        "Is the model as good as claimed?",  # what no method is, after "as ... as" too
+        "Is it as efficient as possible?",
+        "Do they run on the edge over Wi-Fi?",  # edge computing
         "What was the ablation's accuracy?",
     ],
 )

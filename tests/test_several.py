@@ -21,7 +21,10 @@ from bot.query.several import asks_for_several
         "What's in the corpus on code infilling?",
         "anything on 3D occupancy prediction in fog?",
         "Reading list on clinical LLM bias, please.",
-        "Which approaches use LLM judges, and what does each report?",
+        "Which approaches use LLM judges, and what does each one report?",
+        "Are there papers that prune attention heads?",
+        "Show me work on retrieval-augmented generation.",
+        "What research exists on tabular foundation models?",
     ],
 )
 def test_asks_for_several(question):
@@ -38,6 +41,14 @@ def test_asks_for_several(question):
         "How does the model handle both text and images?",
         "What accuracy does the pruned model reach?",
         "What is the work about?",
+        "Which methods do they use for augmentation?",
+        "What approaches do the authors combine?",
+        "Which method approaches human performance?",  # "approaches" the verb
+        "Which trick works in practice for LoRA?",
+        "What studies did the authors cite?",  # one paper's own references
+        "What other works does the paper build upon?",
+        "What does each layer compute?",  # "each" over parts, not papers
+        "What is there to know about the loss in DPO?",
     ],
 )
 def test_asks_for_one(question):

@@ -22,15 +22,15 @@ import re
 MAX_WORDS = 5
 _TRIGGER = re.compile(
     r"(?<!rather\s)(?<!other\s)\bthan\b"
-    r"|\bversus\b|\b(?-i:[vV]s)\b\.?"  # not "VS Code"
+    r"|\bversus\b|\bvs\b(?!\.?\s+code\b)\.?"  # not "VS Code"
     r"|\bcompar(?:e|es|ed|ing)\s+(?:it\s+|them\s+)?(?:to|with|against)\b"
     r"|\bin\s+comparison\s+(?:to|with)\b"
     r"|\brelative\s+to\b"
     r"|\b(?:outperform|beat|surpass|exceed|overtake)(?:s|es|ed|ing)?\b"
     r"|\b(?:superior|inferior|preferable)\s+to\b"
-    r"|\b(?:as|so)\s+(?:good|well|fast|accurate|strong|effective|efficient|robust)\s+as\b"
+    r"|\b(?:as|so)\s+(?:good|fast|accurate|strong|effective|efficient|robust)\s+as\b"  # not "as well as": "and"
     r"|\b(?:on\s+par|competitive|comparable|compete|competes|competing)\s+with\b|\bcomparable\s+to\b"
-    r"|\b(?:an?\s+)?edges?\s+over\b"
+    r"|\b(?:an?|any|some|its|their)\s+(?:\w+\s+)?edge\s+over\b"  # not "on the edge over Wi-Fi"
     r"|\bimprov(?:e|es|ed|ing|ements?)\s+upon\b"  # not "improve on": "improve on long documents" names none
     r"|\b(?:gains?|improvements?|improv(?:e|es|ed|ing)|speed-?ups?|advantages?|boosts?|margins?|wins?|"
     r"win\s+rates?)\s+(?:over|against)\b"
@@ -65,14 +65,14 @@ _AMOUNT = re.compile(
     r"half|twice|double|triple)(?![\w'’-])",
     re.IGNORECASE,
 )
-# After a comparative "than" or "over", what no method is: "lower than expected", "improve over
+# After a comparative "than", "over" or "as ... as", what no method is: "lower than expected", "improve over
 # time", "over the course of training" (the determiner is read past first).
 _NOT_A_THING = re.compile(
     r"(?:expected|anticipated|usual|before|ever|necessary|needed|required|possible|reported|claimed|"
     r"time|years?|months?|weeks?|days?|hours?|course|iterations|epochs|training|rounds)(?![\w'’-])",
     re.IGNORECASE,
 )
-_COMPARATIVE = re.compile(r"(?:than|over)$", re.IGNORECASE)
+_COMPARATIVE = re.compile(r"(?:than|over|as)$", re.IGNORECASE)
 # What one is tested or holds up against may be a threat, not a rival: "tested against jailbreak
 # prompts", "holds up against adversarial attacks" (but "compared against noise-contrastive
 # estimation" and "better than adversarial training" compare).
@@ -116,6 +116,19 @@ def compared_names(question: str) -> str:
 _NAME = re.compile(r"^[A-Z]|.[A-Z]|\d|\w-\w")
 
 
+# Capitalised words that open a clause after a comma, not a name in a list ("than BERT, I
+# wonder", "than GPT-4, Table 2 says").
+_CLAUSE_OPENERS = frozenset(
+    "i yes no table tables figure fig section appendix please thanks also and but or so then if ok okay "
+    "eg ie say like maybe right sure".split()
+)
+
+
+def _trimmed(got: re.Match[str]) -> str:
+    """The compared thing of a ``_WHAT`` match, less a trailing "and"/"or" that joins the next."""
+    return re.sub(r"\s+(?:and|or)$", "", got.group("what").strip(), flags=re.IGNORECASE)
+
+
 _LIST_COMMA = re.compile(r"\s*,(?:\s*(?:and|or)(?=\s))?", re.IGNORECASE)
 
 
@@ -124,8 +137,9 @@ def _listed(rest: str) -> list[str]:
     goes on with anything but a name ("than BM25, the paper says") ends the compared thing."""
     items = []
     while (comma := _LIST_COMMA.match(rest)) and (got := _WHAT.match(" " + rest[comma.end() :].lstrip())):
-        item = re.sub(r"\s+(?:and|or)$", "", got.group("what").strip(), flags=re.IGNORECASE)
-        if not _NAME.search(item.split()[0]):
+        item = _trimmed(got)
+        first = item.split()[0]
+        if not _NAME.search(first) or first.lower().strip(".") in _CLAUSE_OPENERS:
             break
         items.append(item)
         rest = (" " + rest[comma.end() :].lstrip())[got.end() :]
@@ -144,8 +158,7 @@ def compared_with(question: str) -> str:
         got = _WHAT.match(rest)
         if not got:
             continue
-        what = re.sub(r"\s+(?:and|or)$", "", got.group("what").strip(), flags=re.IGNORECASE)
-        what = ", ".join([what, *_listed(rest[got.end() :])])
+        what = ", ".join([_trimmed(got), *_listed(rest[got.end() :])])
         trigger = m.group()
         if not what or _AMOUNT.match(what):
             continue

@@ -29,8 +29,10 @@ word with no candidate one edit away, also the corpus words of its first letter 
 letters longer, two edits away ("diusion" is "diffusion", not the rarer "vision"). They are
 generated from the question's side (those deletions, and each of them with one letter
 inserted, looked up among the corpus words) rather than from a deletion index of the corpus:
-nothing is built per generation, and a word takes ~6 ms (~150 ms at 28 letters), where the
-index took 0.7 s to build at 100k papers (12 s for 300k distinct words). The vocabulary it
+nothing but the words' lists by first letter and length (for long words' scan) is built per
+generation, and a word takes ~6 ms (~150 ms at 28 letters), where the index took 0.7 s to build
+at 100k papers (12 s for 300k distinct words); the scan of a long word filters its bucket by
+letters before it measures edit distances (`python -m evals.bench.spelling` times both). The vocabulary it
 reads is saved at ingest (index/vocabulary.py).
 
 ``spell`` gives both spellings of a question at once: what search searches for, and what the
@@ -110,8 +112,11 @@ class Speller:
         self._letters = sorted(set("".join(self.counts)) | set("abcdefghijklmnopqrstuvwxyz"))
         # suggest() (what search corrects) and nearest() (what the refusal model reads) look up
         # the same words: each lookup runs once per word and speller (a generation's).
-        self._buckets: dict[int, dict[tuple[str, int], list[str]]] = {}
+        # The corpus words by first letter and length, for long words' scan (``_longer``): built
+        # here, once per generation under speller()'s lock, not on a question's time.
+        self._buckets = {id(known): _by_start(known) for known in (self.long_counts, self.all_counts)}
         self._in_corpus = lru_cache(maxsize=4096)(self._in_corpus)  # type: ignore[method-assign]
+        self._in_all = lru_cache(maxsize=4096)(self._in_all)  # type: ignore[method-assign]
         self._in_model = lru_cache(maxsize=4096)(self._in_model)  # type: ignore[method-assign]
 
     @classmethod
@@ -136,34 +141,36 @@ class Speller:
         else the model's word one edit away, whatever the word pieces or endings (suggest
         prefers a model word one edit away to a corpus word two away, for broken words only);
         None if none is."""
-        found = self._in_corpus(word) or self._nearest(word, self.all_counts, 2 if len(word) >= LONG else 1)
+        found = self._in_corpus(word) or self._in_all(word)
         if not found and len(word) >= MODEL_MIN:
             found = self._in_model(word)
         return found[1] if found else None
-
-    def _by_start(self, known: dict[str, int]) -> dict[tuple[str, int], list[str]]:
-        """``known``'s words by first letter and length, built on first use."""
-        key = id(known)
-        if key not in self._buckets:
-            out: dict[tuple[str, int], list[str]] = {}
-            for w in known:
-                out.setdefault((w[0], len(w)), []).append(w)
-            self._buckets[key] = out
-        return self._buckets[key]
 
     def _longer(self, word: str, known: dict[str, int]) -> set[str]:
         """The known words of ``word``'s first letter that are one or two letters longer: a word
         two edits longer than a long typo ("diusion" for "diffusion", "lernung" for "learning",
         a second slip in a word the user had misspelt already) is out of the deletion lookup's
         reach, which meets a known word's one-letter deletions only."""
-        buckets = self._by_start(known)
-        return {c for n in (len(word) + 1, len(word) + 2) for c in buckets.get((word[0], n), ())}
+        buckets = self._buckets[id(known)]
+        # Two edits to a word two letters longer are two insertions: every letter of ``word`` is
+        # in it; to one a letter longer, an insertion and one more edit: all letters but one are.
+        # (Filtered by letters first, as distance() costs ~50 us a word and a bucket of a 300k-word
+        # vocabulary holds thousands.)
+        letters = set(word)
+        longer = [c for c in buckets.get((word[0], len(word) + 2), ()) if letters <= set(c)]
+        longer += [c for c in buckets.get((word[0], len(word) + 1), ()) if len(letters - set(c)) <= 1]
+        return set(longer)
 
     def _in_corpus(self, word: str) -> tuple[int, str] | None:
         """The corpus word nearest ``word``: one edit away, two for words of LONG letters."""
         if len(word) < LONG:
             return self._nearest(word, self.counts, 1)
         return self._nearest(word, self.long_counts, 2)
+
+    def _in_all(self, word: str) -> tuple[int, str] | None:
+        """Any corpus word nearest ``word``, even one seen once: one edit away, two for words of
+        LONG letters."""
+        return self._nearest(word, self.all_counts, 2 if len(word) >= LONG else 1)
 
     def _in_model(self, word: str) -> tuple[int, str] | None:
         """The model's word nearest ``word``, one edit away."""
@@ -185,6 +192,14 @@ class Speller:
             found = {c for c in found if _same_start(word, c)}
         ranked = sorted((distance(word, c, limit), -known[c], c) for c in found)
         return (ranked[0][0], ranked[0][2]) if ranked and ranked[0][0] <= limit else None
+
+
+def _by_start(known: dict[str, int]) -> dict[tuple[str, int], list[str]]:
+    """``known``'s words by first letter and length."""
+    out: dict[tuple[str, int], list[str]] = {}
+    for w in known:
+        out.setdefault((w[0], len(w)), []).append(w)
+    return out
 
 
 _cache: "weakref.WeakKeyDictionary[LoadedIndex, Speller]" = weakref.WeakKeyDictionary()
