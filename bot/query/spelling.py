@@ -185,12 +185,12 @@ class Speller:
         # A known word is a candidate when it is a variant, or a variant is one of its own
         # one-letter deletions: that is, it is a variant with one letter inserted.
         inserted = {v[:i] + ch + v[i:] for v in variants for i in range(len(v) + 1) for ch in self._letters}
-        found = {c for c in variants | inserted if c in known}
-        if limit == 2 and not any(distance(word, c, 1) <= 1 for c in found):
-            found |= self._longer(word, known)  # scanned only when no candidate is one edit away
+        edits = {c: distance(word, c, limit) for c in variants | inserted if c in known}
+        if limit == 2 and min(edits.values(), default=limit + 1) > 1:  # scanned only when none is one edit away
+            edits |= {c: distance(word, c, limit) for c in self._longer(word, known) if c not in edits}
         if len(word) < 6:  # a short word starts as typed (_same_start): "init" is not "unit"
-            found = {c for c in found if _same_start(word, c)}
-        ranked = sorted((distance(word, c, limit), -known[c], c) for c in found)
+            edits = {c: d for c, d in edits.items() if _same_start(word, c)}
+        ranked = sorted((d, -known[c], c) for c, d in edits.items())
         return (ranked[0][0], ranked[0][2]) if ranked and ranked[0][0] <= limit else None
 
 
