@@ -34,6 +34,9 @@ instruction (the question) and is kept."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import codecs
 import re
 from collections.abc import Collection
 
@@ -55,15 +58,28 @@ _BLOCK = re.compile(
     r"|<\|(?:system|assistant)\|>.*?(?:<\|end\|>|" + _NEXT_TURN + r")"  # Phi
     r"|<<sys>>.*?<</sys>>"  # Llama 2
     r"|\[(system_prompt|system|sys)\].*?\[/\1\]"  # Mistral, and the bracketed form
-    r"|<(system|sys|system_prompt|system_message|instructions?|admin|developer)>.*?</\2>",
-    _IS,
+    r"|<(system|sys|system_prompt|system_message|instructions?|admin|developer)>.*?</\2>"
+    # A pasted "retrieved document" up to where it says it ends
+    r"|\[\s*(?:retrieved |search )?(?:documents?|docs?|passages?|sources?|results?|context)\s*#?\d*\s*\]"
+    r".*?\[\s*end of [^\[\]]{0,40}\]"
+    # Policy-file puppetry (a fake configuration or policy block) and injected tool calls
+    r"|<([\w-]*(?:config|polic(?:y|ies)|settings|rules|blocked|allowed|guardrails?|tool_?calls?|function_?calls?)"
+    r"[\w-]*)\b[^<>]*>.*?(?:</\3\s*>|\Z)"
+    r"|(?:^|(?<=[.!?]))[ \t]*\[[\w-]*(?:config|polic(?:y|ies)|settings|rules)[\w-]*\][ \t]*(?:\n[ \t]*[\w.-]+[ \t]*[=:][^\n]*)*",
+    re.IGNORECASE | re.DOTALL | re.MULTILINE,
+)
+# The keys that make a JSON object a tool call or a policy, not a question's data.
+_JSON_KEY = re.compile(
+    r'\{\s*"(?:[\w-]*(?:config|polic(?:y|ies)|settings|rules|tool|function|system|instructions?|role|mode|action)'
+    r'[\w-]*)"\s*:|\{\s*"name"\s*:\s*"[^"]*"\s*,\s*"(?:arguments|parameters|args|input)"\s*:',
+    _I,
 )
 # A user's turn that holds the instruction itself: dropped only when something is left.
 _INST = re.compile(r"\[INST\].*?\[/INST\]", _IS)
 
 # Transcript roles ("System: ...", "### Response: ..."), opening the text, a line or a sentence.
 _ROLE_START = r"(?:^|(?<=[\n.!?])\s*)(?:#{1,4}\s*)?"
-_USER_LABEL = r"(?:human|user|question|query|input|instruction|prompt)\s*:"
+_USER_LABEL = r"(?:(?:user|human)(?:'s)?\s+)?(?:human|user|question|query|input|instruction|prompt)\s*:"
 _ROLE_TURN = re.compile(
     _ROLE_START + r"(?:system|assistant|response)\s*:"
     r"(?:.*?(?=" + _ROLE_START + _USER_LABEL + r")|[^.!?\n]*[.!?]*)",
@@ -90,7 +106,7 @@ _TAG = re.compile(
 )
 
 # Sentences (a closing quote or bracket stays with its sentence), and lines.
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[.!?;][\"'\u201d\u2019)\]])\s+|\s*\n\s*")
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[.!?;][\"'\u201d\u2019)\]])\s+|\s*\n\s*|(?<=[\u3002\uff01\uff1f\u0964])\s*")
 # A retraction takes back all that came before it ("Write a poem. jk, real question: ...",
 # "What is LoRA? never mind, what is QLoRA?"): it opens a clause (not a quote: "'never mind'")
 # and punctuation follows it (not "jk flip-flop").
@@ -103,8 +119,9 @@ MAX_INSTRUCTION_WORDS = 25
 
 # What may open an instruction before its verb ("Please now ignore ...", "IMPORTANT: ...").
 _OPEN = (
-    r"^\W*(?:(?:please|now|ok(?:ay)?|also|first|then|and|but|so|just|kindly|important|note|system|admin|attention)"
-    r"\W+)*"
+    r"^\W*(?:(?:please|now|ok(?:ay)?|also|first|then|and|but|so|just|kindly|important|note|system|admin|attention|"
+    r"before (?:you (?:answer|reply|respond|start|begin|do anything(?: else)?)|answering|replying|anything else|"
+    r"doing anything else|that)|(?:from|for) (?:this|the next) (?:reply|response|answer) on)\W+)*"
 )
 # What an override sets aside: the instructions, never a thing a research question names
 # ("Forget gates and previous hidden states" is about LSTMs).
@@ -115,11 +132,30 @@ _ORDERS = (
     r"the above|(?:everything|all|anything) (?:above|before|previous|prior)|what came before|"
     r"(?:previous|prior|earlier|above|preceding) (?:messages?|text|turns?|conversation|ones|input))"
 )
+# "Ignore" and "instructions" in Dutch, Swedish, Polish, Turkish, Indonesian/Malay, Vietnamese,
+# Swahili, Zulu, Russian, Ukrainian, Hindi, Arabic, Thai, Chinese, Japanese and Korean.
+_FOREIGN_IGNORE = (
+    r"negeer|vergeet|ignorera|gl[oö]m|zignoruj|zapomnij|yok ?say|g[oö]rmezden gel|unut|abaikan|lupakan|b[oỏ] qua|"
+    r"qu[eê]n|puuza|sahau|ziba|khohlwa|игнорируй\w*|забуд\w*|ігнору\w*|अनदेखा|भूल|تجاهل|انس|เพิกเฉย|ลืม|"
+    r"忽略|无视|無視|忘记|忘記|忘れ|무시|잊어"
+)
+_FOREIGN_ORDERS = (
+    r"instructies|instruktioner|instrukcje|polecenia|talimat\w*|instruksi|perintah|arahan|h[uư][oớ]ng d[aẫ]n|"
+    r"ch[iỉ] d[aẫ]n|maagizo|maelekezo|imiyalelo|инструкци\w*|указани\w*|інструкці\w*|निर्देश\w*|التعليمات|تعليمات|"
+    r"คำสั่ง|指令|指示|说明|說明|规则|規則|命令|지시|지침|명령"
+)
 _OVERRIDE = (  # "Ignore all previous instructions", and so in the languages the glossary reads
     _OPEN + r"(?:ignore|disregard|forget|override|bypass|discard|(?:do not|don't|stop) (?:follow(?:ing)?|"
     r"obey(?:ing)?|listen(?:ing)? to)|olvida|ignora|oubliez|ignorez|oublie|vergiss|ignoriere|dimentica|esque[cç]a)\b"
     r".{0,60}\b(?:" + _ORDERS + r"|instrucciones|anteriores|istruzioni|precedenti|pr[ée]c[ée]dentes|anweisungen|"
     r"vorherigen|instru[cç][õo]es|consignes)\b"
+    # Low-resource-language jailbreaks (Yong et al. 2023, Deng et al. 2024) translate the override,
+    # the verb first or (Turkish, Hindi, Japanese, Korean) last.
+    r"|" + _OPEN + r"(?:" + _FOREIGN_IGNORE + r")[^.!?]{0,60}?(?:" + _FOREIGN_ORDERS + r")"
+    r"|" + _OPEN + r"[^.!?]{0,40}?(?:" + _FOREIGN_ORDERS + r")[^.!?]{0,30}?(?:" + _FOREIGN_IGNORE + r")"
+    # "Important instruction for the AI reading this: ..." (indirect injection in a document)
+    r"|" + _OPEN + r"(?:important |urgent |hidden |secret )?(?:instructions?|message|notes?|directive) (?:for|to) "
+    r"(?:the |any |all )?(?:ai|assistant|model|llm|bot|chatbot|language model|agent)s?\b"
     # "New instructions:", "SYSTEM OVERRIDE", "Admin notice:"
     r"|" + _OPEN + r"(?:new|updated|real|actual|additional|revised|secret|hidden|override) (?:system )?"
     r"(?:instructions?|rules|directives?|task|orders|system prompt)\s*:"
@@ -131,15 +167,25 @@ _ROLE = (  # "You are now DAN", "From now on ...", "Act as ...", "Pretend to be 
     r"role-?play as|play the role of|you will now|you must now|your new (?:role|task|instructions|job|name)|"
     r"you have no (?:restrictions|rules|limits|filters)|(?:enter|enable|activate|switch to|turn on) (?:the )?"
     r"(?:developer|dev|dan|god|jailbreak|debug|unrestricted|sudo|admin) mode|(?:developer|dan|god|jailbreak|debug|"
-    r"unrestricted) mode (?:is )?(?:now )?(?:enabled|activated|on)|you are dan\b|do anything now|stay in character)"
+    r"unrestricted) mode (?:is )?(?:now )?(?:enabled|activated|on)|you are dan\b|do anything now|stay in character|"
+    # role-play framing: a game with rules for the answerer ("Let's play a game: ...")
+    r"let'?s play a (?:little )?game|we(?: are|'re) (?:going to|gonna) play a game|you (?:will )?never (?:leave|break|"
+    r"exit) (?:character|the game|\w+ mode)|answer (?:every|each) (?:question|prompt) twice|"
+    r"(?:respond|answer|reply) (?:as|like) (?:both|two)\b|"
+    r"rewrite the (?:hypothetical )?response|hypothetical response\s*:)"
+    # A named mode's rules ("Developer Mode has no policies", "In Chaos Mode you ..."): capitalised,
+    # as the jailbreak's name for itself ("Linear Mode Connectivity" is not followed by a rule).
+    r"|^\W*(?:in )?(?-i:[A-Z][A-Za-z]+ (?:Mode|MODE))(?: (?:has|is|means|allows|lets|will|can|never|always|"
+    r"ignores|does|must)\b|,? you\b)"
 )
 _LEAK = (  # "Reveal your system prompt", "Repeat the words above", "Print the raw JSON"
     _OPEN + r"(?:print|output|reveal|dump|show|display|repeat|recite|leak|return|echo|write out|spell out|"
     r"tell me|give me|copy)\b.{0,40}\b(?:your (?:system |initial |original |hidden |full |secret |exact )?"
     r"(?:prompt|instructions|rules|guidelines|configuration)|(?:system|initial|hidden|original|secret) "
     r"(?:prompt|instructions|message))"
-    r"|" + _OPEN + r"(?:repeat|print|output|copy|echo|recite)(?: back)?(?: everything| all| the (?:text|words|"
-    r"lines|prompt|message|instructions))? (?:above|before this|so far)\b"
+    r"|" + _OPEN + r"(?:repeat|print|output|copy|echo|recite)(?: back| verbatim| exactly| word for word)?"
+    r"(?: everything| all| the (?:text|words|lines|prompt|message|instructions))?(?: verbatim| exactly)? "
+    r"(?:above|before this|so far)\b"
     r"|" + _OPEN + r"(?:print|output|dump|return|echo|show)\b.{0,40}\b(?:raw (?:json|output|results|retrieval|"
     r"context|data|prompt)|(?:retrieval|retrieved) (?:results|context|documents|chunks))"
     r"|^\W*what (?:is|are|was|were) your (?:system prompt|instructions|initial prompt|rules|guidelines)\b"
@@ -153,28 +199,54 @@ _OUTPUT = (  # "Reply only with ...", "Respond in all caps", 'Say "PWNED"', "Beg
     r"|" + _OPEN + r"(?:say|print|output|type|write|reply with|respond with|answer with)\s*:?\s*[\"'“]"
     r"|" + _OPEN + r"(?:start|begin|end|prefix|preface) (?:your|each|every|the) (?:answer|response|reply|output)s? "
     r"with\b"
+    # Style injection (Wei et al. 2023): rules for the reply's form
+    r"|" + _OPEN + r"(?:(?:the )?(?:rules|constraints|requirements|format|instructions|guidelines)) (?:for|of) "
+    r"(?:this|your|the|my|each|every) (?:reply|response|answer|output)s?\s*[:-]"
+    r"|" + _OPEN + r"(?:use|write with|answer with|reply with|respond with) only (?:words|letters|emojis?|lower ?case|"
+    r"upper ?case|capitals|short words|one-syllable|monosyllab)"
+    # Refusal suppression: words the answer may not use
+    r"|" + _OPEN + r"(?:never|do not|don't) (?:say|use|write|include) the (?:words?|phrases?)\b"
+    # Distractor tasks set beside the question ("Write a haiku about autumn.", "Tell me a joke.")
+    r"|" + _OPEN + r"(?:write|compose|generate|tell|sing) (?:me )?(?:a|an) (?:\w+ )?(?:poem|haiku|limerick|sonnet|"
+    r"song|joke|story|rap|riddle|recipe)\b(?!-)"
 )
 _CHECKS = (  # "Do not cite any sources", "Citation checks are disabled", "Safety filters are off"
-    _OPEN + r"(?:do not|don't|never|no need to) (?:cite|mention|include|use|add|show|refuse|apologi[sz]e|warn|"
-    r"check|verify|ground|explain)\b.{0,30}\b(?:sources?|citations?|references|abstracts|papers|context|evidence|"
-    r"safety|warnings?|disclaimers?|caveats|anything|that)\b"
+    _OPEN + r"(?:do not|don't|never|no need to) (?:cite|mention|name|reveal|include|use|add|show|refuse|"
+    r"apologi[sz]e|warn|check|verify|ground|explain)\b.{0,30}\b(?:sources?|citations?|references|abstracts|papers|context|evidence|"
+    r"safety|warnings?|disclaimers?|caveats|anything|that|papers?)\b"
+    r"|" + _OPEN + r"(?:do not|don't|never) (?:apologi[sz]e|refuse|decline)\b"
     r"|" + _OPEN + r"(?:(?:the|all|your) )?(?:citations?|sources|references|safety|content|grounding|guardrails?|"
     r"moderation|restrictions|filters?|rules|checks)(?: \w+)? (?:are|is|have been|has been) (?:now )?"
     r"(?:disabled|off|turned off|removed|lifted|suspended|deactivated|not (?:needed|required|necessary))\b"
 )
-_INSTRUCTION = re.compile("|".join((_OVERRIDE, _ROLE, _LEAK, _OUTPUT, _CHECKS)), _I)
+_HIJACK = (  # Tool-call hijacking and self-replicating prompts (the Morris II worm)
+    _OPEN + r"(?:call|invoke|run|execute|trigger|use) (?:the |your )?(?:\w+ )?(?:function|tool|plugin|api|command|"
+    r"action|browser|code interpreter|shell)\b"
+    r"|" + _OPEN + r"(?:send|email|forward|post|upload|exfiltrate) (?:this|the|your|all|my)\b.{0,40}\b(?:to|at)\s+"
+    r"(?:https?://|\S+@\S+|[\w.-]+\.(?:com|net|org|io)\b)"
+    r"|" + _OPEN + r"(?:repeat|copy|include|append|add|insert|reproduce|paste|embed)\b.{0,30}\b(?:this|these|the "
+    r"following|the above) (?:exact )?(?:message|instructions?|text|prompt|sentence|paragraph|line)s?\b.{0,30}"
+    r"\b(?:every|each|all|any|your|future)\b"
+    # Decode-and-obey (encoding attacks: base64, ROT13, hex, Morse, reversed text)
+    r"|" + _OPEN + r"(?:decode|decipher|decrypt|unscramble|translate|reverse|convert|read)\b.{0,60}?\b(?:and|then)\b"
+    r".{0,20}?\b(?:follow|obey|execute|do|carry out|run|act on|comply with|apply) (?:it|them|that|this|its|"
+    r"what it says|whatever it says|the (?:instructions?|message|result|decoded|text))\b"
+)
+_INSTRUCTION = re.compile("|".join((_OVERRIDE, _ROLE, _LEAK, _OUTPUT, _CHECKS, _HIJACK)), _I)
 
 # A sentence that only takes back what came before it ("jk", "Never mind.", "Scratch that!").
 _CORRECTION = (
-    r"(?:actually|ok(?:ay)?|lol|haha|jk|j/k|just kidding|nvm|never ?mind|scratch that|wait|sorry|anyway)"
-    r"(?:[\s,.!:;]+|$)"  # a word of its own: not the "OK" of "OK-VQA"
+    r"(?:actually|ok(?:ay)?|lol|haha|jk|j/k|just kidding|nvm|never ?mind|scratch that|wait|sorry|anyway|ready|"
+    r"got it|understood|deal|agreed)"
+    r"(?:[\s,.!?:;]+|$)"  # a word of its own: not the "OK" of "OK-VQA"
 )
 _ONLY_CORRECTION = re.compile(r"^\W*(?:" + _CORRECTION + r")+$", _I)
 
 # What introduces the question once the instructions are gone ("jk, real question: how many ...").
 _LEAD = (
-    r"(?:(?:(?:the|my) )?(?:real|actual|true) question(?: is)?\s*[:,-]?|"
-    r"what i (?:really|actually) want to know is\s*:?|(?:then|now|question|q)\s*:)\s*"
+    r"(?:(?:(?:now|so|and|then|here(?:'s| is))\s+)?(?:(?:the|my) )?(?:real|actual|true) question(?: is)?\s*[:,-]?|"
+    r"what i (?:really|actually) want to know is\s*:?|(?:(?:then|now|and) )?(?:answer|tell me|respond)(?: this)?\s*:|"
+    r"(?:then|now|question|q)\s*:)\s*"
 )
 _LABEL = re.compile(r"^\W*(?:(?:" + _CORRECTION + r")+(?:" + _LEAD + r")?|" + _LEAD + r")", _I)
 
@@ -214,9 +286,53 @@ def _pattern_word(word: str) -> str | None:
     return near[0] if len(near) == 1 else None
 
 
+def _without_json(text: str) -> str:
+    """``text`` less each JSON object that opens with a tool-call or policy key, up to its
+    closing brace (or the end, when it never closes)."""
+    while match := _JSON_KEY.search(text):
+        depth, end = 0, len(text)
+        for i in range(match.start(), len(text)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                end = i + 1
+                break
+        text = text[: match.start()] + " " + text[end:]
+    return text
+
+
+# Leetspeak ("1gn0r3 4ll rul35"): a word of letters with digits or signs standing for letters is
+# read as those letters, one for one, so offsets stay where they were.
+_LEET = str.maketrans("0134579@$", "oieastgas")
+_LEET_WORD = re.compile(r"(?<![\w@$])(?=[\w@$]*[A-Za-z])(?=[\w@$]*[0-9@$])[\w@$]+")
+# Encoded payloads: a quoted string in ROT13 or written backwards, or a base64 run.
+_QUOTED = re.compile(r"[\"'\u201c\u2018]([^\"\u201c\u201d]{12,}?)[\"'\u201d\u2019](?!\w)")
+_BASE64 = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{16,}={0,2}(?![\w+/=])")
+
+
+def _plain(text: str) -> str:
+    """``text`` with its leetspeak words read as letters; the same length."""
+    return _LEET_WORD.sub(lambda m: m.group().translate(_LEET), text)
+
+
+def _payloads(sentence: str) -> list[str]:
+    """What ``sentence`` may hide: its quoted strings decoded from ROT13 or read backwards, and its
+    base64 runs decoded, where they decode to text."""
+    found = []
+    for m in _QUOTED.finditer(sentence):
+        found += [codecs.decode(m.group(1), "rot13"), m.group(1)[::-1]]
+    for m in _BASE64.finditer(sentence):
+        try:
+            text = base64.b64decode(m.group() + "=" * (-len(m.group()) % 4), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+        if text.isprintable():
+            found.append(text)
+    return found
+
+
 def _without(question: str) -> str:
     """``question`` less its instructions, as typed (see without_instructions)."""
-    shown = _HIDDEN.sub(" ", question)
+    shown = _without_json(_HIDDEN.sub(" ", question))
     no_turns = _ROLE_TURN.sub(" ", _BLOCK.sub(" ", shown))
     # An [INST] turn is the user's: the instructions in it go only where a question is left
     # outside it; a system turn goes unless it is all there is.
@@ -226,13 +342,27 @@ def _without(question: str) -> str:
         kept = [p for p in parts if not _is_instruction(_USER.sub("", p))]
         if text == question and len(kept) == len(parts):
             return question  # nothing removed (most questions)
-        left = _LABEL.sub("", _USER.sub(" ", " ".join(kept)).strip())
+        left = _USER.sub(" ", " ".join(kept)).strip()
+        if label := _LABEL.match(_plain(left)):
+            left = left[label.end() :]
         if re.search(r"\w", left):
             return " ".join(left.split())
     return question
 
 
 def _is_instruction(sentence: str) -> bool:
-    if _ONLY_CORRECTION.match(sentence):
+    plain = _plain(sentence)
+    if _ONLY_CORRECTION.match(sentence) or _ONLY_CORRECTION.match(plain):
         return True
-    return len(sentence.split()) <= MAX_INSTRUCTION_WORDS and bool(_INSTRUCTION.search(sentence))
+    if len(sentence.split()) > MAX_INSTRUCTION_WORDS:
+        return False
+    if _INSTRUCTION.search(sentence) or (plain != sentence and _INSTRUCTION.search(plain)):
+        return True
+    # A sentence that carries an encoded instruction is one, whatever it says around it.
+    # An encoded text is read clause by clause: nobody encodes a research question.
+    return any(
+        _INSTRUCTION.search(part.strip())
+        for payload in _payloads(sentence)
+        for part in re.split(r"[.!?;,:]\s+|\s+(?:and|then)\s+", payload)
+        if part.strip()
+    )
