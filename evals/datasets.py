@@ -26,6 +26,9 @@ from evals.questions import (
     DEV_ARXIV4,
     DEV_ARXIV4_PAPERS,
     DEV_ARXIV4_TYPOS,
+    DEV_ARXIV5,
+    DEV_ARXIV5_PAPERS,
+    DEV_ARXIV5_TYPOS,
     DEV_ARXIV_PAPERS,
     DEV_ARXIV_TYPOS,
     TEST_PAPERS,
@@ -43,6 +46,7 @@ _SETS = (
     ("bundled-dev-arxiv2", DEV_ARXIV2, DEV_ARXIV2_TYPOS, DEV_ARXIV2_PAPERS),
     ("bundled-dev-arxiv3", DEV_ARXIV3, DEV_ARXIV3_TYPOS, DEV_ARXIV3_PAPERS),
     ("bundled-dev-arxiv4", DEV_ARXIV4, DEV_ARXIV4_TYPOS, DEV_ARXIV4_PAPERS),
+    ("bundled-dev-arxiv5", DEV_ARXIV5, DEV_ARXIV5_TYPOS, DEV_ARXIV5_PAPERS),
     ("bundled-test", BUNDLED_TEST, BUNDLED_TEST_TYPOS, TEST_PAPERS),
 )
 # 'bundled' is the test set's first name, kept because reports and floors files use it.

@@ -40,6 +40,10 @@ DEV_ARXIV3_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv3_
 DEV_ARXIV4 = Path(__file__).resolve().parent / "questions" / "dev_arxiv4.jsonl"
 DEV_ARXIV4_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv4_typos.jsonl"
 DEV_ARXIV4_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv4_papers.jsonl"
+# And for the seventh round's (z001-z100), run once and spent; now dev (questions/sources/dev_arxiv5_papers.md).
+DEV_ARXIV5 = Path(__file__).resolve().parent / "questions" / "dev_arxiv5.jsonl"
+DEV_ARXIV5_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv5_typos.jsonl"
+DEV_ARXIV5_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv5_papers.jsonl"
 # The next round's test set, sealed: never run (evals/questions/sealed/SOURCE.md); held out like
 # the test set (evals/splits.py).
 SEALED_TEST = Path(__file__).resolve().parent / "questions" / "sealed" / "next_test.jsonl"
