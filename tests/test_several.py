@@ -69,3 +69,44 @@ def test_a_question_that_asks_for_several_cites_a_further_paper_on_a_looser_boun
     found = [ev("a", 0.8, 0.8), ev("b", 0.65, 0.5), ev("c", 0.7, 0.1)]
     assert [e.hit.paper.id for e in select_cited(found, s)] == ["a"]  # 0.65 < 0.9 x 0.8
     assert [e.hit.paper.id for e in select_cited(found, s, several=True)] == ["a", "b"]  # 0.65 >= 0.75 x 0.8; c lacks the words
+
+
+def test_a_further_paper_on_the_looser_bound_holds_the_compounds_the_strongest_holds():
+    """'Which papers make LLMs multiplication-free?': a paper on context-free grammars for LLMs
+    shares 'LLMs' and 'free', not the term; one within the strict bound needs no such check."""
+    from bot.answer.evidence import Evidence
+    from bot.answer.extractive import select_cited
+    from bot.query.several import compounds
+    from bot.types import Hit
+    from index.settings import AnswerSettings
+    from index.types import Paper
+
+    def ev(pid: str, similarity: float, abstract: str) -> Evidence:
+        return Evidence(Hit(Paper(id=pid, title="", abstract=abstract), 1.0), abstract, similarity, (abstract,), 0.6)
+
+    question = "Which papers make LLMs multiplication-free?"
+    assert compounds(question) == ("multiplication-free",)
+    s = AnswerSettings(cite_min_similarity=0.45, cite_relative=0.9, cite_relative_several=0.75, cite_min_coverage=0.3)
+    lead = ev("shift", 0.8, "We make pretrained LLMs multiplication-free with shifts and adds.")
+    grammar = ev("cfg", 0.65, "Constrained decoding of diffusion LLMs with context-free grammars.")
+    spaced = ev("spaced", 0.65, "A multiplication free transformer built from additions.")
+    close = ev("close", 0.75, "Efficient LLM inference with low-bit weights.")
+    cited = select_cited([lead, grammar, spaced, close], s, True, compounds(question))
+    assert [e.hit.paper.id for e in cited] == ["shift", "spaced", "close"]
+    # A compound the strongest paper does not hold asks nothing of the others.
+    other = compounds("Which papers make LLMs division-free?")
+    assert [e.hit.paper.id for e in select_cited([lead, grammar], s, True, other)] == ["shift", "cfg"]
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("Which papers study state-of-the-art training-free methods?", ("state-of-the-art", "training-free")),
+        ("What is GPT-4's score on ViT-B/16, BERT-base or LLM-based judges?", ()),  # model names, acronyms
+        ("Any work on fine-tuning and Fine-Tuning?", ("fine-tuning",)),
+    ],
+)
+def test_compounds(question, found):
+    from bot.query.several import compounds
+
+    assert compounds(question) == found

@@ -43,3 +43,16 @@ _ONE_PAPER = re.compile(r"\b(?:the|this|that)\s+(?:paper|study|article)\b|\bthe\
 def asks_for_several(question: str) -> bool:
     """Whether ``question`` asks for several papers, not one."""
     return bool(_SEVERAL.search(question)) and not _ONE_PAPER.search(question)
+
+
+# A hyphenated compound: "multiplication-free", "training-free", "state-of-the-art" (its parts
+# are words of two letters or more; "GPT-4" and "ViT-B/16" name models, not compounds, and so
+# does a part in capitals: "BERT-base", "LLM-based" are a model's or an acronym's).
+_COMPOUND = re.compile(r"(?<![\w-])[a-z]{2,}(?:-[a-z]{2,})+(?![\w-])", re.IGNORECASE)
+_ACRONYM = re.compile(r"(?:^|-)[A-Z]{2,}(?:-|$)")
+
+
+def compounds(question: str) -> tuple[str, ...]:
+    """The hyphenated compounds of ``question``, lower-case: each one term, not its parts."""
+    found = (m.group() for m in _COMPOUND.finditer(question))
+    return tuple(dict.fromkeys(c.lower() for c in found if not _ACRONYM.search(c)))
