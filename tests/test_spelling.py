@@ -183,9 +183,9 @@ def test_the_refusal_model_reads_a_typo_the_speller_leaves_as_its_nearest_word(r
     assert judged(real_index, french, s.model_copy(update={"translate": False})) == french
 
 
-def test_the_answerer_judges_the_readable_question_and_answers_from_the_asked_one(real_index, monkeypatch):
-    """The refusal model gets the readable text and the evidence gathered for it; the answer is
-    picked from the evidence for the question as search corrected it."""
+def test_the_answerer_judges_and_answers_the_readable_question(real_index, monkeypatch):
+    """The refusal model gets the readable text and the evidence gathered for it, and the answer
+    quotes the sentences chosen for it too (search keeps the corpus's spellings only)."""
     from bot.answer.answerer import Answerer
     from bot.answer.evidence import gather_evidence
 
@@ -202,9 +202,10 @@ def test_the_answerer_judges_the_readable_question_and_answers_from_the_asked_on
     assert question == "flow matching for DNA: is naive linear FM on the simplex broken?"
     with real_index.use() as idx:
         assert evidence == gather_evidence(idx, question, hits, s.answer)
-        asked = gather_evidence(idx, "flow matching for DNA: is naive linear FM on the simplex brokken?", hits, s.answer)
-    assert evidence != asked  # judged on its own evidence
+        searched = gather_evidence(idx, "flow matching for DNA: is naive linear FM on the simplex brokken?", hits, s.answer)
+    assert evidence != searched  # not the evidence for the text search read
     assert not a.refused and a.citations
+    assert a.citations[0].evidence == evidence[0].sentence  # quoted from the judged evidence
 
 
 def test_a_long_typo_becomes_a_word_the_corpus_has_once_when_the_tokenizer_knows_it(real_index):

@@ -196,7 +196,7 @@ class Answerer:
                 query = understand(index, question.asked if isinstance(question, Query) else question, self.settings.retrieval)
             hits = search(index, query, self.settings.retrieval)
             t1 = time.perf_counter()
-            evidence = gather_evidence(index, query.searched, hits, self.settings.answer) if hits else []
+            evidence = gather_evidence(index, query.answered, hits, self.settings.answer) if hits else []
             judged = judged_evidence(index, query, hits, evidence, self.settings.answer)
             verdict = self.verdict(index, query, hits, judged) if evidence else "refused"
             if verdict == "refused":

@@ -85,9 +85,9 @@ def evidence_score(hits: list[Hit], evidence: list[Evidence], dense: bool = True
 def judged_evidence(index: LoadedIndex, query: Query, hits: list[Hit], evidence: list[Evidence], s: AnswerSettings) -> list[Evidence]:
     """The evidence the refusal model reads: gathered for ``query.judged`` (the question with
     the typos spelling left read as their nearest words), which is ``evidence`` (gathered for
-    ``query.searched``) when the two texts are the same. The answer itself is still picked
+    ``query.answered``) when the two texts are the same. The answer itself is still picked
     from ``evidence``. `python -m evals.fit.refusal` fits the model on what this returns."""
-    if not evidence or query.judged == query.searched:
+    if not evidence or query.judged == query.answered:
         return evidence
     return gather_evidence(index, query.judged, hits, s)
 

@@ -57,7 +57,7 @@ def cases(settings: Settings, dataset: Dataset) -> tuple[Any, list[tuple[Any, st
                 continue
             gold = resolve_gold(q, idx)
             query = understand(idx, q.question, settings.retrieval)
-            out.append((q, query.searched, search(idx, query, settings.retrieval), gold))
+            out.append((q, query.answered, search(idx, query, settings.retrieval), gold))
     return index, out
 
 

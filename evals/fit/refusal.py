@@ -192,7 +192,7 @@ def dev_features(settings: Settings, dataset: str | list[Dataset]) -> DevFeature
 
 def _features(idx: LoadedIndex, query: Query, hits: list, settings: Settings) -> tuple[list[float], list]:
     """The signals as the answerer reads them (bot/answer/evidence.judged_evidence), and the evidence."""
-    evidence = gather_evidence(idx, query.searched, hits, settings.answer)
+    evidence = gather_evidence(idx, query.answered, hits, settings.answer)
     evidence = judged_evidence(idx, query, hits, evidence, settings.answer)
     f = signals(idx, query.judged, hits, evidence, idx.vocabulary, settings)
     return [f[name] for name in FEATURES], evidence
