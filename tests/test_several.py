@@ -103,6 +103,8 @@ def test_a_further_paper_on_the_looser_bound_holds_the_compounds_the_strongest_h
     [
         ("Which papers study state-of-the-art training-free methods?", ("state-of-the-art", "training-free")),
         ("What is GPT-4's score on ViT-B/16, BERT-base or LLM-based judges?", ()),  # model names, acronyms
+        ("Which papers fine-tune RoBERTa-large, DeBERTa-base or LoRA-based adapters?", ("fine-tune",)),
+        ("Which papers make LLMs multiplication\u2011free?", ("multiplication-free",)),  # a non-breaking hyphen
         ("Any work on fine-tuning and Fine-Tuning?", ("fine-tuning",)),
     ],
 )
@@ -110,3 +112,20 @@ def test_compounds(question, found):
     from bot.query.several import compounds
 
     assert compounds(question) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "compound", "held"),
+    [
+        ("Fine-tuning LLMs with RLHF.", "fine-tune", True),  # another inflection of its last word
+        ("We fine tune the model.", "fine-tune", True),
+        ("A multiplication\u2010free network.", "multiplication-free", True),  # a Unicode hyphen
+        ("A multiplicationfree network.", "multiplication-free", True),
+        ("Context-free grammars for LLMs.", "multiplication-free", False),
+        ("A refined tuning schedule.", "fine-tune", False),  # not at a word's start
+    ],
+)
+def test_holds_compound(text, compound, held):
+    from bot.query.several import holds_compound
+
+    assert holds_compound(text, compound) is held

@@ -155,7 +155,8 @@ def test_a_typo_that_reads_like_an_inflection_is_corrected_to_the_same_word(real
     a word; a correction to its own stem is taken ("sequence", "models"), never one to another
     word ("relabeled" stays, not "labeled") or another inflection."""
     s = real_index.settings.retrieval
-    assert corrected(real_index, "modells over long sequencs", s) == "models over long sequence"
+    # "sequencs" is "sequences" with a letter dropped, "sequence" with a far key struck for the "e"
+    assert corrected(real_index, "modells over long sequencs", s) == "models over long sequences"
     for q in ("a relabeled dataset", "retokenized text", "harming uncultured aptamers"):
         assert corrected(real_index, q, s) == q
     from bot.query.spelling import _same_word
@@ -176,8 +177,8 @@ def test_the_refusal_model_reads_a_typo_the_speller_leaves_as_its_nearest_word(r
     assert judged(real_index, q, s) == "naive linear FM on the simplex is broken"
     for kept in ("is zyxqwv data harmful", "is relabeled data harmful", "a retokenized corpus", "did WizardCoder win?"):
         assert judged(real_index, kept, s) == kept
-    assert corrected(real_index, "modells of sequencs", s) == "models of sequence"  # its stem, in both
-    assert judged(real_index, "modells of sequencs", s) == "models of sequence"
+    assert corrected(real_index, "modells of sequencs", s) == "models of sequences"  # its own word, in both
+    assert judged(real_index, "modells of sequencs", s) == "models of sequences"
     assert judged(real_index, q, s.model_copy(update={"spelling": False})) == q
     french = "Quel est le meilleur modèle pour brokken?"
     assert judged(real_index, french, s.model_copy(update={"translate": False})) == french

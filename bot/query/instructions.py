@@ -59,19 +59,23 @@ _BLOCK = re.compile(
     r"|<<sys>>.*?<</sys>>"  # Llama 2
     r"|\[(system_prompt|system|sys)\].*?\[/\1\]"  # Mistral, and the bracketed form
     r"|<(system|sys|system_prompt|system_message|instructions?|admin|developer)>.*?</\2>"
-    # A pasted "retrieved document" up to where it says it ends
-    r"|\[\s*(?:retrieved |search )?(?:documents?|docs?|passages?|sources?|results?|context)\s*#?\d*\s*\]"
+    # A pasted "retrieved document" up to where it says it ends: "[Retrieved document 1] ...
+    # [End of retrieved document 1]", "[Document 3] ... [End of document 3]"
+    r"|\[\s*(?:retrieved|search) (?:documents?|docs?|passages?|sources?|results?|context)\s*#?\d*\s*\]"
     r".*?\[\s*end of [^\[\]]{0,40}\]"
-    # Policy-file puppetry (a fake configuration or policy block) and injected tool calls
-    r"|<([\w-]*(?:config|polic(?:y|ies)|settings|rules|blocked|allowed|guardrails?|tool_?calls?|function_?calls?)"
-    r"[\w-]*)\b[^<>]*>.*?(?:</\3\s*>|\Z)"
-    r"|(?:^|(?<=[.!?]))[ \t]*\[[\w-]*(?:config|polic(?:y|ies)|settings|rules)[\w-]*\][ \t]*(?:\n[ \t]*[\w.-]+[ \t]*[=:][^\n]*)*",
+    r"|\[\s*(?P<doc>documents?|docs?|passages?|sources?)\s*#?(?P<num>\d+)\s*\].*?"
+    r"\[\s*end of (?:the )?(?:retrieved )?(?P=doc)\s*#?(?P=num)\s*\]"
+    # Policy-file puppetry (a fake configuration or policy block) and injected tool calls, up to
+    # the tag that closes them
+    r"|<(?P<tag>[\w-]*(?:config|polic(?:y|ies)|blocked|allowed|guardrails?|tool_?calls?|function_?calls?)"
+    r"[\w-]*)\b[^<>]*>.*?</(?P=tag)\s*>"
+    r"|(?:^|(?<=[.!?]))[ \t]*\[[\w-]*(?:config|polic(?:y|ies)|settings|rules)[\w-]*\][ \t]*(?:\n[ \t]*[\w.-]+[ \t]*[=:][^\n]*)+",
     re.IGNORECASE | re.DOTALL | re.MULTILINE,
 )
 # The keys that make a JSON object a tool call or a policy, not a question's data.
 _JSON_KEY = re.compile(
-    r'\{\s*"(?:[\w-]*(?:config|polic(?:y|ies)|settings|rules|tool|function|system|instructions?|role|mode|action)'
-    r'[\w-]*)"\s*:|\{\s*"name"\s*:\s*"[^"]*"\s*,\s*"(?:arguments|parameters|args|input)"\s*:',
+    r'\{\s*"(?:(?:interaction[-_])?config|polic(?:y|ies)|instructions?|system(?:_prompt)?|tool_?calls?|tools?|'
+    r'function_?calls?)"\s*:|\{\s*"name"\s*:\s*"[^"]*"\s*,\s*"(?:arguments|parameters|args|input)"\s*:',
     _I,
 )
 # A user's turn that holds the instruction itself: dropped only when something is left.
@@ -116,6 +120,8 @@ _RETRACTION = re.compile(
 )
 # An instruction is a short sentence; a longer one that opens like one holds more (the question).
 MAX_INSTRUCTION_WORDS = 25
+# Encoded payloads are looked for in sentences up to this long (one long "word" is one word).
+MAX_PAYLOAD_CHARS = 600
 
 # What may open an instruction before its verb ("Please now ignore ...", "IMPORTANT: ...").
 _OPEN = (
@@ -132,32 +138,39 @@ _ORDERS = (
     r"the above|(?:everything|all|anything) (?:above|before|previous|prior)|what came before|"
     r"(?:previous|prior|earlier|above|preceding) (?:messages?|text|turns?|conversation|ones|input))"
 )
-# "Ignore" and "instructions" in Dutch, Swedish, Polish, Turkish, Indonesian/Malay, Vietnamese,
-# Swahili, Zulu, Russian, Ukrainian, Hindi, Arabic, Thai, Chinese, Japanese and Korean.
+# "Ignore", "instructions" and "previous"/"all" in Dutch, Swedish, Polish, Turkish, Indonesian/Malay,
+# Vietnamese, Swahili, Zulu, Russian, Ukrainian, Hindi, Arabic, Thai, Chinese, Japanese and Korean:
+# the low-resource-language jailbreaks (Yong et al. 2023, Deng et al. 2024) translate the override.
+# All three in a sentence that asks nothing (a question about instruction tuning and forgetting
+# asks), in any order: the verb comes last in Turkish, Hindi, Japanese and Korean.
 _FOREIGN_IGNORE = (
-    r"negeer|vergeet|ignorera|gl[oö]m|zignoruj|zapomnij|yok ?say|g[oö]rmezden gel|unut|abaikan|lupakan|b[oỏ] qua|"
-    r"qu[eê]n|puuza|sahau|ziba|khohlwa|игнорируй\w*|забуд\w*|ігнору\w*|अनदेखा|भूल|تجاهل|انس|เพิกเฉย|ลืม|"
-    r"忽略|无视|無視|忘记|忘記|忘れ|무시|잊어"
+    r"\b(?:negeer|vergeet|ignorera|gl[oö]m|zignoruj|zapomnij|yok ?say|g[oö]rmezden gel|unut|abaikan|lupakan|"
+    r"b[oỏ] qua|qu[eê]n đi|puuza|sahau|ziba|khohlwa|игнорируй(?:те)?|забудь(?:те)?|ігноруй(?:те)?|забудь(?:те)?)\b"
+    r"|अनदेखा|भूल जाओ|تجاهل|เพิกเฉย|忽略|无视|無視|忘记|忘記|忘れ|무시|잊어"
 )
 _FOREIGN_ORDERS = (
-    r"instructies|instruktioner|instrukcje|polecenia|talimat\w*|instruksi|perintah|arahan|h[uư][oớ]ng d[aẫ]n|"
-    r"ch[iỉ] d[aẫ]n|maagizo|maelekezo|imiyalelo|инструкци\w*|указани\w*|інструкці\w*|निर्देश\w*|التعليمات|تعليمات|"
-    r"คำสั่ง|指令|指示|说明|說明|规则|規則|命令|지시|지침|명령"
+    r"\b(?:instructies|instruktioner(?:na)?|instrukcje|polecenia|talimat\w*|instruksi|perintah|arahan|"
+    r"h[uư][oớ]ng d[aẫ]n|ch[iỉ] d[aẫ]n|maagizo|maelekezo|imiyalelo|инструкци\w*|указани\w*|інструкці\w*)\b"
+    r"|निर्देश|التعليمات|تعليمات|คำสั่ง|指令|指示|命令|지시|지침|명령"
+)
+_FOREIGN_BEFORE = (
+    r"\b(?:vorige|eerdere|alle|tidigare|alla|poprzednie|wszystkie|önceki|tüm|bütün|sebelumnya|semua|trước|tất cả|"
+    r"mọi|yote|zote|zilizotangulia|yaliyotangulia|awali|yonke|zonke|yangaphambili|предыдущие|прежние|все|"
+    r"попередні|всі|усі)\b"
+    r"|पिछले|सभी|السابقة|جميع|ก่อนหน้า|ทั้งหมด|之前|以上|所有|先前|以前|これまで|すべて|全て|上記|이전|모든|위의"
+)
+_FOREIGN_OVERRIDE = (
+    r"^(?![^?？]*[?？])(?=.*?(?:" + _FOREIGN_IGNORE + r"))(?=.*?(?:" + _FOREIGN_ORDERS + r"))"
+    r"(?=.*?(?:" + _FOREIGN_BEFORE + r"))"
 )
 _OVERRIDE = (  # "Ignore all previous instructions", and so in the languages the glossary reads
     _OPEN + r"(?:ignore|disregard|forget|override|bypass|discard|(?:do not|don't|stop) (?:follow(?:ing)?|"
     r"obey(?:ing)?|listen(?:ing)? to)|olvida|ignora|oubliez|ignorez|oublie|vergiss|ignoriere|dimentica|esque[cç]a)\b"
     r".{0,60}\b(?:" + _ORDERS + r"|instrucciones|anteriores|istruzioni|precedenti|pr[ée]c[ée]dentes|anweisungen|"
     r"vorherigen|instru[cç][õo]es|consignes)\b"
-    # Low-resource-language jailbreaks (Yong et al. 2023, Deng et al. 2024) translate the override,
-    # the verb first or (Turkish, Hindi, Japanese, Korean) last.
-    r"|" + _OPEN + r"(?:" + _FOREIGN_IGNORE + r")[^.!?]{0,60}?(?:" + _FOREIGN_ORDERS + r")"
-    r"|" + _OPEN + r"[^.!?]{0,40}?(?:" + _FOREIGN_ORDERS + r")[^.!?]{0,30}?(?:" + _FOREIGN_IGNORE + r")"
-    # "Important instruction for the AI reading this: ..." (indirect injection in a document)
-    r"|" + _OPEN + r"(?:important |urgent |hidden |secret )?(?:instructions?|message|notes?|directive) (?:for|to) "
-    r"(?:the |any |all )?(?:ai|assistant|model|llm|bot|chatbot|language model|agent)s?\b"
+    r"|" + _FOREIGN_OVERRIDE
     # "New instructions:", "SYSTEM OVERRIDE", "Admin notice:"
-    r"|" + _OPEN + r"(?:new|updated|real|actual|additional|revised|secret|hidden|override) (?:system )?"
+    + r"|" + _OPEN + r"(?:new|updated|real|actual|additional|revised|secret|hidden|override) (?:system )?"
     r"(?:instructions?|rules|directives?|task|orders|system prompt)\s*:"
     r"|" + _OPEN + r"(?:system|admin|developer|security|emergency) (?:override|update|notice|instructions?|command|"
     r"message)s?\s*(?:[:!-]|$)|" + _OPEN + r"(?:system|admin) override\b"
@@ -167,16 +180,7 @@ _ROLE = (  # "You are now DAN", "From now on ...", "Act as ...", "Pretend to be 
     r"role-?play as|play the role of|you will now|you must now|your new (?:role|task|instructions|job|name)|"
     r"you have no (?:restrictions|rules|limits|filters)|(?:enter|enable|activate|switch to|turn on) (?:the )?"
     r"(?:developer|dev|dan|god|jailbreak|debug|unrestricted|sudo|admin) mode|(?:developer|dan|god|jailbreak|debug|"
-    r"unrestricted) mode (?:is )?(?:now )?(?:enabled|activated|on)|you are dan\b|do anything now|stay in character|"
-    # role-play framing: a game with rules for the answerer ("Let's play a game: ...")
-    r"let'?s play a (?:little )?game|we(?: are|'re) (?:going to|gonna) play a game|you (?:will )?never (?:leave|break|"
-    r"exit) (?:character|the game|\w+ mode)|answer (?:every|each) (?:question|prompt) twice|"
-    r"(?:respond|answer|reply) (?:as|like) (?:both|two)\b|"
-    r"rewrite the (?:hypothetical )?response|hypothetical response\s*:)"
-    # A named mode's rules ("Developer Mode has no policies", "In Chaos Mode you ..."): capitalised,
-    # as the jailbreak's name for itself ("Linear Mode Connectivity" is not followed by a rule).
-    r"|^\W*(?:in )?(?-i:[A-Z][A-Za-z]+ (?:Mode|MODE))(?: (?:has|is|means|allows|lets|will|can|never|always|"
-    r"ignores|does|must)\b|,? you\b)"
+    r"unrestricted) mode (?:is )?(?:now )?(?:enabled|activated|on)|you are dan\b|do anything now|stay in character)"
 )
 _LEAK = (  # "Reveal your system prompt", "Repeat the words above", "Print the raw JSON"
     _OPEN + r"(?:print|output|reveal|dump|show|display|repeat|recite|leak|return|echo|write out|spell out|"
@@ -199,46 +203,67 @@ _OUTPUT = (  # "Reply only with ...", "Respond in all caps", 'Say "PWNED"', "Beg
     r"|" + _OPEN + r"(?:say|print|output|type|write|reply with|respond with|answer with)\s*:?\s*[\"'“]"
     r"|" + _OPEN + r"(?:start|begin|end|prefix|preface) (?:your|each|every|the) (?:answer|response|reply|output)s? "
     r"with\b"
-    # Style injection (Wei et al. 2023): rules for the reply's form
-    r"|" + _OPEN + r"(?:(?:the )?(?:rules|constraints|requirements|format|instructions|guidelines)) (?:for|of) "
-    r"(?:this|your|the|my|each|every) (?:reply|response|answer|output)s?\s*[:-]"
-    r"|" + _OPEN + r"(?:use|write with|answer with|reply with|respond with) only (?:words|letters|emojis?|lower ?case|"
-    r"upper ?case|capitals|short words|one-syllable|monosyllab)"
-    # Refusal suppression: words the answer may not use
-    r"|" + _OPEN + r"(?:never|do not|don't) (?:say|use|write|include) the (?:words?|phrases?)\b"
-    # Distractor tasks set beside the question ("Write a haiku about autumn.", "Tell me a joke.")
-    r"|" + _OPEN + r"(?:write|compose|generate|tell|sing) (?:me )?(?:a|an) (?:\w+ )?(?:poem|haiku|limerick|sonnet|"
-    r"song|joke|story|rap|riddle|recipe)\b(?!-)"
 )
 _CHECKS = (  # "Do not cite any sources", "Citation checks are disabled", "Safety filters are off"
-    _OPEN + r"(?:do not|don't|never|no need to) (?:cite|mention|name|reveal|include|use|add|show|refuse|"
+    _OPEN + r"(?:do not|don't|never|no need to) (?:cite|mention|name|include|use|add|show|refuse|"
     r"apologi[sz]e|warn|check|verify|ground|explain)\b.{0,30}\b(?:sources?|citations?|references|abstracts|papers|context|evidence|"
     r"safety|warnings?|disclaimers?|caveats|anything|that|papers?)\b"
-    r"|" + _OPEN + r"(?:do not|don't|never) (?:apologi[sz]e|refuse|decline)\b"
     r"|" + _OPEN + r"(?:(?:the|all|your) )?(?:citations?|sources|references|safety|content|grounding|guardrails?|"
     r"moderation|restrictions|filters?|rules|checks)(?: \w+)? (?:are|is|have been|has been) (?:now )?"
     r"(?:disabled|off|turned off|removed|lifted|suspended|deactivated|not (?:needed|required|necessary))\b"
 )
-_HIJACK = (  # Tool-call hijacking and self-replicating prompts (the Morris II worm)
-    _OPEN + r"(?:call|invoke|run|execute|trigger|use) (?:the |your )?(?:\w+ )?(?:function|tool|plugin|api|command|"
-    r"action|browser|code interpreter|shell)\b"
+# The newer forms, all orders given as statements: a sentence that asks ("Tell me a joke: can
+# LLMs explain why it is funny?") is not one of them.
+_IMPERATIVE = (
+    # "Important instruction for the AI reading this: ..." (indirect injection in a document)
+    _OPEN + r"(?:important |urgent |hidden |secret )?(?:instructions?|message|notes?|directive) (?:for|to) "
+    r"(?:(?:the|any) (?:ai|assistant|model|llm|bot|chatbot|language model|agent)|ai|llms?|chatbots?)\b|"
+    # Role-play games and named modes with rules of their own ("Let's play a game called ...",
+    # "Developer Mode has no policies", "In Chaos Mode you never ..."), the hypothetical-response
+    # template, the answer given twice (normal and unfiltered)
+    + _OPEN + r"(?:let'?s|we(?: are|'re) (?:going to|gonna)) play a (?:little )?game(?: called|\s*[:,]| where| in which|"
+    r" with (?:rules|me)| of pretend)|you (?:will )?never (?:leave|break|exit) (?:character|the game|\w+ mode)|"
+    r"answer (?:every|each) (?:question|prompt) twice|(?:respond|answer|reply) (?:as|like) (?:both|two) "
+    r"(?:characters|personas|ais|assistants|modes)|rewrite the (?:hypothetical )?response|hypothetical response\s*:"
+    r"|^\W*(?:in )?(?-i:[A-Z][A-Za-z]+ (?:Mode|MODE))(?: (?:has no|ignores|never|always|must|can do anything|"
+    r"is (?:now )?(?:enabled|activated|on)\b)|,? you (?:must|will|never|always|can|ignore|state|answer|respond|"
+    r"reply|say)\b)"
+    # Style injection (Wei et al. 2023): rules for the reply's form
+    r"|" + _OPEN + r"(?:(?:the )?(?:rules|constraints|requirements|format|instructions|guidelines)) (?:for|of) "
+    r"(?:this|your|the|my|each|every) (?:reply|response|answer|output)s?\s*[:-]"
+    r"|" + _OPEN + r"(?:use|write with|answer with|reply with|respond with) only (?:words|emojis?|short words|"
+    r"one-syllable|monosyllab)"
+    # Refusal suppression: words the answer may not use, apologies
+    r"|" + _OPEN + r"(?:never|do not|don't) (?:say|use|write|include) the (?:words?|phrases?)\s*[\"'\u201c\u2018]"
+    r"|" + _OPEN + r"(?:do not|don't|never) (?:apologi[sz]e|refuse|decline)\W*$"
+    # Distractor tasks set beside the question ("Write a haiku about autumn.", "Tell me a joke.")
+    r"|" + _OPEN + r"(?:write|compose|tell|sing) (?:me )?(?:a|an) (?:\w+ )?(?:poem|haiku|limerick|sonnet|"
+    r"song|joke|story|rap|riddle|recipe)\b(?!-)"
+    # Tool-call hijacking: a named tool or function to run ("Call the send_email function"), and
+    # data sent out to an address
+    r"|" + _OPEN + r"(?:call|invoke|trigger|execute|run) (?:the |your )?[\w.]*_[\w.]*(?:\(\))?(?: (?:function|tool|"
+    r"plugin|api|command|action))?\b"
     r"|" + _OPEN + r"(?:send|email|forward|post|upload|exfiltrate) (?:this|the|your|all|my)\b.{0,40}\b(?:to|at)\s+"
-    r"(?:https?://|\S+@\S+|[\w.-]+\.(?:com|net|org|io)\b)"
+    r"(?:https?://|\S+@\S+|[\w.-]+\.(?:com|net|org|io|example)\b)"
+    # Self-replicating prompts (the Morris II worm): copy this into every answer
     r"|" + _OPEN + r"(?:repeat|copy|include|append|add|insert|reproduce|paste|embed)\b.{0,30}\b(?:this|these|the "
     r"following|the above) (?:exact )?(?:message|instructions?|text|prompt|sentence|paragraph|line)s?\b.{0,30}"
     r"\b(?:every|each|all|any|your|future)\b"
     # Decode-and-obey (encoding attacks: base64, ROT13, hex, Morse, reversed text)
-    r"|" + _OPEN + r"(?:decode|decipher|decrypt|unscramble|translate|reverse|convert|read)\b.{0,60}?\b(?:and|then)\b"
-    r".{0,20}?\b(?:follow|obey|execute|do|carry out|run|act on|comply with|apply) (?:it|them|that|this|its|"
-    r"what it says|whatever it says|the (?:instructions?|message|result|decoded|text))\b"
+    r"|" + _OPEN + r"(?:decode|decipher|decrypt|unscramble|translate|reverse)\b.{0,60}?\b(?:and|then)\b"
+    r".{0,20}?\b(?:follow|obey|execute|act on|comply with|carry out) (?:it|them|that|this|its|the (?:instructions?|"
+    r"message|decoded text))\b|" + _OPEN + r"(?:decode|decipher|decrypt|unscramble|translate|reverse)\b.{0,60}?"
+    r"\b(?:and|then)\b.{0,20}?\bdo (?:what(?:ever)? it says|as it says)\b"
 )
-_INSTRUCTION = re.compile("|".join((_OVERRIDE, _ROLE, _LEAK, _OUTPUT, _CHECKS, _HIJACK)), _I)
+_INSTRUCTION = re.compile("|".join((_OVERRIDE, _ROLE, _LEAK, _OUTPUT, _CHECKS)), _I)
+_IMPERATIVE_RE = re.compile(_IMPERATIVE, _I)
 
 # A sentence that only takes back what came before it ("jk", "Never mind.", "Scratch that!").
 _CORRECTION = (
-    r"(?:actually|ok(?:ay)?|lol|haha|jk|j/k|just kidding|nvm|never ?mind|scratch that|wait|sorry|anyway|ready|"
-    r"got it|understood|deal|agreed)"
+    r"(?:(?:actually|ok(?:ay)?|lol|haha|jk|j/k|just kidding|nvm|never ?mind|scratch that|wait|sorry|anyway)"
     r"(?:[\s,.!?:;]+|$)"  # a word of its own: not the "OK" of "OK-VQA"
+    # a game's "Ready?" or "Got it?": set off by its punctuation ("Agreed upon benchmarks" is not)
+    r"|(?:ready|got it|understood|deal|agreed)\s*[,.!?:;]+\s*)"
 )
 _ONLY_CORRECTION = re.compile(r"^\W*(?:" + _CORRECTION + r")+$", _I)
 
@@ -255,7 +280,7 @@ _LABEL = re.compile(r"^\W*(?:(?:" + _CORRECTION + r")+(?:" + _LEAD + r")?|" + _L
 # "<|im_staet|>systeem", "Citatioms are disabled") is read as the word it misspells.
 _PATTERN_WORDS = frozenset(
     w
-    for pattern in (_BLOCK, _ROLE_TURN, _USER, _TAG, _INSTRUCTION, _LABEL)
+    for pattern in (_BLOCK, _ROLE_TURN, _USER, _TAG, _INSTRUCTION, _IMPERATIVE_RE, _LABEL)
     for w in re.findall(r"(?<![a-z\\])[a-z]{4,}(?![a-z\[(])", pattern.pattern.lower())
 )
 _WORD = re.compile(r"[A-Za-z]+")
@@ -305,7 +330,7 @@ def _without_json(text: str) -> str:
 _LEET = str.maketrans("0134579@$", "oieastgas")
 _LEET_WORD = re.compile(r"(?<![\w@$])(?=[\w@$]*[A-Za-z])(?=[\w@$]*[0-9@$])[\w@$]+")
 # Encoded payloads: a quoted string in ROT13 or written backwards, or a base64 run.
-_QUOTED = re.compile(r"[\"'\u201c\u2018]([^\"\u201c\u201d]{12,}?)[\"'\u201d\u2019](?!\w)")
+_QUOTED = re.compile(r"(?<!\w)[\"'\u201c\u2018]([^\"\u201c\u201d]{12,500}?)[\"'\u201d\u2019](?!\w)")
 _BASE64 = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{16,}={0,2}(?![\w+/=])")
 
 
@@ -358,10 +383,14 @@ def _is_instruction(sentence: str) -> bool:
         return False
     if _INSTRUCTION.search(sentence) or (plain != sentence and _INSTRUCTION.search(plain)):
         return True
+    if re.search(r"[?\uff1f]", sentence) or len(sentence) > MAX_PAYLOAD_CHARS:
+        return False  # the newer forms order, they never ask ("Can GPT-4 decode 'Vtaber'?")
+    if _IMPERATIVE_RE.search(sentence) or (plain != sentence and _IMPERATIVE_RE.search(plain)):
+        return True
     # A sentence that carries an encoded instruction is one, whatever it says around it.
     # An encoded text is read clause by clause: nobody encodes a research question.
     return any(
-        _INSTRUCTION.search(part.strip())
+        _INSTRUCTION.search(part.strip()) or _IMPERATIVE_RE.search(part.strip())
         for payload in _payloads(sentence)
         for part in re.split(r"[.!?;,:]\s+|\s+(?:and|then)\s+", payload)
         if part.strip()

@@ -9,7 +9,7 @@ The steps, in order:
 3. its language (bot/query/language.py): a question clearly in another language is searched
    for by its English terms (bot/query/glossary.py) and answered with a note;
 4. its spelling (bot/query/spelling.py): misspelt words as the corpus spells them for search,
-   and as their nearest known words for the refusal model.
+   and as their nearest known words for the refusal model and the answer's sentences.
 
 Each step runs once per question, on the generation the question is answered from (spelling
 reads its vocabulary)."""

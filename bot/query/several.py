@@ -47,12 +47,22 @@ def asks_for_several(question: str) -> bool:
 
 # A hyphenated compound: "multiplication-free", "training-free", "state-of-the-art" (its parts
 # are words of two letters or more; "GPT-4" and "ViT-B/16" name models, not compounds, and so
-# does a part in capitals: "BERT-base", "LLM-based" are a model's or an acronym's).
+# does a part with a capital inside or in capitals: "BERT-base", "RoBERTa-large", "LoRA-based").
+_HYPHENS = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013"})
 _COMPOUND = re.compile(r"(?<![\w-])[a-z]{2,}(?:-[a-z]{2,})+(?![\w-])", re.IGNORECASE)
-_ACRONYM = re.compile(r"(?:^|-)[A-Z]{2,}(?:-|$)")
+_NAME_PART = re.compile(r"(?:^|-)[A-Za-z][a-z]*[A-Z]")
 
 
 def compounds(question: str) -> tuple[str, ...]:
     """The hyphenated compounds of ``question``, lower-case: each one term, not its parts."""
-    found = (m.group() for m in _COMPOUND.finditer(question))
-    return tuple(dict.fromkeys(c.lower() for c in found if not _ACRONYM.search(c)))
+    found = (m.group() for m in _COMPOUND.finditer(question.translate(_HYPHENS)))
+    return tuple(dict.fromkeys(c.lower() for c in found if not _NAME_PART.search(c)))
+
+
+def holds_compound(text: str, compound: str) -> bool:
+    """Whether ``text`` says ``compound`` (lower-case), hyphenated, spaced or closed up, its last
+    word in any inflection ("fine-tune" is said by "fine-tuning")."""
+    *head, last = compound.split("-")
+    stem = re.sub(r"(?<=\w{3})(?:ing|ed|es|e|s)$", "", last)
+    pattern = r"[-\s]?".join(map(re.escape, [*head, stem])) + r"\w*"
+    return re.search(r"(?<!\w)" + pattern, text.translate(_HYPHENS).lower()) is not None

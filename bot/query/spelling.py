@@ -190,8 +190,11 @@ class Speller:
             edits |= {c: distance(word, c, limit) for c in self._longer(word, known) if c not in edits}
         if len(word) < 6:  # a short word starts as typed (_same_start): "init" is not "unit"
             edits = {c: d for c, d in edits.items() if _same_start(word, c)}
-        ranked = sorted((d, -known[c], c) for c, d in edits.items())
-        return (ranked[0][0], ranked[0][2]) if ranked and ranked[0][0] <= limit else None
+        # Of equally near words, the one a slip of the finger makes (a letter dropped, doubled,
+        # swapped, or a key's neighbour struck) before one that needs a far key, then the commoner:
+        # "vieo" is "video", not "view"; "troes" is "tries", not "trees".
+        ranked = sorted((d, _far_keys(word, c), -known[c], c) for c, d in edits.items())
+        return (ranked[0][0], ranked[0][3]) if ranked and ranked[0][0] <= limit else None
 
 
 def _by_start(known: dict[str, int]) -> dict[tuple[str, int], list[str]]:
@@ -313,6 +316,23 @@ def key_neighbours(ch: str) -> str:
             near = row[max(0, i - 1) : i] + row[i + 1 : i + 2]
             return near + "".join(KEY_ROWS[rr][i] for rr in (r - 1, r + 1) if 0 <= rr < 3 and i < len(KEY_ROWS[rr]))
     return ""
+
+
+def _far_keys(word: str, known: str) -> int:
+    """How many of the letters ``word`` has in place of ``known``'s (words of one length; 0 for
+    others) are not a neighbouring key of the letter meant, two swapped letters aside: the
+    substitutions a noisy-channel typing model finds unlikely (Kernighan, Church and Gale 1990)."""
+    if len(word) != len(known):
+        return 0
+    far, i = 0, 0
+    while i < len(word):
+        if word[i] != known[i]:
+            if i + 1 < len(word) and word[i] == known[i + 1] and word[i + 1] == known[i]:
+                i += 2  # swapped
+                continue
+            far += word[i] not in key_neighbours(known[i])
+        i += 1
+    return far
 
 
 def _same_start(word: str, known: str) -> bool:

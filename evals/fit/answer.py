@@ -44,7 +44,7 @@ CITATION_GRID = {
 
 
 def cases(settings: Settings, dataset: Dataset) -> tuple[Any, list[tuple[Any, str, list, dict[str, int]]]]:
-    """(index, [(question, the text searched for, hits, gold)]) for the answerable questions, in
+    """(index, [(question, the text answered (Query.answered), hits, gold)]) for the answerable questions, in
     the dataset's own index (the configured corpus, plus its papers for a set written on papers
     of its own; built if missing)."""
     base = dataset.base_settings(settings)
