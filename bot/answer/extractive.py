@@ -19,21 +19,21 @@ CAVEAT = "These abstracts do not state this directly; the closest evidence is:"
 
 
 def select_cited(
-    evidence: list[Evidence], s: AnswerSettings, several: bool = False, compounds: tuple[str, ...] = ()
+    evidence: list[Evidence], s: AnswerSettings, several: bool = False, terms: tuple[str, ...] = ()
 ) -> list[Evidence]:
     """The papers to cite, the strongest first. The strongest (retrieval's first) always
     qualifies; another only when it answers part of the question on its own: its best sentence
     is nearly as close to the question (``cite_min_similarity``, ``cite_relative``) and it holds
     the question's content words (``cite_min_coverage``), not only its topic. When the question
     asks for ``several`` papers, a paper below that bound but within ``cite_relative_several``
-    qualifies too if it also holds one of the question's ``compounds`` that the strongest paper
-    holds, where it holds any: "multiplication-free" is not "context-free" and "free"."""
+    qualifies too if it also holds one of the question's hyphenated ``terms`` (several.compounds)
+    that the strongest paper holds, where it holds any: "multiplication-free" is not "context-free" and "free"."""
     # The top-ranked paper leads (dev: +0.03 fact coverage and citation precision over leading
     # with the best-scored sentence's paper): retrieval's first is right far more often.
     lead = evidence[0]
     floor = max(s.cite_min_similarity, s.cite_relative * lead.similarity)
     loose = max(s.cite_min_similarity, min(s.cite_relative_several, s.cite_relative) * lead.similarity)
-    required = [c for c in compounds if holds_compound(paper_text(lead.hit.paper), c)] if several else []
+    required = [c for c in terms if holds_compound(paper_text(lead.hit.paper), c)] if several else []
 
     def cited(e: Evidence) -> bool:
         if e.coverage < s.cite_min_coverage:

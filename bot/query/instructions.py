@@ -206,8 +206,8 @@ _OUTPUT = (  # "Reply only with ...", "Respond in all caps", 'Say "PWNED"', "Beg
 )
 _CHECKS = (  # "Do not cite any sources", "Citation checks are disabled", "Safety filters are off"
     _OPEN + r"(?:do not|don't|never|no need to) (?:cite|mention|name|include|use|add|show|refuse|"
-    r"apologi[sz]e|warn|check|verify|ground|explain)\b.{0,30}\b(?:sources?|citations?|references|abstracts|papers|context|evidence|"
-    r"safety|warnings?|disclaimers?|caveats|anything|that|papers?)\b"
+    r"apologi[sz]e|warn|check|verify|ground|explain)\b.{0,30}\b(?:sources?|citations?|references|abstracts|papers?|"
+    r"context|evidence|safety|warnings?|disclaimers?|caveats|anything|that)\b"
     r"|" + _OPEN + r"(?:(?:the|all|your) )?(?:citations?|sources|references|safety|content|grounding|guardrails?|"
     r"moderation|restrictions|filters?|rules|checks)(?: \w+)? (?:are|is|have been|has been) (?:now )?"
     r"(?:disabled|off|turned off|removed|lifted|suspended|deactivated|not (?:needed|required|necessary))\b"
@@ -217,11 +217,11 @@ _CHECKS = (  # "Do not cite any sources", "Citation checks are disabled", "Safet
 _IMPERATIVE = (
     # "Important instruction for the AI reading this: ..." (indirect injection in a document)
     _OPEN + r"(?:important |urgent |hidden |secret )?(?:instructions?|message|notes?|directive) (?:for|to) "
-    r"(?:(?:the|any) (?:ai|assistant|model|llm|bot|chatbot|language model|agent)|ai|llms?|chatbots?)\b|"
+    r"(?:(?:the|any) (?:ai|assistant|model|llm|bot|chatbot|language model|agent)|ai|llms?|chatbots?)\b"
     # Role-play games and named modes with rules of their own ("Let's play a game called ...",
     # "Developer Mode has no policies", "In Chaos Mode you never ..."), the hypothetical-response
     # template, the answer given twice (normal and unfiltered)
-    + _OPEN + r"(?:let'?s|we(?: are|'re) (?:going to|gonna)) play a (?:little )?game(?: called|\s*[:,]| where| in which|"
+    r"|" + _OPEN + r"(?:let'?s|we(?: are|'re) (?:going to|gonna)) play a (?:little )?game(?: called|\s*[:,]| where| in which|"
     r" with (?:rules|me)| of pretend)|you (?:will )?never (?:leave|break|exit) (?:character|the game|\w+ mode)|"
     r"answer (?:every|each) (?:question|prompt) twice|(?:respond|answer|reply) (?:as|like) (?:both|two) "
     r"(?:characters|personas|ais|assistants|modes)|rewrite the (?:hypothetical )?response|hypothetical response\s*:"
@@ -251,9 +251,8 @@ _IMPERATIVE = (
     r"\b(?:every|each|all|any|your|future)\b"
     # Decode-and-obey (encoding attacks: base64, ROT13, hex, Morse, reversed text)
     r"|" + _OPEN + r"(?:decode|decipher|decrypt|unscramble|translate|reverse)\b.{0,60}?\b(?:and|then)\b"
-    r".{0,20}?\b(?:follow|obey|execute|act on|comply with|carry out) (?:it|them|that|this|its|the (?:instructions?|"
-    r"message|decoded text))\b|" + _OPEN + r"(?:decode|decipher|decrypt|unscramble|translate|reverse)\b.{0,60}?"
-    r"\b(?:and|then)\b.{0,20}?\bdo (?:what(?:ever)? it says|as it says)\b"
+    r".{0,20}?\b(?:(?:follow|obey|execute|act on|comply with|carry out) (?:it|them|that|this|its|the (?:instructions?|"
+    r"message|decoded text))|do (?:what(?:ever)? it says|as it says))\b"
 )
 _INSTRUCTION = re.compile("|".join((_OVERRIDE, _ROLE, _LEAK, _OUTPUT, _CHECKS)), _I)
 _IMPERATIVE_RE = re.compile(_IMPERATIVE, _I)
@@ -376,16 +375,17 @@ def _without(question: str) -> str:
 
 
 def _is_instruction(sentence: str) -> bool:
-    plain = _plain(sentence)
-    if _ONLY_CORRECTION.match(sentence) or _ONLY_CORRECTION.match(plain):
+    # As typed, and with its leetspeak read as letters (the same text for most sentences).
+    readings = dict.fromkeys((sentence, _plain(sentence)))
+    if any(_ONLY_CORRECTION.match(r) for r in readings):
         return True
     if len(sentence.split()) > MAX_INSTRUCTION_WORDS:
         return False
-    if _INSTRUCTION.search(sentence) or (plain != sentence and _INSTRUCTION.search(plain)):
+    if any(_INSTRUCTION.search(r) for r in readings):
         return True
     if re.search(r"[?\uff1f]", sentence) or len(sentence) > MAX_PAYLOAD_CHARS:
         return False  # the newer forms order, they never ask ("Can GPT-4 decode 'Vtaber'?")
-    if _IMPERATIVE_RE.search(sentence) or (plain != sentence and _IMPERATIVE_RE.search(plain)):
+    if any(_IMPERATIVE_RE.search(r) for r in readings):
         return True
     # A sentence that carries an encoded instruction is one, whatever it says around it.
     # An encoded text is read clause by clause: nobody encodes a research question.
