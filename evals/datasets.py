@@ -29,6 +29,9 @@ from evals.questions import (
     DEV_ARXIV5,
     DEV_ARXIV5_PAPERS,
     DEV_ARXIV5_TYPOS,
+    DEV_ARXIV6,
+    DEV_ARXIV6_PAPERS,
+    DEV_ARXIV6_TYPOS,
     DEV_ARXIV_PAPERS,
     DEV_ARXIV_TYPOS,
     TEST_PAPERS,
@@ -47,6 +50,7 @@ _SETS = (
     ("bundled-dev-arxiv3", DEV_ARXIV3, DEV_ARXIV3_TYPOS, DEV_ARXIV3_PAPERS),
     ("bundled-dev-arxiv4", DEV_ARXIV4, DEV_ARXIV4_TYPOS, DEV_ARXIV4_PAPERS),
     ("bundled-dev-arxiv5", DEV_ARXIV5, DEV_ARXIV5_TYPOS, DEV_ARXIV5_PAPERS),
+    ("bundled-dev-arxiv6", DEV_ARXIV6, DEV_ARXIV6_TYPOS, DEV_ARXIV6_PAPERS),
     ("bundled-test", BUNDLED_TEST, BUNDLED_TEST_TYPOS, TEST_PAPERS),
 )
 # 'bundled' is the test set's first name, kept because reports and floors files use it.

@@ -44,6 +44,10 @@ DEV_ARXIV4_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv4_
 DEV_ARXIV5 = Path(__file__).resolve().parent / "questions" / "dev_arxiv5.jsonl"
 DEV_ARXIV5_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv5_typos.jsonl"
 DEV_ARXIV5_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv5_papers.jsonl"
+# And for the eighth round's (q001-q100), run once and spent; now dev (questions/sources/dev_arxiv6_papers.md).
+DEV_ARXIV6 = Path(__file__).resolve().parent / "questions" / "dev_arxiv6.jsonl"
+DEV_ARXIV6_TYPOS = Path(__file__).resolve().parent / "questions" / "dev_arxiv6_typos.jsonl"
+DEV_ARXIV6_PAPERS = Path(__file__).resolve().parent / "questions" / "dev_arxiv6_papers.jsonl"
 # The next round's test set, sealed: never run (evals/questions/sealed/SOURCE.md); held out like
 # the test set (evals/splits.py).
 SEALED_TEST = Path(__file__).resolve().parent / "questions" / "sealed" / "next_test.jsonl"

@@ -44,6 +44,15 @@ _ABBREVIATIONS = {"e.g", "i.e", "et al", "etc", "vs", "fig", "eq", "cf", "al", "
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
 
 
+def ends_in_abbreviation(text: str) -> bool:
+    """Whether ``text`` ends in an abbreviation or an initial ("e.g.", "et al.", "J."): a full
+    stop there ends no sentence."""
+    candidate = text.rstrip()
+    last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"')]").lower()
+    two_words = " ".join(candidate.lower().rsplit(" ", 2)[-2:]).rstrip(".")
+    return last_word in _ABBREVIATIONS or two_words in _ABBREVIATIONS or len(last_word) == 1
+
+
 def split_sentences(text: str) -> list[str]:
     """Split abstract text into sentences (no model, no NLTK data needed)."""
     text = clean_space(text)
@@ -52,10 +61,7 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        candidate = text[start : m.start()].rstrip()
-        last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"')]").lower()
-        two_words = " ".join(candidate.lower().rsplit(" ", 2)[-2:]).rstrip(".")
-        if last_word in _ABBREVIATIONS or two_words in _ABBREVIATIONS or len(last_word) == 1:
+        if ends_in_abbreviation(text[start : m.start()]):
             continue
         sentences.append(text[start : m.end()].strip())
         start = m.end()

@@ -129,3 +129,25 @@ def test_holds_compound(text, compound, held):
     from bot.query.several import holds_compound
 
     assert holds_compound(text, compound) is held
+
+
+@pytest.mark.parametrize(
+    "question, parts",
+    [
+        ("Which papers prune attention heads without gradients?", True),
+        ("Which approaches use LLM judges, and what does each one report?", True),
+        ("What recent works study tokenizer transfer, and on which languages?", True),
+        ("What methods exist for KV-cache compression?", True),
+        # whether anything covers one topic: two half-matching papers do not answer it
+        ("Any work that trains retrievers with LLM-written negatives?", False),
+        ("anything on 3D occupancy prediction in fog?", False),
+        ("What do we have on graph transformers?", False),
+        ("Are there papers that prune attention heads?", False),
+        ("Are there any other studies on speculative decoding?", False),
+        ("Which paper introduced FlashAttention?", False),  # one paper
+    ],
+)
+def test_asks_for_parts(question, parts):
+    from bot.query.several import asks_for_parts
+
+    assert asks_for_parts(question) is parts

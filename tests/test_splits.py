@@ -29,6 +29,9 @@ from evals.questions import (
     DEV_ARXIV5,
     DEV_ARXIV5_PAPERS,
     DEV_ARXIV5_TYPOS,
+    DEV_ARXIV6,
+    DEV_ARXIV6_PAPERS,
+    DEV_ARXIV6_TYPOS,
     DEV_ARXIV_PAPERS,
     DEV_ARXIV_TYPOS,
     SEALED_TEST,
@@ -38,7 +41,7 @@ from evals.questions import (
 from evals.splits import held_out_in, refuse_held_out
 
 # Dev: the bundled corpus's questions and those on papers of their own (earlier rounds' test sets).
-DEV = [q for f in (BUNDLED_DEV, DEV_ARXIV, DEV_ARXIV2, DEV_ARXIV3, DEV_ARXIV4, DEV_ARXIV5) for q in load_questions(f)]
+DEV = [q for f in (BUNDLED_DEV, DEV_ARXIV, DEV_ARXIV2, DEV_ARXIV3, DEV_ARXIV4, DEV_ARXIV5, DEV_ARXIV6) for q in load_questions(f)]
 TEST = load_questions(BUNDLED_TEST)
 SEALED = load_questions(SEALED_TEST)
 # The test set and the next round's sealed one: neither may share a paper or a question with dev.
@@ -93,6 +96,7 @@ def test_the_test_set_is_a_fresh_mix_of_question_kinds():
         (DEV_ARXIV3, DEV_ARXIV3_TYPOS),
         (DEV_ARXIV4, DEV_ARXIV4_TYPOS),
         (DEV_ARXIV5, DEV_ARXIV5_TYPOS),
+        (DEV_ARXIV6, DEV_ARXIV6_TYPOS),
         (BUNDLED_TEST, BUNDLED_TEST_TYPOS),
     ],
 )
@@ -121,6 +125,7 @@ def test_the_guard_refuses_held_out_questions_by_content(tmp_path):
     assert held_out_in(DEV_ARXIV3, load_questions(DEV_ARXIV3)) == []
     assert held_out_in(DEV_ARXIV4, load_questions(DEV_ARXIV4)) == []
     assert held_out_in(DEV_ARXIV5, load_questions(DEV_ARXIV5)) == []
+    assert held_out_in(DEV_ARXIV6, load_questions(DEV_ARXIV6)) == []
     assert len(SEALED) == 100 and held_out_in(SEALED_TEST, SEALED) == [q.id for q in SEALED]
 
 
@@ -130,7 +135,7 @@ def test_the_sealed_set_shares_no_paper_and_no_question_with_the_test_set():
     assert [s.id for s in SEALED if set(s.gold_ids) & test_ids] == []
     assert _near_copies(SEALED, TEST) == []
     papers = {f: {json.loads(line)["id"] for line in f.read_text(encoding="utf-8").splitlines() if line.strip()}
-              for f in (TEST_PAPERS, DEV_ARXIV_PAPERS, DEV_ARXIV2_PAPERS, DEV_ARXIV3_PAPERS, DEV_ARXIV4_PAPERS, DEV_ARXIV5_PAPERS, SEALED_TEST.with_name("next_test_papers.jsonl"))}  # fmt: skip
+              for f in (TEST_PAPERS, DEV_ARXIV_PAPERS, DEV_ARXIV2_PAPERS, DEV_ARXIV3_PAPERS, DEV_ARXIV4_PAPERS, DEV_ARXIV5_PAPERS, DEV_ARXIV6_PAPERS, SEALED_TEST.with_name("next_test_papers.jsonl"))}  # fmt: skip
     assert len(papers[SEALED_TEST.with_name("next_test_papers.jsonl")]) == 220
     # Every pair: the sealed set's, the test set's and each dev set's papers.
     assert [(a.name, b.name) for a, b in itertools.combinations(papers, 2) if papers[a] & papers[b]] == []

@@ -144,6 +144,7 @@ def test_the_wheel_is_what_runs(installed: Installed):
                "evals/questions/dev_arxiv3.jsonl", "evals/questions/dev_arxiv3_papers.jsonl",
                "evals/questions/dev_arxiv4.jsonl", "evals/questions/dev_arxiv4_papers.jsonl",
                "evals/questions/dev_arxiv5.jsonl", "evals/questions/dev_arxiv5_papers.jsonl",
+               "evals/questions/dev_arxiv6.jsonl", "evals/questions/dev_arxiv6_papers.jsonl",
                "bot/fitted/refusal.json", "bot/fitted/fusion.json", "bot/query/glossary.tsv",
                *(f"index/corpus/{p.name}" for p in (REPO / "index" / "corpus").glob("*.txt"))]  # fmt: skip
     assert [f for f in shipped if not (installed.site / f).is_file()] == []

@@ -20,6 +20,7 @@ from dataclasses import replace
 from bot.answer.evidence import Evidence, evidence_score, gather_evidence, judged_evidence
 from bot.answer.extractive import extractive_answer, refusal, tentative
 from bot.answer.grounding import assemble, check_sentences, has_markers
+from bot.answer.readings import readings
 from bot.answer.refusal import RefusalModel, signals
 from bot.llm.base import BackendUnavailable, Generator
 from bot.llm.registry import load_generator
@@ -92,12 +93,21 @@ class Answerer:
             dense = self.settings.retrieval.mode != "bm25"
             score = evidence_score(hits, evidence, dense)
             return "answer" if score >= self.settings.retrieval.min_similarity else "refused"
-        features = signals(
-            index, query.judged, hits, evidence, index.vocabulary, self.settings, only=self.refusal_model.used
-        )
-        p = self.refusal_model.probability(features)
         answer_at, tentative_at = self.thresholds
+        # As answerable as its best-supported reading (bot/answer/readings.py): the next one is
+        # read only while none has reached an answer.
+        p = 0.0
+        for reading in readings(index, query, hits, evidence, self.settings.answer):
+            p = max(p, self.answerable(index, reading.text, reading.hits, reading.evidence))
+            if p >= answer_at:
+                break
         return "answer" if p >= answer_at else "tentative" if p >= tentative_at else "refused"
+
+    def answerable(self, index: LoadedIndex, text: str, hits: list[Hit], evidence: list[Evidence]) -> float:
+        """The refusal model's p(answerable) for ``text`` read against ``hits`` and ``evidence``."""
+        assert self.refusal_model is not None
+        features = signals(index, text, hits, evidence, index.vocabulary, self.settings, only=self.refusal_model.used)
+        return self.refusal_model.probability(features)
 
     @property
     def thresholds(self) -> tuple[float, float]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.query.asking import asking_sentences
 from bot.query.glossary import glossary_language, to_english
 from bot.query.instructions import without_instructions, without_misspelt_instructions
 from bot.query.language import non_english
@@ -60,6 +61,12 @@ class Query:
         for one in another language its English terms (``searched``). Dev, misspelt questions:
         fact coverage 0.751 -> 0.758 (clean 0.759 -> 0.760)."""
         return self.judged if self.language is None else self.searched
+
+    @property
+    def asking(self) -> str | None:
+        """The sentences of ``judged`` that ask, when it says other things too and they name
+        enough alone (bot/query/asking.py): the refusal model reads them alone as well."""
+        return asking_sentences(self.judged)
 
     @property
     def instructions_removed(self) -> bool:

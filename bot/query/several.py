@@ -45,6 +45,22 @@ def asks_for_several(question: str) -> bool:
     return bool(_SEVERAL.search(question)) and not _ONE_PAPER.search(question)
 
 
+# Asking whether anything covers a topic ("any work on ...", "anything on ...", "do we have ...",
+# "are there papers on ..."): the topic is one paper's, or none's.
+_ANYTHING_ON = re.compile(
+    r"\b(?:any(?:thing|\s+work|\s+papers?)|do\s+we\s+have|(?:are|is)\s+there\s+(?:any\s+)?(?:other\s+)?(?:papers?|works?|studies))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_parts(question: str) -> bool:
+    """Whether ``question`` asks for several papers that answer it between them, each a part
+    ("Which papers do A, B or C?", "Two methods ...: one ..., the other ... What does each
+    use?"), not whether anything covers one topic: two papers that each have half of "federated
+    LoRA" do not answer "any work on federated LoRA?"."""
+    return asks_for_several(question) and not _ANYTHING_ON.search(question)
+
+
 # A hyphenated compound: "multiplication-free", "training-free", "state-of-the-art" (its parts
 # are words of two letters or more; "GPT-4" and "ViT-B/16" name models, not compounds, and so
 # does a part with a capital inside or in capitals: "BERT-base", "RoBERTa-large", "LoRA-based").

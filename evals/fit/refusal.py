@@ -61,12 +61,14 @@ import pprint
 import re
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from itertools import islice
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from bot.answer.evidence import evidence_score, gather_evidence, judged_evidence
+from bot.answer.readings import readings
 from bot.answer.refusal import FEATURES, signals
 from bot.query.comparison import compared_names
 from bot.retrieval.search import search
@@ -91,7 +93,7 @@ AUC_TOLERANCE = 0.005  # about one pair order in 200: noise
 # unanswerable questions confidently, and fewer answerable ones).
 TARGETS = {"confident_unanswerable": 0.10, "confident_gold": 0.75}
 # The dev sets written as held-out sets are (README): the answer threshold is set on these.
-FRESH = ("h", "s", "u", "v", "w", "x", "y", "z")
+FRESH = ("h", "q", "s", "u", "v", "w", "x", "y", "z")
 # Flat refusals of answerable questions must stay <= 0.05: set on dev with half of that room.
 MAX_FLAT_REFUSALS = 0.025
 # Feature sets tried, each cross-validated; the best one's features and weights are stored.
@@ -139,6 +141,9 @@ class DevFeatures:
     # Question row -> its features with the sentences that name what it compares with taken out
     # of its first (gold) paper: the paper is there and never makes the comparison asked about.
     uncompared: dict[int, np.ndarray] = field(default_factory=dict)
+    # Question row -> the features of its other readings (bot/answer/readings.py): the answerer
+    # takes the best-supported reading, and so do the predictions thresholds are set on.
+    readings: dict[int, list[np.ndarray]] = field(default_factory=dict)
 
     def negatives(self) -> tuple[dict[int, np.ndarray], ...]:
         """The negatives made of answerable questions, each keyed by its question's row."""
@@ -161,7 +166,7 @@ def dev_features(settings: Settings, dataset: str | list[Dataset]) -> DevFeature
     misspelt copies), each asked against its own index (the configured corpus, plus the papers
     of a set written on papers of its own; built if missing, evals/harness.py)."""
     datasets = [load_dataset(dataset)] if isinstance(dataset, str) else dataset
-    rows, labels, ids, old, hidden, top_gold, groups, unstated, uncompared = [], [], [], [], {}, [], [], {}, {}
+    rows, labels, ids, old, hidden, top_gold, groups, unstated, uncompared, other = [], [], [], [], {}, [], [], {}, {}, {}
     # Each index is opened once, for every set asked in it: a set and its misspelt copy share one,
     # and with it the papers' token vectors that the late features read.
     opened: dict[Path, LoadedIndex] = {}
@@ -175,7 +180,9 @@ def dev_features(settings: Settings, dataset: str | list[Dataset]) -> DevFeature
             for q in d.questions:
                 if not q.gold_known:
                     continue
-                row, negative, old_score, first_gold, no_fact, no_comparison = _question_features(idx, q, base)
+                row, negative, old_score, first_gold, no_fact, no_comparison, more = _question_features(idx, q, base)
+                if more:
+                    other[len(rows)] = more
                 for made, kept in ((negative, hidden), (no_fact, unstated), (no_comparison, uncompared)):
                     if made is not None:
                         kept[len(rows)] = made
@@ -186,30 +193,38 @@ def dev_features(settings: Settings, dataset: str | list[Dataset]) -> DevFeature
                 top_gold.append(first_gold)
                 groups.append(q.id.removesuffix("-typo"))
     return DevFeatures(
-        np.array(rows), np.array(labels), ids, np.array(old), hidden, np.array(top_gold), groups, unstated, uncompared
+        np.array(rows), np.array(labels), ids, np.array(old), hidden, np.array(top_gold), groups, unstated, uncompared,
+        other,
     )
 
 
-def _features(idx: LoadedIndex, query: Query, hits: list, settings: Settings) -> tuple[list[float], list]:
-    """The signals as the answerer reads them (bot/answer/evidence.judged_evidence), and the evidence."""
+def _features(
+    idx: LoadedIndex, query: Query, hits: list, settings: Settings, others: bool = False
+) -> tuple[list[float], list, list[np.ndarray]]:
+    """The signals of the whole question as the answerer reads them (bot/answer/evidence.judged_evidence),
+    the evidence, and with ``others`` the signals of its other readings (bot/answer/readings.py)."""
     evidence = gather_evidence(idx, query.answered, hits, settings.answer)
     evidence = judged_evidence(idx, query, hits, evidence, settings.answer)
-    f = signals(idx, query.judged, hits, evidence, idx.vocabulary, settings)
-    return [f[name] for name in FEATURES], evidence
+    read = readings(idx, query, hits, evidence, settings.answer)
+    whole, *more = (
+        [signals(idx, r.text, r.hits, r.evidence, idx.vocabulary, settings)[name] for name in FEATURES]
+        for r in (read if others else islice(read, 1))
+    )
+    return whole, evidence, [np.array(x) for x in more]
 
 
 def _question_features(
     idx: LoadedIndex, q: Question, settings: Settings
-) -> tuple[list[float], np.ndarray | None, float, float, np.ndarray | None, np.ndarray | None]:
+) -> tuple[list[float], np.ndarray | None, float, float, np.ndarray | None, np.ndarray | None, list[np.ndarray]]:
     """One question's features; its hidden-gold negative's (None when retrieval found no gold
     paper); the similarity rule's score; 1.0 when retrieval's first paper is gold; its
     unstated-fact negative's (None unless that paper states a fact the question asks for); its
     uncompared negative's (None unless the question compares with something that paper names
-    outside its title)."""
+    outside its title); its other readings' (bot/answer/readings.py)."""
     s = settings.retrieval
     query = understand(idx, q.question, s)
     hits = search(idx, query, s)
-    row, evidence = _features(idx, query, hits, settings)
+    row, evidence, more = _features(idx, query, hits, settings, others=True)
     gold = set(resolve_gold(q, idx)) if q.answerable else set()
     negative = None
     # Hidden, a gold paper retrieval missed anyway leaves the same papers: a copy of the
@@ -224,7 +239,7 @@ def _question_features(
 
     no_fact = with_first(_without_facts(hits[0], q.facts)) if first_gold and q.facts else None
     no_comparison = with_first(_without_comparator(hits[0], compared_names(query.judged), idx.vocabulary)) if first_gold else None
-    return row, negative, evidence_score(hits, evidence), first_gold, no_fact, no_comparison
+    return row, negative, evidence_score(hits, evidence), first_gold, no_fact, no_comparison, more
 
 
 def _without_sentences(hit: Hit, drop: Callable[[str], bool]) -> Hit | None:
@@ -371,7 +386,9 @@ def cross_validated(
             mean, scale = standardise(x)
             models[key(i)] = (mean, scale, *fit_logistic((x - mean) / scale, y, l2))
         mean, scale, w, b = models[key(i)]
-        p[i] = 1 / (1 + np.exp(-(((data.x[i, cols] - mean) / scale) @ w + b)))
+        # The best-supported of its readings, as the answerer takes it (bot/answer/readings.py).
+        read = [data.x[i, cols], *(x[cols] for x in data.readings.get(i, ()))]
+        p[i] = max(1 / (1 + np.exp(-(((x - mean) / scale) @ w + b))) for x in read)
     return p
 
 
