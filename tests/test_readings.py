@@ -2,8 +2,7 @@
 question, what it asks, and two papers together; the answerer takes the best-supported one and
 reads the next only while none answers. The questions are written here, on the bundled corpus."""
 
-from dataclasses import replace
-
+import numpy as np
 import pytest
 
 from bot.answer import readings as readings_module
@@ -33,6 +32,24 @@ def test_joined_reads_two_papers_as_one_and_keeps_the_first_ones_id():
     assert both.paper.id == "a" and both.dense == a.dense
     assert both.paper.title == "Layer skipping; Model-free drafts"
     assert both.paper.abstract == "We skip layers. We draft without a model."
+    assert both.paper.parts == (a.paper, b.paper)
+
+
+def test_two_papers_read_together_are_each_read_as_indexed(fake_settings):
+    """Their token vectors are each paper's own (cached per paper), one after the other: no
+    chunk of the two texts run together is encoded."""
+    from index.ingest import ingest
+    from index.reader import open_index
+    from bot.answer.late_interaction import paper_vectors
+    from pathlib import Path
+
+    ingest(fake_settings, [Path(__file__).parent / "data" / "papers.jsonl"])
+    with open_index(fake_settings).use() as idx:
+        a, b = list(idx.papers.values())[:2]
+        both = joined(Hit(paper=a, score=1.0), Hit(paper=b, score=0.5)).paper
+        va, vb, vab = paper_vectors(idx, a), paper_vectors(idx, b), paper_vectors(idx, both)
+        assert vab.tokens == va.tokens + vb.tokens
+        assert (vab.vectors == np.concatenate([va.vectors, vb.vectors])).all()
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +79,52 @@ def test_a_question_on_two_papers_is_read_against_both(answerer):
     answer = answerer(TWO_PARTS)
     assert answer.confidence == "answer"
     assert {c.paper.id for c in answer.citations} >= {hits[0].paper.id, hits[1].paper.id}
+    # The joined paper is the refusal model's alone: every citation is a paper as indexed.
+    assert all(c.paper == hit.paper for c in answer.citations for hit in hits if hit.paper.id == c.paper.id)
+
+
+def test_the_verdict_is_the_best_reading_and_reads_no_further_once_answered(monkeypatch):
+    """The answerer's verdict is the fit's: the maximum over the readings, read lazily."""
+    read = []
+
+    def fake_readings(index, query, hits, evidence, s):
+        for text in ("whole", "asking", "together"):
+            read.append(text)
+            yield readings_module.Reading(text, hits, evidence)
+
+    monkeypatch.setattr("bot.answer.answerer.readings", fake_readings)
+    ask = Answerer.__new__(Answerer)  # no index or model needed: answerable and thresholds are stubbed
+    ask.refusal_model, ask.settings = object(), Settings()
+    scores = {"whole": 0.2, "asking": 0.3, "together": 0.5}
+    monkeypatch.setattr(Answerer, "answerable", lambda self, index, text, hits, evidence: scores[text])
+    monkeypatch.setattr(Answerer, "thresholds", property(lambda self: (0.4, 0.25)))
+    assert ask.verdict(None, None, [], []) == "answer" and read == ["whole", "asking", "together"]
+    read.clear()
+    scores.update(together=0.1)
+    assert ask.verdict(None, None, [], []) == "tentative" and read == ["whole", "asking", "together"]
+    read.clear()
+    scores.update(whole=0.9)
+    assert ask.verdict(None, None, [], []) == "answer" and read == ["whole"]
+
+
+# Two topics the bundled corpus has apart and no paper together: the first two papers found each
+# have half of the question's words.
+COMBINATIONS = [
+    "Which papers use reinforcement learning to tune the learning rate of diffusion model training?",
+    "Which works use knowledge distillation to compress tokenizers for multilingual LLMs?",
+    "Which papers prune attention heads of diffusion transformers for video generation?",
+]
 
 
 @pytest.mark.integration
-def test_whether_anything_covers_one_topic_is_never_read_against_two_papers(answerer):
-    _, found, _ = _readings(answerer, "Any work on speeding up LLM generation without a draft model?")
+@pytest.mark.parametrize("question", COMBINATIONS)
+def test_a_topic_combination_is_never_read_against_two_papers(answerer, question):
+    """Read against its first two papers as one, such a question had every word there (and was
+    answered confidently while every several-paper question got that reading); it asks about
+    no distinct works, so it is read whole, and not answered confidently."""
+    _, found, _ = _readings(answerer, question)
     assert len(found) == 1
+    assert answerer(question).confidence != "answer"
 
 
 @pytest.mark.integration

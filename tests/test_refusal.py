@@ -63,6 +63,23 @@ def test_leave_one_out_never_sees_the_held_out_question_nor_its_negatives():
     assert p.shape == (4,) and p[0] > p[2] and p[3] > p[2]
 
 
+def test_cross_validated_predictions_take_each_questions_best_reading():
+    """The thresholds are set on what the answerer computes: the maximum over a question's
+    readings (bot/answer/readings.py), never a training row of its own."""
+    from evals.fit.refusal import DevFeatures, cross_validated, training_set
+
+    x = np.array([[0.9, 0.8], [0.8, 0.9], [0.2, 0.1], [0.3, 0.2]])
+    base = dict(x=x, y=np.array([1.0, 1.0, 0.0, 0.0]), ids=["a", "b", "c", "d"], old=x[:, 0],
+                hidden={}, top_gold=np.array([1.0, 1.0, 0.0, 0.0]))  # fmt: skip
+    plain = cross_validated(DevFeatures(**base), [0, 1], l2=1.0)
+    # d read by what it asks scores like an answerable question; c's other reading scores lower.
+    read = DevFeatures(**base, readings={3: [np.array([0.95, 0.9])], 2: [np.array([0.0, 0.0])]})
+    p = cross_validated(read, [0, 1], l2=1.0)
+    assert p[3] > plain[3] and p[3] > p[0]
+    assert p[2] == plain[2] and p[0] == plain[0] and p[1] == plain[1]
+    assert training_set(read, [0, 1])[0].shape == training_set(DevFeatures(**base), [0, 1])[0].shape
+
+
 def test_roc_auc_and_the_threshold_under_a_refusal_floor():
     """The fit ranks models by AUC (no threshold in it) and picks the threshold that answers
     most while refusing at least the floor's share of unanswerable questions."""

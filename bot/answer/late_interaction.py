@@ -64,7 +64,14 @@ def matches(question: np.ndarray, paper: TokenVectors) -> np.ndarray:
 
 
 def paper_vectors(index: LoadedIndex, paper: Paper) -> TokenVectors:
-    """The paper's pieces and vectors, read chunk by chunk as ingest chunks it, joined."""
+    """The paper's pieces and vectors, read chunk by chunk as ingest chunks it, joined. Two
+    papers read as one (bot/answer/readings.py ``JoinedPaper``, its ``parts``) are each read so."""
+    parts = getattr(paper, "parts", ())
+    if parts:
+        read = [paper_vectors(index, p) for p in parts]
+        return TokenVectors(
+            tokens=tuple(t for r in read for t in r.tokens), vectors=np.concatenate([r.vectors for r in read])
+        )
     s = index.settings.index
     chunks = chunk_paper(paper, index.embedder.count_tokens, s.chunk_tokens, s.chunk_overlap_sentences)
     # A paper without an abstract has no chunks (ingest refuses those; an index may not): its title.

@@ -25,8 +25,8 @@ from index.vocabulary import content_stems
 MIN_ASKING_WORDS = 4
 # A sentence ends at . ! ? (a closing quote or bracket stays with it) before a space, at a line
 # break, and at the full stops of Chinese, Japanese and Devanagari.
-_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]?\s+|\s*\n\s*|(?<=[\u3002\uff01\uff1f\u0964])\s*")
-_ASKS = re.compile(r"[?\uff1f][\"'\u201d\u2019)\]]*\s*$")
+_END = re.compile(r"(?<=[.!?\u061f])[\"'\u201d\u2019)\]]?\s+|\s*\n\s*|(?<=[\u3002\uff01\uff1f\u0964])\s*")
+_ASKS = re.compile(r"[?\uff1f\u061f][!?\uff1f\u061f\"'\u201d\u2019)\]]*\s*$")  # "?", "?!", "？", Arabic "؟"
 
 
 def sentences(text: str) -> list[str]:
@@ -35,9 +35,11 @@ def sentences(text: str) -> list[str]:
     start = 0
     for m in _END.finditer(text):
         piece = text[start : m.start()]
-        # "(e.g. 90%)": the bracket before the abbreviation is not part of it.
+        # "(e.g. 90%)": the bracket before the abbreviation is not part of it. A one-letter word
+        # ("let x = 5.", "you are player B.") ends a sentence here: questions cite no initials.
         last = re.sub(r"(^|\s)[(\[\"'\u201c\u2018]+(?=\S+$)", r"\1", piece.rstrip())
-        if not piece.strip() or (last.endswith(".") and ends_in_abbreviation(last)):
+        word = last.rsplit(" ", 1)[-1].rstrip(".!?\"')]")
+        if not piece.strip() or (last.endswith(".") and len(word) > 1 and ends_in_abbreviation(last)):
             continue
         found.append(text[start : m.end()].strip())
         start = m.end()

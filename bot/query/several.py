@@ -45,20 +45,26 @@ def asks_for_several(question: str) -> bool:
     return bool(_SEVERAL.search(question)) and not _ONE_PAPER.search(question)
 
 
-# Asking whether anything covers a topic ("any work on ...", "anything on ...", "do we have ...",
-# "are there papers on ..."): the topic is one paper's, or none's.
-_ANYTHING_ON = re.compile(
-    r"\b(?:any(?:thing|\s+work|\s+papers?)|do\s+we\s+have|(?:are|is)\s+there\s+(?:any\s+)?(?:other\s+)?(?:papers?|works?|studies))\b",
-    re.IGNORECASE,
+# A question about distinct works, each answering a part: "two papers", "both methods", "one ...,
+# the other ...", "what does each use", "respectively". Not "which papers ..." alone: two papers
+# that each have half of "diffusion models for tabular anomaly detection" do not answer it.
+_PARTS = re.compile(
+    r"\b(?:two|three|both|several|multiple|(?:a\s+)?pair\s+of)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:papers|works|studies|approaches|methods|models|systems|frameworks|techniques|lines\s+of\s+work|ones)\b"
+    r"|\bone\b.{3,300}?\b(?:the\s+other|another|a\s+second|the\s+second|the\s+latter|a\s+later\s+one|"
+    r"and\s+one\s+(?:for|on|that|which|with|in))\b"
+    r"|\b(?:does|do|did|is|was|has)\s+each\b|\beach\s+(?:one|paper|work|study|method|approach|of\s+(?:them|the))\b"
+    r"|\brespectively\b",
+    re.IGNORECASE | re.DOTALL,
 )
 
 
 def asks_for_parts(question: str) -> bool:
-    """Whether ``question`` asks for several papers that answer it between them, each a part
-    ("Which papers do A, B or C?", "Two methods ...: one ..., the other ... What does each
-    use?"), not whether anything covers one topic: two papers that each have half of "federated
-    LoRA" do not answer "any work on federated LoRA?"."""
-    return asks_for_several(question) and not _ANYTHING_ON.search(question)
+    """Whether ``question`` is about distinct works that answer it between them, each a part
+    ("Two methods ...: one ..., the other ... What does each use?"): said in so many words, since
+    "which papers do A for B?" reads the same whether two papers do A and B apart (a near miss)
+    or together."""
+    return bool(_PARTS.search(question))
 
 
 # A hyphenated compound: "multiplication-free", "training-free", "state-of-the-art" (its parts
