@@ -44,13 +44,13 @@ _ABBREVIATIONS = {"e.g", "i.e", "et al", "etc", "vs", "fig", "eq", "cf", "al", "
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
 
 
-def ends_in_abbreviation(text: str) -> bool:
-    """Whether ``text`` ends in an abbreviation or an initial ("e.g.", "et al.", "J."): a full
-    stop there ends no sentence."""
+def ends_in_abbreviation(text: str, initials: bool = True) -> bool:
+    """Whether ``text`` ends in an abbreviation or, with ``initials``, a one-letter word ("e.g.",
+    "et al.", "J."): a full stop there ends no sentence."""
     candidate = text.rstrip()
     last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"')]").lower()
     two_words = " ".join(candidate.lower().rsplit(" ", 2)[-2:]).rstrip(".")
-    return last_word in _ABBREVIATIONS or two_words in _ABBREVIATIONS or len(last_word) == 1
+    return last_word in _ABBREVIATIONS or two_words in _ABBREVIATIONS or (initials and len(last_word) == 1)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -38,8 +38,7 @@ def sentences(text: str) -> list[str]:
         # "(e.g. 90%)": the bracket before the abbreviation is not part of it. A one-letter word
         # ("let x = 5.", "you are player B.") ends a sentence here: questions cite no initials.
         last = re.sub(r"(^|\s)[(\[\"'\u201c\u2018]+(?=\S+$)", r"\1", piece.rstrip())
-        word = last.rsplit(" ", 1)[-1].rstrip(".!?\"')]")
-        if not piece.strip() or (last.endswith(".") and len(word) > 1 and ends_in_abbreviation(last)):
+        if not piece.strip() or (last.endswith(".") and ends_in_abbreviation(last, initials=False)):
             continue
         found.append(text[start : m.end()].strip())
         start = m.end()
